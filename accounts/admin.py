@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet, Sum
+from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "email", "is_staff", "is_active", "storage_used", "quota_display"]
+    fieldsets = [*BaseUserAdmin.fieldsets, ("Storage", {"fields": ["quota"]})]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        # One aggregate for the whole page instead of a query per row.
+        return super().get_queryset(request).annotate(_storage_used=Sum("files__size", default=0))
+
+    @admin.display(description="storage used", ordering="_storage_used")
+    def storage_used(self, user: User) -> str:
+        return filesizeformat(user._storage_used)
+
+    @admin.display(description="quota", ordering="quota")
+    def quota_display(self, user: User) -> str:
+        quota = user.effective_quota()
+        return filesizeformat(quota) if quota else "unlimited"

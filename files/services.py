@@ -1,0 +1,82 @@
+"""Storing uploads: quota, metadata and the all-or-nothing save."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile as Upload
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+
+from accounts.models import User
+from files.content import HEAD_SIZE, detect_content_type
+from files.models import UploadedFile
+
+
+def describe_upload(upload: Upload, name: str) -> UploadedFile:
+    """An unsaved UploadedFile for `upload`: name, size, content type and sha256.
+
+    HashingUploadHandler has hashed the bytes while they arrived; only a file
+    that came another way (a test, a script) is read here.
+    """
+    sha256 = getattr(upload, "sha256", None)
+    head = getattr(upload, "head", None)
+    if sha256 is None or head is None:
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        sha256 = digest.hexdigest()
+        upload.seek(0)
+        head = upload.read(HEAD_SIZE)
+    return UploadedFile(
+        file=upload,
+        name=name,
+        size=upload.size,
+        content_type=detect_content_type(name, head, upload),
+        sha256=sha256,
+    )
+
+
+def check_quota(owner: User, incoming_bytes: int) -> None:
+    quota = owner.effective_quota()
+    if quota is None:
+        return
+    used = owner.storage_used()
+    if used + incoming_bytes > quota:
+        raise ValidationError(
+            "Not enough space: %(incoming)s would take you past your quota of %(quota)s "
+            "(%(free)s free).",
+            code="over_quota",
+            params={
+                "incoming": filesizeformat(incoming_bytes),
+                "quota": filesizeformat(quota),
+                "free": filesizeformat(max(quota - used, 0)),
+            },
+        )
+
+
+def store_uploads(owner: User, files: list[UploadedFile]) -> list[UploadedFile]:
+    """Save every file for `owner`, or none of them.
+
+    The owner's row is locked so that two concurrent uploads cannot both pass
+    the quota check; bytes already moved into storage are removed if anything
+    fails, so a failed upload leaves neither a row nor an orphaned file.
+    """
+    stored: list[UploadedFile] = []  # the ones whose save() has begun
+    try:
+        with transaction.atomic():
+            locked = get_user_model().objects.select_for_update().get(pk=owner.pk)
+            check_quota(locked, sum(f.size for f in files))
+            for upload in files:
+                upload.owner = owner
+                stored.append(upload)
+                upload.save()  # FileField.pre_save moves the bytes into storage
+    except BaseException:
+        for upload in stored:
+            # _committed: the bytes reached storage, and file.name is now our key.
+            if upload.file._committed:
+                upload.file.storage.delete(upload.file.name)
+        raise
+    return files

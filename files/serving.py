@@ -1,0 +1,169 @@
+"""How a permitted download leaves the building.
+
+The one module that knows X-Accel-Redirect, X-Sendfile and FileResponse. The
+view has already decided that the user may read the file; here we only build
+the response for the backend named by PORTAL_SENDFILE.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import content_disposition_header, http_date, quote_etag
+
+from files.filenames import clean_filename
+from files.models import UploadedFile
+
+# A downloaded file may be anything, including HTML written by an attacker:
+# it gets no scripts, no plugins, no forms, and a unique origin.
+DOWNLOAD_CSP = (
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+)
+CHUNK_SIZE = 256 * 1024
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -> HttpResponse:
+    """The response that sends `upload`; inline only for types checked by content."""
+    backend = _BACKENDS.get(settings.PORTAL_SENDFILE)
+    if backend is None:
+        raise ImproperlyConfigured(
+            f"PORTAL_SENDFILE must be one of {', '.join(_BACKENDS)}, "
+            f"not {settings.PORTAL_SENDFILE!r}."
+        )
+    response = backend(request, upload)
+    as_attachment = not (inline and upload.previewable)
+    response["Content-Type"] = upload.content_type
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment, clean_filename(upload.name) or "download"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = DOWNLOAD_CSP
+    response["Cache-Control"] = "private"
+    return response
+
+
+def _nginx(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
+    """An empty response; nginx sends the file from its internal /_protected/ location.
+
+    nginx percent-decodes the redirect and would cut it at a raw "?", so the
+    key is quoted even though ours are plain ASCII.
+    """
+    response = HttpResponse()
+    response["X-Accel-Redirect"] = settings.PORTAL_SENDFILE_NGINX_PREFIX + quote(
+        upload.file.name, safe="/"
+    )
+    response["Content-Length"] = str(upload.size)
+    return response
+
+
+def _apache(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
+    """An empty response; Apache's mod_xsendfile sends the file at this path.
+
+    mod_xsendfile URL-decodes the value, hence the quoting.
+    """
+    response = HttpResponse()
+    response["X-Sendfile"] = quote(str(stored_path(upload)), safe="/")
+    response["Content-Length"] = str(upload.size)
+    return response
+
+
+def _django(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
+    """Stream the file from Python, with Range and conditional requests.
+
+    For development and tests: a worker is busy for as long as the download lasts.
+    """
+    etag = quote_etag(upload.sha256)
+    last_modified = upload.created.timestamp()
+    not_modified = get_conditional_response(request, etag=etag, last_modified=int(last_modified))
+    if not_modified is not None:
+        return not_modified
+
+    size = upload.size
+    first, last = 0, size - 1
+    status = 200
+    byte_range = _parse_range(request.headers.get("Range", ""), size)
+    if byte_range == "unsatisfiable":
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    if byte_range is not None and not _if_range_fails(request, etag):
+        first, last = byte_range
+        status = 206
+
+    stream = upload.file.open("rb")
+    response = StreamingHttpResponse(_read_slice(stream, first, last), status=status)
+    response["Content-Length"] = str(last - first + 1 if size else 0)
+    if status == 206:
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    return response
+
+
+def stored_path(upload: UploadedFile) -> Path:
+    """The absolute path of a local file, proven to lie under MEDIA_ROOT."""
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = Path(upload.file.path).resolve()
+    # Keys are ours, never user input; this only guards against a corrupted row.
+    if not path.is_relative_to(root):
+        raise SuspiciousFileOperation(f"{upload.pk}: stored path leaves MEDIA_ROOT")
+    return path
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """The (first, last) byte of a single-range request, "unsatisfiable", or None.
+
+    Several ranges, or a header we cannot read, get the whole file (RFC 9110
+    lets a server ignore Range).
+    """
+    match = _RANGE_RE.match(header.strip())
+    if not match or match.group(1) == match.group(2) == "":
+        return None
+    start, end = match.groups()
+    if start == "":
+        suffix = int(end)
+        if suffix == 0:
+            return "unsatisfiable"
+        return max(size - suffix, 0), size - 1
+    first = int(start)
+    if end and int(end) < first:
+        return None  # a malformed range is ignored, not refused
+    if first >= size:
+        return "unsatisfiable"
+    last = min(int(end), size - 1) if end else size - 1
+    return first, last
+
+
+def _if_range_fails(request: HttpRequest, etag: str) -> bool:
+    """True when an If-Range names another version: send the whole file then."""
+    if_range = request.headers.get("If-Range")
+    return if_range is not None and if_range.strip() != etag
+
+
+def _read_slice(stream: IO[bytes], first: int, last: int) -> Iterator[bytes]:
+    with stream:
+        stream.seek(first)
+        remaining = last - first + 1
+        while remaining > 0:
+            chunk = stream.read(min(CHUNK_SIZE, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+
+
+_BACKENDS: dict[str, Callable[[HttpRequest, UploadedFile], HttpResponse]] = {
+    "nginx": _nginx,
+    "apache": _apache,
+    "django": _django,
+}
