@@ -6,4 +6,4 @@ class FilesConfig(AppConfig):
     verbose_name = "Files"
 
     def ready(self) -> None:
-        from files import signals  # noqa: F401  (connects the receivers)
+        from files import checks, signals  # noqa: F401  (registers the checks and receivers)
