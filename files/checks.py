@@ -7,17 +7,17 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
-SENDFILE_BACKENDS = ("nginx", "apache", "django")
+from files.serving import BACKENDS
 
 
 @register()
 def check_serving(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
-    if settings.PORTAL_SENDFILE not in SENDFILE_BACKENDS:
+    if settings.PORTAL_SENDFILE not in BACKENDS:
         errors.append(
             Error(
                 f"PORTAL_SENDFILE is {settings.PORTAL_SENDFILE!r}.",
-                hint=f"Use one of: {', '.join(SENDFILE_BACKENDS)}.",
+                hint=f"Use one of: {', '.join(BACKENDS)}.",
                 id="files.E001",
             )
         )

@@ -12,8 +12,9 @@ import unicodedata
 MAX_NAME_LENGTH = 255
 
 # Cc: control characters (NUL, CR, LF...); Cf: format characters (right-to-left
-# override, zero-width space...), which let a name pretend to be another one.
-_UNSAFE_CATEGORIES = {"Cc", "Cf"}
+# override, zero-width space...), which let a name pretend to be another one;
+# Zl, Zp: the line and paragraph separators, which break a name across lines.
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 
 
 def clean_filename(name: str) -> str:
@@ -21,8 +22,9 @@ def clean_filename(name: str) -> str:
 
     Returns "" when nothing usable is left; callers treat that as invalid.
     """
-    name = unicodedata.normalize("NFC", name)
     name = "".join(ch for ch in name if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+    # After the removal: a format character can sit between a letter and its accent.
+    name = unicodedata.normalize("NFC", name)
     name = posixpath.basename(name.replace("\\", "/")).strip()
     if name in {".", ".."}:
         return ""

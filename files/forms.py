@@ -37,7 +37,8 @@ class UploadForm(forms.ModelForm):
     UploadedFile per file, all or none.
     """
 
-    file = MultipleFileField(label="Files")
+    # An empty file is still a file (a placeholder, a lock file): store it.
+    file = MultipleFileField(label="Files", allow_empty_file=True)
 
     class Meta:
         model = UploadedFile

@@ -33,10 +33,10 @@ _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -> HttpResponse:
     """The response that sends `upload`; inline only for types checked by content."""
-    backend = _BACKENDS.get(settings.PORTAL_SENDFILE)
+    backend = BACKENDS.get(settings.PORTAL_SENDFILE)
     if backend is None:
         raise ImproperlyConfigured(
-            f"PORTAL_SENDFILE must be one of {', '.join(_BACKENDS)}, "
+            f"PORTAL_SENDFILE must be one of {', '.join(BACKENDS)}, "
             f"not {settings.PORTAL_SENDFILE!r}."
         )
     response = backend(request, upload)
@@ -85,6 +85,9 @@ def _django(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
     last_modified = upload.created.timestamp()
     not_modified = get_conditional_response(request, etag=etag, last_modified=int(last_modified))
     if not_modified is not None:
+        # RFC 9110 15.4.5: a 304 carries the validators a 200 would have sent.
+        not_modified["ETag"] = etag
+        not_modified["Last-Modified"] = http_date(last_modified)
         return not_modified
 
     size = upload.size
@@ -134,6 +137,8 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
         suffix = int(end)
         if suffix == 0:
             return "unsatisfiable"
+        if size == 0:
+            return None  # no byte a Content-Range could name: send the empty whole
         return max(size - suffix, 0), size - 1
     first = int(start)
     if end and int(end) < first:
@@ -162,7 +167,7 @@ def _read_slice(stream: IO[bytes], first: int, last: int) -> Iterator[bytes]:
             yield chunk
 
 
-_BACKENDS: dict[str, Callable[[HttpRequest, UploadedFile], HttpResponse]] = {
+BACKENDS: dict[str, Callable[[HttpRequest, UploadedFile], HttpResponse]] = {
     "nginx": _nginx,
     "apache": _apache,
     "django": _django,

@@ -1,0 +1,103 @@
+"""The files admin: staff see and delete everything, but add nothing and link no raw storage."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from pytest_django import DjangoCaptureOnCommitCallbacks
+
+from accounts.models import User
+from files.tests.conftest import MakeFile
+from files.tests.utils import image_bytes, stored_path, stored_paths
+
+CHANGELIST = "/admin/files/uploadedfile/"
+
+
+def listed(client: Client, params: dict[str, str] | None = None) -> list[str]:
+    response = client.get(CHANGELIST, params or {})
+    assert response.status_code == 200
+    return sorted(upload.name for upload in response.context["cl"].result_list)
+
+
+def test_it_lists_files_with_size_and_download_link(
+    alice: User, admin_client: Client, make_file: MakeFile
+) -> None:
+    upload = make_file(alice, "notes.txt", b"x" * 2048)
+    html = admin_client.get(CHANGELIST).content.decode()
+    assert "notes.txt" in html
+    assert "2.0\xa0KB" in html
+    assert f'<a href="/files/{upload.pk}/download/">download</a>' in html
+    assert upload.file.name not in html
+
+
+def test_its_change_page_links_no_raw_storage(
+    alice: User, admin_client: Client, make_file: MakeFile
+) -> None:
+    upload = make_file(alice, "notes.txt")
+    response = admin_client.get(f"{CHANGELIST}{upload.pk}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'<a href="/files/{upload.pk}/download/">download</a>' in html
+    assert "/_protected/" not in html
+    assert upload.sha256 in html
+
+
+def test_it_filters_by_content_type(alice: User, admin_client: Client, make_file: MakeFile) -> None:
+    make_file(alice, "pic.png", image_bytes("PNG"))
+    make_file(alice, "notes.txt")
+    assert listed(admin_client, {"content_type": "image/png"}) == ["pic.png"]
+
+
+def test_it_searches_by_owner_username(
+    alice: User, bob: User, admin_client: Client, make_file: MakeFile
+) -> None:
+    make_file(alice, "alices.txt")
+    make_file(bob, "bobs.txt")
+    assert listed(admin_client, {"q": "bob"}) == ["bobs.txt"]
+
+
+def test_its_changelist_runs_constant_queries(
+    alice: User, bob: User, admin_client: Client, make_file: MakeFile
+) -> None:
+    make_file(alice, "first.txt")
+    with CaptureQueriesContext(connection) as one:
+        assert len(listed(admin_client)) == 1
+    for i in range(10):
+        make_file(alice if i % 2 else bob, f"file{i}.txt")
+    with CaptureQueriesContext(connection) as eleven:
+        assert len(listed(admin_client)) == 11
+    assert len(eleven) == len(one)
+
+
+def test_it_cannot_add_files(admin_client: Client) -> None:
+    assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
+    assert f'href="{CHANGELIST}add/"' not in admin_client.get(CHANGELIST).content.decode()
+
+
+def test_its_bulk_delete_removes_the_bytes(
+    alice: User,
+    admin_client: Client,
+    make_file: MakeFile,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    doomed = [make_file(alice, "a.txt"), make_file(alice, "b.txt")]
+    kept = make_file(alice, "c.txt")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            CHANGELIST,
+            {
+                "action": "delete_selected",
+                "_selected_action": [str(upload.pk) for upload in doomed],
+                "post": "yes",
+            },
+        )
+    assert response.status_code == 302
+    assert listed(admin_client) == ["c.txt"]
+    assert stored_paths() == [stored_path(kept.file.name)]
+
+
+def test_it_is_closed_to_ordinary_users(alice_client: Client) -> None:
+    response = alice_client.get(CHANGELIST)
+    assert response.status_code == 302
+    assert response.url.startswith("/admin/login/")

@@ -1,0 +1,36 @@
+"""Test content that is what it claims to be, and a look at what storage holds."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from django.conf import settings
+from PIL import Image
+
+# The smallest header that content sniffers (and browsers) take for a PDF.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+HTML_BYTES = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
+SVG_BYTES = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b"<script>alert(1)</script></svg>"
+)
+
+
+def image_bytes(image_format: str = "PNG", size: tuple[int, int] = (8, 8)) -> bytes:
+    """A real image, encoded by Pillow in `image_format` (PNG, JPEG, GIF, WEBP)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def stored_paths() -> list[Path]:
+    """Every file under MEDIA_ROOT: what a failed or deleted upload must not leave behind."""
+    root = Path(settings.MEDIA_ROOT)
+    if not root.exists():
+        return []
+    return sorted(path for path in root.rglob("*") if path.is_file())
+
+
+def stored_path(key: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / key
