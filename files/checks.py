@@ -38,4 +38,13 @@ def check_serving(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 id="files.E003",
             )
         )
+    if settings.PORTAL_SENDFILE == "apache" and not str(settings.MEDIA_ROOT).isascii():
+        # Django would MIME-encode a non-ASCII X-Sendfile header; Apache would not find the file.
+        errors.append(
+            Error(
+                f"MEDIA_ROOT {settings.MEDIA_ROOT} is not plain ASCII.",
+                hint="PORTAL_SENDFILE=apache sends the path in a header: use an ASCII path.",
+                id="files.E004",
+            )
+        )
     return errors

@@ -51,8 +51,14 @@ def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -
     return response
 
 
+# The sendfile backends answer with an empty body and leave Content-Length to
+# the front server, which reads it from the file itself: a length that did not
+# match the empty body would leave the proxy waiting for bytes that never come
+# and break its keep-alive connection to gunicorn (seen with Apache).
+
+
 def _nginx(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
-    """An empty response; nginx sends the file from its internal /_protected/ location.
+    """nginx sends the file from its internal /_protected/ location.
 
     nginx percent-decodes the redirect and would cut it at a raw "?", so the
     key is quoted even though ours are plain ASCII.
@@ -61,18 +67,18 @@ def _nginx(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
     response["X-Accel-Redirect"] = settings.PORTAL_SENDFILE_NGINX_PREFIX + quote(
         upload.file.name, safe="/"
     )
-    response["Content-Length"] = str(upload.size)
     return response
 
 
 def _apache(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
-    """An empty response; Apache's mod_xsendfile sends the file at this path.
+    """Apache's mod_xsendfile sends the file at this absolute path.
 
-    mod_xsendfile URL-decodes the value, hence the quoting.
+    The path goes as it is: Debian's mod_xsendfile (0.12) does not URL-decode
+    it. The ETag replaces Apache's own, which is "0" for every file.
     """
     response = HttpResponse()
-    response["X-Sendfile"] = quote(str(stored_path(upload)), safe="/")
-    response["Content-Length"] = str(upload.size)
+    response["X-Sendfile"] = str(stored_path(upload))
+    response["ETag"] = quote_etag(upload.sha256)
     return response
 
 

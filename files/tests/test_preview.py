@@ -41,7 +41,8 @@ def test_it_shows_checked_types_inline(
     assert response.status_code == 200
     assert response["Content-Type"] == content_type
     assert response["Content-Disposition"] == f'inline; filename="{name}"'
-    assert response["Content-Length"] == str(len(content))
+    # Behind nginx or Apache the body is empty and the front server sets the length.
+    assert response["Content-Length"] == (str(len(content)) if backend == "django" else "0")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == DOWNLOAD_CSP
     assert response["Cache-Control"] == "private"

@@ -152,3 +152,12 @@ def test_check_refuses_a_serving_setup_that_cannot_work(tmp_path, env, error_id)
     )
     assert result.returncode != 0
     assert error_id in result.stderr
+
+
+def test_check_refuses_a_non_ascii_media_root_for_apache(tmp_path):
+    env = {"PORTAL_SENDFILE": "apache", "PORTAL_MEDIA_ROOT": str(tmp_path / "médias")}
+    result = run_django(
+        "from django.core.management import call_command; call_command('check')", env, tmp_path
+    )
+    assert result.returncode != 0
+    assert "files.E004" in result.stderr

@@ -1,0 +1,47 @@
+"""Gunicorn settings for Portal behind nginx or Apache.
+
+Run from the checkout: ``gunicorn -c deploy/gunicorn.conf.py``. Command-line
+flags win over this file, which is how ``deploy/stack.py`` sets the address and
+log files of each instance it starts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+wsgi_app = "portal.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Threads, not just processes: behind Apache (which streams request bodies) a
+# slow upload occupies one thread, not a whole worker, and the worker keeps
+# answering its heartbeat while a 2 GiB body is hashed.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+
+# With gthread the timeout detects a hung worker; it does not cap how long one
+# request (a large upload) may take.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
+# On SIGTERM, let running uploads finish for this long before killing them.
+graceful_timeout = 30
+# nginx reconnects per request; Apache reuses connections, briefly.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
+
+# Gunicorn 27 opens a control socket in ~/.gunicorn by default; Portal does
+# not use gunicornc, and every instance on the machine would share that path.
+control_socket_disable = True
+
+# Trust X-Forwarded-* only from the front server on this machine.
+forwarded_allow_ips = "127.0.0.1,::1"
+
+# The combined format, with %(B)s = bytes of body Python itself wrote: 0 for a
+# download, which proves nginx/Apache sent the file. The X-Accel-Redirect or
+# X-Sendfile target is logged too, to trace what the front server was told.
+accesslog = "-"
+access_log_format = (
+    '%(h)s - %(u)s %(t)s "%(r)s" %(s)s %(B)s "%(f)s" "%(a)s" %(M)sms '
+    '"%({x-accel-redirect}o)s" "%({x-sendfile}o)s"'
+)
+errorlog = "-"
+loglevel = "info"

@@ -1,0 +1,81 @@
+"""``make serve``: Portal behind gunicorn and nginx (or Apache), as in production.
+
+Migrates, collects static files, then runs gunicorn plus nginx with
+X-Accel-Redirect (``SERVER=apache``: Apache with mod_xsendfile) on
+http://127.0.0.1:8080 (``PORT``, ``HOST`` override) until Ctrl-C. Logs go to
+``var/log/``; the rendered config lives in a temporary directory under ``var/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from types import FrameType
+from typing import cast
+
+from deploy.stack import SERVERS, Server, Stack, StackError, unavailable
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    # Ctrl-C and `kill <pid>` stop the children the same way, even when the
+    # shell that started us in the background told us to ignore SIGINT.
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    server = os.environ.get("SERVER", "nginx")
+    if server not in SERVERS:
+        print(f"SERVER must be one of {', '.join(SERVERS)}, not {server!r}", file=sys.stderr)
+        return 2
+    reason = unavailable(cast(Server, server))
+    if reason:
+        print(f"cannot serve with {server}: {reason}", file=sys.stderr)
+        return 1
+    # Before Django reads its settings, so the checks below see the real backend.
+    os.environ["PORTAL_SENDFILE"] = server
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=1)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    var_dir = Path(settings.VAR_DIR)
+    base_dir = Path(tempfile.mkdtemp(prefix=f"serve-{server}-", dir=var_dir))
+    stack = Stack(
+        server=cast(Server, server),
+        base_dir=base_dir,
+        media_root=Path(settings.MEDIA_ROOT),
+        static_root=Path(settings.STATIC_ROOT),
+        max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8080")),
+        log_dir=var_dir / "log",
+    )
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+        print(f"Portal: {stack.url}/ (gunicorn + {server}); logs in {stack.logs}")
+        print("Ctrl-C to stop.", flush=True)
+        stack.wait()
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    except StackError as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+        shutil.rmtree(base_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

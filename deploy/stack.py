@@ -1,0 +1,374 @@
+"""Start gunicorn behind nginx or Apache, configured from the templates in deploy/.
+
+``make serve`` and the integration tests both use :class:`Stack`: it renders
+``deploy/nginx.conf`` or ``deploy/apache.conf`` into a directory of its own,
+starts gunicorn and the front server as child processes on free ports (never
+the system service), waits until both answer and stops them again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import grp
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Literal
+
+DEPLOY_DIR = Path(__file__).resolve().parent
+REPO_DIR = DEPLOY_DIR.parent
+APACHE_MODULES_DIR = Path("/usr/lib/apache2/modules")
+# Room for multipart boundaries, part headers and the CSRF field on top of the
+# largest file, so the front server never refuses what Django would accept.
+MULTIPART_HEADROOM = 1024 * 1024
+# Where Debian puts nginx and apache2; not on an ordinary user's PATH.
+SBIN_PATH = "/usr/local/sbin:/usr/sbin:/sbin"
+
+Server = Literal["nginx", "apache"]
+SERVERS: tuple[Server, ...] = ("nginx", "apache")
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+class StackError(RuntimeError):
+    """A process of the stack did not start, or stopped on its own."""
+
+
+def render(template: str, values: Mapping[str, object]) -> str:
+    """Fill every ``{{ name }}`` in template; a missing value is an error, not a blank."""
+    missing = sorted({name for name in _PLACEHOLDER.findall(template) if name not in values})
+    if missing:
+        raise KeyError(f"no value for {', '.join(missing)}")
+    for name, value in values.items():
+        # Config values are quoted or bare words in the templates; a quote or
+        # newline in a path would silently change the config's meaning.
+        if any(char in str(value) for char in '"\n\r'):
+            raise ValueError(f"{name}={value!r} cannot be put in a config file")
+    return _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), template)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def server_binary(server: Server) -> str | None:
+    name = "nginx" if server == "nginx" else "apache2"
+    return shutil.which(name, path=f"{os.environ.get('PATH', '')}:{SBIN_PATH}")
+
+
+def unavailable(server: Server) -> str | None:
+    """Why this machine cannot run the stack for server, or None if it can."""
+    if server not in SERVERS:
+        return f"unknown server {server!r}; expected one of {', '.join(SERVERS)}"
+    if server_binary(server) is None:
+        package = "nginx" if server == "nginx" else "apache2 libapache2-mod-xsendfile"
+        return f"{server} is not installed (apt-get install {package})"
+    if server == "apache":
+        for module in ("mod_proxy_http.so", "mod_xsendfile.so"):
+            if not (APACHE_MODULES_DIR / module).exists():
+                return f"{APACHE_MODULES_DIR / module} is missing (libapache2-mod-xsendfile?)"
+    return None
+
+
+def _let_others_search(paths: Iterable[Path]) -> None:
+    """Add the 'search' bit for others on every directory down to each path.
+
+    Started as root, nginx and Apache workers drop to www-data, which must
+    traverse the directories above the media root, static root and temp dirs
+    (pytest's are 0700). Search, not read: nothing becomes listable.
+    """
+    for path in paths:
+        for directory in (path, *path.parents):
+            mode = directory.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                directory.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return ""
+
+
+@dataclass
+class Stack:
+    """gunicorn + nginx (X-Accel-Redirect) or + Apache (mod_xsendfile), as children.
+
+    ``env`` is the environment gunicorn runs with (database, secret key...);
+    the stack adds the settings that must agree with the rendered config:
+    PORTAL_SENDFILE, PORTAL_MEDIA_ROOT, PORTAL_STATIC_ROOT, PORTAL_MAX_UPLOAD_SIZE.
+    """
+
+    server: Server
+    base_dir: Path
+    media_root: Path
+    static_root: Path
+    max_upload_size: int
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    host: str = "127.0.0.1"
+    port: int = 0
+    log_dir: Path | None = None
+    app: str = "portal.wsgi:application"
+    workers: int | None = None
+    # The account nginx/Apache workers switch to when started as root.
+    worker_user: str = "www-data"
+    start_timeout: float = 30.0
+    stop_timeout: float = 5.0
+
+    gunicorn_port: int = field(init=False, default=0)
+    _procs: dict[str, subprocess.Popen[bytes]] = field(init=False, default_factory=dict)
+    _outputs: list[IO[bytes]] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        reason = unavailable(self.server)
+        if reason:
+            raise StackError(reason)
+        self.base_dir = self.base_dir.resolve()
+        self.media_root = self.media_root.resolve()
+        self.static_root = self.static_root.resolve()
+        self.log_dir = (self.log_dir or self.base_dir / "log").resolve()
+
+    @property
+    def logs(self) -> Path:
+        """Where every log and the children's output go."""
+        return self.log_dir or self.base_dir / "log"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.base_dir / f"{self.server}.conf"
+
+    @property
+    def gunicorn_access_log(self) -> Path:
+        return self.logs / "gunicorn-access.log"
+
+    @property
+    def temp_dir(self) -> Path:
+        """nginx's client_body_temp_path and friends live below this."""
+        return self.base_dir / "tmp"
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def render_config(self) -> Path:
+        """Write the front server's config for this stack and return its path."""
+        for directory in (self.base_dir, self.logs, self.temp_dir, self.base_dir / "run"):
+            directory.mkdir(parents=True, exist_ok=True)
+        self.media_root.mkdir(parents=True, exist_ok=True)
+        self.static_root.mkdir(parents=True, exist_ok=True)
+
+        as_root = os.geteuid() == 0
+        if as_root:
+            user = pwd.getpwnam(self.worker_user)
+            group = grp.getgrgid(user.pw_gid).gr_name
+            _let_others_search([self.media_root, self.static_root, self.temp_dir])
+        else:
+            user = pwd.getpwuid(os.getuid())
+            group = grp.getgrgid(os.getgid()).gr_name
+        values: dict[str, object] = {
+            "listen": f"{self.host}:{self.port}",
+            "server_name": self.host,
+            "upstream": f"127.0.0.1:{self.gunicorn_port}",
+            "media_root": self.media_root,
+            "static_root": self.static_root,
+            "max_request_body": self.max_upload_size + MULTIPART_HEADROOM,
+            "log_dir": self.logs,
+            "temp_dir": self.temp_dir,
+            "run_dir": self.base_dir / "run",
+            "server_root": self.base_dir,
+            "modules_dir": APACHE_MODULES_DIR,
+            "user": user.pw_name,
+            "group": group,
+            # nginx ignores `user` (with a warning) unless started as root.
+            "user_directive": f"user {user.pw_name} {group};"
+            if as_root
+            else "# user: not started as root, so the workers keep our own uid",
+        }
+        template = (DEPLOY_DIR / f"{self.server}.conf").read_text()
+        self.config_path.write_text(render(template, values))
+        return self.config_path
+
+    def gunicorn_env(self) -> dict[str, str]:
+        return {
+            **self.env,
+            "PORTAL_SENDFILE": self.server,
+            "PORTAL_MEDIA_ROOT": str(self.media_root),
+            "PORTAL_STATIC_ROOT": str(self.static_root),
+            "PORTAL_MAX_UPLOAD_SIZE": str(self.max_upload_size),
+        }
+
+    def start(self) -> None:
+        if self._procs:
+            raise StackError("already started")
+        self.port = self.port or free_port(self.host)
+        self.gunicorn_port = free_port()
+        self.render_config()
+        # Should the caller never get to stop() (an interrupted test run).
+        atexit.register(self.stop)
+        try:
+            self._spawn("gunicorn", self._gunicorn_command(), self.gunicorn_env())
+            self._wait_for_port("gunicorn", self.gunicorn_port)
+            self._spawn(self.server, self._server_command(), dict(os.environ))
+            self._wait_for_http(self.server, self.url + "/")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _gunicorn_command(self) -> list[str]:
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            str(DEPLOY_DIR / "gunicorn.conf.py"),
+            "--chdir",
+            str(REPO_DIR),
+            "--bind",
+            f"127.0.0.1:{self.gunicorn_port}",
+            "--access-logfile",
+            str(self.gunicorn_access_log),
+            "--error-logfile",
+            str(self.logs / "gunicorn-error.log"),
+        ]
+        if self.workers:
+            command += ["--workers", str(self.workers)]
+        return [*command, self.app]
+
+    def _server_command(self) -> list[str]:
+        binary = server_binary(self.server)
+        if binary is None:
+            raise StackError(f"{self.server} is not installed")
+        if self.server == "nginx":
+            # -e: errors before the config is read go to our log, not /var/log.
+            return [
+                binary,
+                "-p",
+                str(self.base_dir),
+                "-c",
+                str(self.config_path),
+                "-e",
+                str(self.logs / "nginx-error.log"),
+                "-g",
+                "daemon off;",
+            ]
+        return [binary, "-d", str(self.base_dir), "-f", str(self.config_path), "-DFOREGROUND"]
+
+    def _spawn(self, name: str, command: list[str], env: Mapping[str, str]) -> None:
+        output = (self.logs / f"{name}.out").open("ab")
+        self._outputs.append(output)
+        # A session of its own: Ctrl-C reaches only us, and we stop the children
+        # in order (front server first) and can kill a whole process group.
+        self._procs[name] = subprocess.Popen(
+            command,
+            cwd=REPO_DIR,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def _failure(self, name: str, problem: str) -> StackError:
+        logs = (self.logs / f"{name}.out", self.logs / f"{name}-error.log")
+        details = "\n".join(f"--- {log}\n{_tail(log)}" for log in logs if _tail(log))
+        return StackError(f"{name} {problem}\n{details}".rstrip())
+
+    def check(self) -> None:
+        """Raise StackError if a process of the stack has exited."""
+        for name, proc in self._procs.items():
+            if proc.poll() is not None:
+                raise self._failure(name, f"exited with status {proc.returncode}")
+
+    def _wait_for_port(self, name: str, port: int) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            self.check()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise self._failure(name, f"did not listen on port {port} within {self.start_timeout}s")
+
+    def _wait_for_http(self, name: str, url: str) -> None:
+        """Until the front server answers with anything but a gateway error."""
+        deadline = time.monotonic() + self.start_timeout
+        opener = urllib.request.build_opener(_NoRedirect)
+        while time.monotonic() < deadline:
+            self.check()
+            try:
+                opener.open(url, timeout=5).close()  # noqa: S310 - our own http:// URL
+                return
+            except urllib.error.HTTPError as error:
+                if error.code not in (502, 503, 504):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise self._failure(name, f"did not answer {url} within {self.start_timeout}s")
+
+    def stop(self) -> None:
+        """SIGTERM each process, front server first; SIGKILL its group if it lingers."""
+        atexit.unregister(self.stop)
+        for name in [self.server, "gunicorn"]:
+            proc = self._procs.pop(name, None)
+            if proc is None:
+                continue
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(self.stop_timeout)
+                except subprocess.TimeoutExpired:
+                    pass
+            # Workers outlive a master killed or crashed; the group is only ours.
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        self._procs.clear()
+        for output in self._outputs:
+            output.close()
+        self._outputs.clear()
+
+    def wait(self, poll_interval: float = 0.5) -> None:
+        """Block until a process exits on its own (then raise StackError)."""
+        while True:
+            self.check()
+            time.sleep(poll_interval)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect (to the login page) already proves the stack answers."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None

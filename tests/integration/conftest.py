@@ -1,0 +1,115 @@
+"""Real stacks for the integration tests: gunicorn behind nginx or Apache.
+
+The configs come from deploy/ through deploy.stack, as for `make serve`. A
+stack runs in subprocesses, so it has its own SQLite database (pytest-django's
+test database is invisible to them), migrated and given users by manage.py.
+Stacks and samples are session-scoped: each is built once, the 200 MiB file too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deploy.stack import SERVERS, Server
+from tests.integration.support import (
+    Client,
+    PortalStack,
+    Sample,
+    base_env,
+    manage,
+    require,
+)
+
+MIB = 1024 * 1024
+DEFAULT_LIMIT = 2 * 1024**3  # PORTAL_MAX_UPLOAD_SIZE's default
+SMALL_LIMIT = 50 * MIB
+BIG = "two-hundred-mib.bin"
+# Names that break naive headers and URLs: spaces, #, ?, %, quotes, non-ASCII.
+ODD_NAMES = ("rapport d’été 2026.pdf", "日本語.txt", 'a#b?c%20d "q".txt')
+SIZES = {"empty.bin": 0, "five-mib.bin": 5 * MIB, BIG: 200 * MIB} | dict.fromkeys(ODD_NAMES, 4096)
+
+
+def _start(
+    server: Server,
+    root: Path,
+    static_root: Path,
+    max_upload_size: int,
+    media_root: Path,
+) -> PortalStack:
+    require(server)
+    env = base_env(root, PORTAL_STATIC_ROOT=str(static_root))
+    portal = PortalStack(server, root, env, max_upload_size, media_root)
+    portal.start()
+    return portal
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """collectstatic once; every stack serves /static/ from here."""
+    root = tmp_path_factory.mktemp("collectstatic")
+    env = base_env(root)
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    return Path(env["PORTAL_STATIC_ROOT"])
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sample]:
+    directory = tmp_path_factory.mktemp("samples")
+    return {name: Sample.write(directory, name, size) for name, size in SIZES.items()}
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def stack(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    static_root: Path,
+) -> Iterator[PortalStack]:
+    """The production-like stack with the default 2 GiB upload limit."""
+    server: Server = request.param
+    root = tmp_path_factory.mktemp(f"{server}-stack")
+    portal = _start(server, root, static_root, DEFAULT_LIMIT, root / "media")
+    yield portal
+    portal.stack.stop()
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def small_stack(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    static_root: Path,
+) -> Iterator[PortalStack]:
+    """A 50 MiB upload limit, and a media root whose path has a space in it."""
+    server: Server = request.param
+    root = tmp_path_factory.mktemp(f"{server}-small-stack")
+    portal = _start(server, root, static_root, SMALL_LIMIT, root / "media files")
+    yield portal
+    portal.stack.stop()
+
+
+@pytest.fixture(scope="session")
+def alice(stack: PortalStack) -> Client:
+    return stack.login("alice")
+
+
+@pytest.fixture(scope="session")
+def bob(stack: PortalStack) -> Client:
+    return stack.login("bob")
+
+
+@pytest.fixture(scope="session")
+def uploaded(stack: PortalStack, alice: Client, samples: dict[str, Sample]) -> dict[str, str]:
+    """Every sample uploaded by alice: {name: file id}.
+
+    The big file goes alone; the others in one request, as a person selecting
+    several files would send them.
+    """
+    big = samples[BIG]
+    others = [sample for sample in samples.values() if sample is not big]
+    for batch in ([big], others):
+        response = alice.upload(*batch)
+        assert response.status_code == 302, response.text[:2000]
+        assert response.headers["Location"] == "/files/"
+    return {name: alice.file_id(name) for name in samples}
