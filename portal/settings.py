@@ -105,10 +105,13 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # WAL lets readers (downloads, listings) proceed while an upload commits.
+    # WAL lets readers (downloads, listings) proceed while an upload commits;
+    # IMMEDIATE takes the write lock at BEGIN, so a writer waits its turn (up
+    # to `timeout` seconds) instead of failing halfway with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

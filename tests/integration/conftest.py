@@ -113,3 +113,18 @@ def uploaded(stack: PortalStack, alice: Client, samples: dict[str, Sample]) -> d
         assert response.status_code == 302, response.text[:2000]
         assert response.headers["Location"] == "/files/"
     return {name: alice.file_id(name) for name in samples}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """On a failure, show what gunicorn and the front server logged: a 500 explains itself."""
+    report = yield
+    if report.failed and call.when == "call":
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, PortalStack):
+                for name in ("gunicorn.out", "gunicorn-error.log", f"{value.server}-error.log"):
+                    log = value.stack.logs / name
+                    if log.exists():
+                        tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:])
+                        report.sections.append((f"{value.server} stack: {name}", tail))
+    return report

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-import pytest
 import requests
 
 from deploy.stack import REPO_DIR, Server, Stack, unavailable
+from tests.availability import skip_or_fail
 
 PASSWORD = "a long and unguessable passphrase"
 USERS = ("alice", "bob")
@@ -34,13 +34,6 @@ call_command("migrate", interactive=False, verbosity=0)
 for name in {USERS!r}:
     get_user_model().objects.create_user(name, password={PASSWORD!r})
 """
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip on a developer's machine; with CI=true a skip would hide a gap, so fail."""
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(f"{reason} (CI=true: integration tests must run, not skip)", pytrace=False)
-    pytest.skip(reason)
 
 
 def require(server: Server) -> None:
