@@ -25,15 +25,8 @@ class UploadedFileAdmin(admin.ModelAdmin):
         "stored_as",
         "download_link",
     ]
-    readonly_fields = [
-        "owner",
-        "human_size",
-        "content_type",
-        "sha256",
-        "created",
-        "stored_as",
-        "download_link",
-    ]
+    # Only the name is editable: the rest describes the stored bytes.
+    readonly_fields = [field for field in fields if field != "name"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Files arrive through the upload form, which hashes, sniffs and checks quotas.

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpResponse
 from django.test import Client
 from django.utils.http import http_date
 from pytest_django import DjangoAssertNumQueries, Settings
@@ -17,7 +16,7 @@ from accounts.models import User
 from files.models import UploadedFile
 from files.serving import DOWNLOAD_CSP
 from files.tests.conftest import MakeFile
-from files.tests.utils import image_bytes
+from files.tests.utils import body, image_bytes
 
 BACKENDS = ["nginx", "apache", "django"]
 # Sent on every response of the site, downloads included.
@@ -36,12 +35,6 @@ def upload(alice: User, make_file: MakeFile) -> UploadedFile:
 
 def url(upload: UploadedFile) -> str:
     return f"/files/{upload.pk}/download/"
-
-
-def body(response: HttpResponse) -> bytes:
-    if response.streaming:
-        return b"".join(response.streaming_content)
-    return response.content
 
 
 def test_it_uses_a_sandboxing_csp() -> None:

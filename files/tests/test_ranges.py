@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client
 from django.utils.http import http_date
 
 from accounts.models import User
 from files.models import UploadedFile
 from files.tests.conftest import MakeFile
+from files.tests.utils import body
 
 CONTENT = b"0123456789"
 
@@ -21,12 +21,6 @@ def upload(alice: User, make_file: MakeFile) -> UploadedFile:
 
 def url(upload: UploadedFile) -> str:
     return f"/files/{upload.pk}/download/"
-
-
-def body(response: HttpResponse) -> bytes:
-    if response.streaming:
-        return b"".join(response.streaming_content)
-    return response.content
 
 
 @pytest.mark.parametrize(

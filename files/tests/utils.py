@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from django.conf import settings
+from django.http.response import HttpResponseBase
 from PIL import Image
 
 # The smallest header that content sniffers (and browsers) take for a PDF.
@@ -34,3 +35,10 @@ def stored_paths() -> list[Path]:
 
 def stored_path(key: str) -> Path:
     return Path(settings.MEDIA_ROOT) / key
+
+
+def body(response: HttpResponseBase) -> bytes:
+    """The bytes a response sends, streamed or not."""
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
