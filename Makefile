@@ -24,6 +24,7 @@ test: $(DEV)
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy accounts files portal deploy bench tests conftest.py
 
 format: $(DEV)
 	$(BIN)/ruff check --fix .

@@ -12,7 +12,7 @@ from accounts.models import User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "email", "is_staff", "is_active", "storage_used", "quota_display"]
-    fieldsets = [*BaseUserAdmin.fieldsets, ("Storage", {"fields": ["quota"]})]
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Storage", {"fields": ["quota"]}))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         # One aggregate for the whole page instead of a query per row.
@@ -20,7 +20,7 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description="storage used", ordering="_storage_used")
     def storage_used(self, user: User) -> str:
-        return filesizeformat(user._storage_used)
+        return filesizeformat(user._storage_used)  # type: ignore[attr-defined]  # annotated above
 
     @admin.display(description="quota", ordering="quota")
     def quota_display(self, user: User) -> str:

@@ -8,6 +8,7 @@ from django.utils.decorators import method_decorator
 from django.views.generic import CreateView, TemplateView
 
 from accounts.forms import SignupForm
+from accounts.http import AuthenticatedRequest
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -23,6 +24,7 @@ class SignupView(CreateView):
 
 
 class ProfileView(TemplateView):
+    request: AuthenticatedRequest
     template_name = "accounts/profile.html"
 
     def get_context_data(self, **kwargs: object) -> dict[str, object]:

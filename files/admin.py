@@ -7,6 +7,17 @@ from django.utils.html import format_html
 
 from files.models import UploadedFile
 
+DETAIL_FIELDS = (
+    "name",
+    "owner",
+    "human_size",
+    "content_type",
+    "sha256",
+    "created",
+    "stored_as",
+    "download_link",
+)
+
 
 @admin.register(UploadedFile)
 class UploadedFileAdmin(admin.ModelAdmin):
@@ -15,18 +26,9 @@ class UploadedFileAdmin(admin.ModelAdmin):
     search_fields = ["name", "owner__username", "owner__email"]
     list_select_related = ["owner"]
     date_hierarchy = "created"
-    fields = [
-        "name",
-        "owner",
-        "human_size",
-        "content_type",
-        "sha256",
-        "created",
-        "stored_as",
-        "download_link",
-    ]
+    fields = DETAIL_FIELDS
     # Only the name is editable: the rest describes the stored bytes.
-    readonly_fields = [field for field in fields if field != "name"]
+    readonly_fields = tuple(field for field in DETAIL_FIELDS if field != "name")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Files arrive through the upload form, which hashes, sniffs and checks quotas.

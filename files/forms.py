@@ -54,14 +54,14 @@ class UploadForm(forms.ModelForm):
         name = clean_filename(upload.name or "")
         if not name:
             raise ValidationError("A file needs a name.", code="bad_name")
-        limit = settings.PORTAL_MAX_UPLOAD_SIZE
-        if upload.size > limit:
+        size, limit = upload.size or 0, settings.PORTAL_MAX_UPLOAD_SIZE
+        if size > limit:
             raise ValidationError(
                 "%(name)s is %(size)s; the largest file allowed is %(limit)s.",
                 code="too_large",
                 params={
                     "name": name,
-                    "size": filesizeformat(upload.size),
+                    "size": filesizeformat(size),
                     "limit": filesizeformat(limit),
                 },
             )

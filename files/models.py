@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.urls import reverse
 
+from accounts.models import User
 from files.content import is_inline_safe
 
 
@@ -18,12 +19,12 @@ def storage_key(instance: UploadedFile, filename: str) -> str:
 class UploadedFileQuerySet(models.QuerySet["UploadedFile"]):
     """Who may see what. Views scope every lookup through one of these."""
 
-    def owned_by(self, user: AbstractBaseUser | AnonymousUser) -> UploadedFileQuerySet:
+    def owned_by(self, user: User | AnonymousUser) -> UploadedFileQuerySet:
         if not user.is_authenticated:
             return self.none()
         return self.filter(owner=user)
 
-    def readable_by(self, user: AbstractBaseUser | AnonymousUser) -> UploadedFileQuerySet:
+    def readable_by(self, user: User | AnonymousUser) -> UploadedFileQuerySet:
         """Files `user` may download: their own, or any file for staff."""
         if not user.is_authenticated:
             return self.none()

@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from accounts.models import User
 from files.content import HEAD_SIZE, detect_content_type
 from files.models import UploadedFile
+from files.uploadhandler import HashedUpload
 
 
 def describe_upload(upload: Upload, name: str) -> UploadedFile:
@@ -21,9 +22,9 @@ def describe_upload(upload: Upload, name: str) -> UploadedFile:
     HashingUploadHandler has hashed the bytes while they arrived; only a file
     that came another way (a test, a script) is read here.
     """
-    sha256 = getattr(upload, "sha256", None)
-    head = getattr(upload, "head", None)
-    if sha256 is None or head is None:
+    if isinstance(upload, HashedUpload):
+        sha256, head = upload.sha256, upload.head
+    else:
         digest = hashlib.sha256()
         for chunk in upload.chunks():
             digest.update(chunk)
@@ -33,7 +34,7 @@ def describe_upload(upload: Upload, name: str) -> UploadedFile:
     return UploadedFile(
         file=upload,
         name=name,
-        size=upload.size,
+        size=upload.size or 0,
         content_type=detect_content_type(name, head, upload),
         sha256=sha256,
     )

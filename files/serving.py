@@ -16,6 +16,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date, quote_etag
 
@@ -31,7 +32,7 @@ CHUNK_SIZE = 256 * 1024
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -> HttpResponse:
+def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -> HttpResponseBase:
     """The response that sends `upload`; inline only for types checked by content."""
     backend = BACKENDS.get(settings.PORTAL_SENDFILE)
     if backend is None:
@@ -42,8 +43,10 @@ def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -
     response = backend(request, upload)
     as_attachment = not (inline and upload.previewable)
     response["Content-Type"] = upload.content_type
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment, clean_filename(upload.name) or "download"
+    # Never None: a filename is always given.
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment, clean_filename(upload.name) or "download")
+        or "attachment"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = DOWNLOAD_CSP
@@ -82,7 +85,7 @@ def _apache(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
     return response
 
 
-def _django(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
+def _django(request: HttpRequest, upload: UploadedFile) -> HttpResponseBase:
     """Stream the file from Python, with Range and conditional requests.
 
     For development and tests: a worker is busy for as long as the download lasts.
@@ -99,11 +102,12 @@ def _django(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
     size = upload.size
     first, last = 0, size - 1
     status = 200
-    byte_range = _parse_range(request.headers.get("Range", ""), size)
-    if byte_range == "unsatisfiable":
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+    try:
+        byte_range = _parse_range(request.headers.get("Range", ""), size)
+    except RangeNotSatisfiable:
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        return refused
     if byte_range is not None and not _if_range_fails(request, etag):
         first, last = byte_range
         status = 206
@@ -129,8 +133,12 @@ def stored_path(upload: UploadedFile) -> Path:
     return path
 
 
-def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
-    """The (first, last) byte of a single-range request, "unsatisfiable", or None.
+class RangeNotSatisfiable(Exception):
+    """The Range asks only for bytes past the end of the file: 416."""
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """The (first, last) byte of a single-range request, or None for the whole file.
 
     Several ranges, or a header we cannot read, get the whole file (RFC 9110
     lets a server ignore Range).
@@ -142,7 +150,7 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     if start == "":
         suffix = int(end)
         if suffix == 0:
-            return "unsatisfiable"
+            raise RangeNotSatisfiable
         if size == 0:
             return None  # no byte a Content-Range could name: send the empty whole
         return max(size - suffix, 0), size - 1
@@ -150,7 +158,7 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     if end and int(end) < first:
         return None  # a malformed range is ignored, not refused
     if first >= size:
-        return "unsatisfiable"
+        raise RangeNotSatisfiable
     last = min(int(end), size - 1) if end else size - 1
     return first, last
 
@@ -173,7 +181,7 @@ def _read_slice(stream: IO[bytes], first: int, last: int) -> Iterator[bytes]:
             yield chunk
 
 
-BACKENDS: dict[str, Callable[[HttpRequest, UploadedFile], HttpResponse]] = {
+BACKENDS: dict[str, Callable[[HttpRequest, UploadedFile], HttpResponseBase]] = {
     "nginx": _nginx,
     "apache": _apache,
     "django": _django,

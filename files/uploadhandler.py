@@ -1,39 +1,84 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile
-from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.core.files.uploadhandler import FileUploadHandler
 
 from files.content import HEAD_SIZE
 
 
-class HashingUploadHandler(TemporaryFileUploadHandler):
+class HashedUpload(TemporaryUploadedFile):
+    """A temporary upload that hashes its bytes, and keeps the first ones, as they are written."""
+
+    def __init__(
+        self,
+        name: str,
+        content_type: str,
+        size: int,
+        charset: str | None,
+        content_type_extra: dict[str, bytes] | None = None,
+    ) -> None:
+        super().__init__(name, content_type, size, charset, content_type_extra)
+        self._digest = hashlib.sha256()
+        self.head = b""
+
+    def write_chunk(self, data: bytes) -> None:
+        self._digest.update(data)
+        if len(self.head) < HEAD_SIZE:
+            self.head += data[: HEAD_SIZE - len(self.head)]
+        self.write(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+
+class HashingUploadHandler(FileUploadHandler):
     """Streams each upload to a temporary file, hashing it on the way.
 
-    The sha256 and the first bytes (for content sniffing) are taken while the
-    data passes, so a 2 GB upload is neither held in memory nor read twice.
-    Past PORTAL_MAX_UPLOAD_SIZE it stops writing but keeps counting, so the
-    form can reject the file by its real size without filling the disk.
+    Django's TemporaryFileUploadHandler does the same minus the hash: with
+    the sha256 and the first bytes (for content sniffing) taken while the data
+    passes, a 2 GB upload is neither held in memory nor read twice. Past
+    PORTAL_MAX_UPLOAD_SIZE it stops writing but keeps counting, so the form
+    can reject the file by its real size without filling the disk.
     """
 
-    def new_file(self, *args: object, **kwargs: object) -> None:
-        super().new_file(*args, **kwargs)
-        self.sha256 = hashlib.sha256()
-        self.head = b""
+    file: HashedUpload
+
+    def new_file(
+        self,
+        field_name: str,
+        file_name: str,
+        content_type: str,
+        content_length: int | None,
+        charset: str | None = None,
+        content_type_extra: dict[str, bytes] | None = None,
+    ) -> None:
+        super().new_file(
+            field_name, file_name, content_type, content_length, charset, content_type_extra
+        )
+        self.file = HashedUpload(file_name, content_type, 0, charset, content_type_extra)
         self.max_size = settings.PORTAL_MAX_UPLOAD_SIZE
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if start + len(raw_data) > self.max_size:
-            return None
-        self.sha256.update(raw_data)
-        if len(self.head) < HEAD_SIZE:
-            self.head += raw_data[: HEAD_SIZE - len(self.head)]
-        return super().receive_data_chunk(raw_data, start)
+        if start + len(raw_data) <= self.max_size:
+            self.file.write_chunk(raw_data)
+        return None  # consumed: no later handler sees the data
 
-    def file_complete(self, file_size: int) -> TemporaryUploadedFile:
-        file = super().file_complete(file_size)
-        file.sha256 = self.sha256.hexdigest()
-        file.head = self.head
-        return file
+    def file_complete(self, file_size: int) -> HashedUpload:
+        self.file.seek(0)
+        self.file.size = file_size
+        return self.file
+
+    def upload_interrupted(self) -> None:
+        """The client went away: remove the partial temporary file now."""
+        if hasattr(self, "file"):
+            path = self.file.temporary_file_path()
+            self.file.close()
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass

@@ -4,19 +4,22 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import OrderBy
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse_lazy
 from django.views import View
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from django.views.generic.detail import SingleObjectMixin
 
+from accounts.http import AuthenticatedRequest
 from files import serving
 from files.forms import RenameForm, UploadForm
 from files.models import UploadedFile, UploadedFileQuerySet
 
 # ?sort= value -> ORDER BY; the tie-breakers keep pages stable.
-SORT_ORDERS = {
+SORT_ORDERS: dict[str, tuple[str | OrderBy, ...]] = {
     "name": (Lower("name").asc(), "created"),
     "-name": (Lower("name").desc(), "-created"),
     "size": ("size", "created"),
@@ -37,6 +40,7 @@ class OwnedFileMixin:
 
 
 class FileListView(OwnedFileMixin, ListView):
+    request: AuthenticatedRequest
     template_name = "files/list.html"
     context_object_name = "files"
 
@@ -67,6 +71,7 @@ class FileListView(OwnedFileMixin, ListView):
 
 
 class UploadView(CreateView):
+    request: AuthenticatedRequest
     model = UploadedFile
     form_class = UploadForm
     template_name = "files/upload.html"
@@ -113,13 +118,14 @@ class FileDeleteView(OwnedFileMixin, DeleteView):
 class DownloadView(SingleObjectMixin, View):
     """Sends a file to anyone allowed to read it; to everyone else it does not exist."""
 
+    request: AuthenticatedRequest
     http_method_names = ["get", "head"]
     inline = False  # the preview URL sets this: allowed only for content-checked types
 
     def get_queryset(self) -> UploadedFileQuerySet:
         return UploadedFile.objects.readable_by(self.request.user)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         upload = self.get_object()
         if self.inline and not upload.previewable:
             raise Http404("This file has no preview.")

@@ -16,7 +16,7 @@ from accounts.models import User
 from files.content import HEAD_SIZE
 from files.models import UploadedFile
 from files.tests.utils import image_bytes, stored_path, stored_paths
-from files.uploadhandler import HashingUploadHandler
+from files.uploadhandler import HashedUpload, HashingUploadHandler
 
 URL = "/files/upload/"
 
@@ -116,10 +116,10 @@ def test_it_streams_through_the_hashing_handler_to_a_temporary_file(
     temp_dir = tmp_path / "upload-tmp"
     temp_dir.mkdir()
     settings.FILE_UPLOAD_TEMP_DIR = str(temp_dir)
-    completed: list[tuple[TemporaryUploadedFile, Path, int]] = []
+    completed: list[tuple[HashedUpload, Path, int]] = []
     original = HashingUploadHandler.file_complete
 
-    def spy(self: HashingUploadHandler, file_size: int) -> TemporaryUploadedFile:
+    def spy(self: HashingUploadHandler, file_size: int) -> HashedUpload:
         file = original(self, file_size)
         path = Path(file.temporary_file_path())
         completed.append((file, path, path.stat().st_ino))
@@ -131,6 +131,8 @@ def test_it_streams_through_the_hashing_handler_to_a_temporary_file(
     alice_client.post(URL, {"file": SimpleUploadedFile("big.bin", content)})
 
     [(file, temp_path, inode)] = completed
+    # A temporary file on disk (never in memory) that hashed its bytes as they came.
+    assert isinstance(file, HashedUpload)
     assert isinstance(file, TemporaryUploadedFile)
     assert temp_path.parent == temp_dir
     assert file.sha256 == hashlib.sha256(content).hexdigest()

@@ -161,7 +161,9 @@ class Client:
 
     @property
     def csrf_token(self) -> str:
-        return self.session.cookies["csrftoken"]
+        token = self.session.cookies.get("csrftoken")
+        assert token is not None, "no csrftoken cookie: the login page was never fetched"
+        return token
 
     def upload(self, *samples: Sample) -> requests.Response:
         body = MultipartBody(
