@@ -7,7 +7,6 @@ log files of each instance it starts.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 
 wsgi_app = "portal.wsgi:application"
@@ -17,7 +16,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # slow upload occupies one thread, not a whole worker, and the worker keeps
 # answering its heartbeat while a 2 GiB body is hashed.
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+# The CPUs this process may use (CPU pinning, cgroup cpusets), not all the machine has.
+workers = int(os.environ.get("WEB_CONCURRENCY") or len(os.sched_getaffinity(0)) * 2 + 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 
 # With gthread the timeout detects a hung worker; it does not cap how long one

@@ -47,6 +47,9 @@ class HashingUploadHandler(FileUploadHandler):
     """
 
     file: HashedUpload
+    # Django's default is 64 KiB; 1 MiB chunks spend less time copying buffers
+    # (6.7 s -> 5.7 s of Django's share of a 1 GiB upload) for 1 MiB per upload.
+    chunk_size = 1024 * 1024
 
     def new_file(
         self,

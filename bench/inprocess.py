@@ -1,0 +1,172 @@
+"""Where a small download's time goes inside Python, without servers or sockets.
+
+``python -m bench.inprocess`` calls the WSGI applications directly, one request
+after another, on a throwaway SQLite database: Portal's permission-checked
+download, the naive Flask peer, and the pieces of Portal's request. It explains
+the small-file row of ``make bench``; it is not a substitute for it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROUNDS = 2000
+Environ = dict[str, Any]
+
+
+def per_call_ms(function: Callable[[], object], rounds: int = ROUNDS) -> float:
+    """Best of three timings of `rounds` calls, in ms per call."""
+    function()  # warm caches and lazy imports
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(rounds):
+            function()
+        best = min(best, (time.perf_counter() - started) / rounds * 1000)
+    return best
+
+
+class _FileWrapper:
+    """Stands in for gunicorn's wsgi.file_wrapper, which would sendfile() the file."""
+
+    def __init__(self, file: io.BufferedReader, block_size: int = 8192) -> None:
+        self.file = file
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(lambda: self.file.read(8192), b"")
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def call(app: Callable[..., Iterable[bytes]], path: str, cookie: str = "") -> tuple[str, int]:
+    environ: Environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_COOKIE": cookie,
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+        "wsgi.file_wrapper": _FileWrapper,
+    }
+    statuses: list[str] = []
+    body = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    length = sum(len(chunk) for chunk in body)
+    getattr(body, "close", lambda: None)()
+    return statuses[0], length
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="portal-inprocess-") as tmp:
+        root = Path(tmp)
+        os.environ.update(
+            DJANGO_SETTINGS_MODULE="portal.settings",
+            DATABASE_URL=f"sqlite:///{root / 'db.sqlite3'}",
+            PORTAL_VAR_DIR=str(root / "var"),
+            PORTAL_MEDIA_ROOT=str(root / "media"),
+            PORTAL_STATIC_ROOT=str(root),  # exists: whitenoise warns about a missing one
+            PORTAL_SENDFILE="nginx",
+            SECRET_KEY="bench-inprocess-" + "x" * 40,
+            ALLOWED_HOSTS="127.0.0.1",
+            DEBUG="false",
+        )
+        for name in ("CACHE_URL", "REDIS_URL"):
+            os.environ.pop(name, None)
+        report(root)
+    return 0
+
+
+def expect(result: object, wanted: object, what: str) -> None:
+    if result != wanted:
+        raise RuntimeError(f"{what}: got {result!r}, expected {wanted!r}")
+
+
+def report(root: Path) -> None:
+    # Django reads the environment set by main(), so it is imported only now.
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.models import Session
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    from bench.flaskapp import app as flask_app
+    from files import services
+    from files.models import UploadedFile
+
+    call_command("migrate", verbosity=0)
+    user = get_user_model().objects.create_user("bench", password=secrets.token_urlsafe())
+    content = SimpleUploadedFile("small.bin", os.urandom(4096))
+    [upload] = services.store_uploads(user, [services.describe_upload(content, "small.bin")])
+    download = upload.get_download_url()
+
+    def timed(label: str, app: Callable[..., Iterable[bytes]], path: str, cookie: str = "") -> None:
+        # Counted by a wrapper: Django empties connection.queries when a request starts.
+        queries: list[str] = []
+
+        def count(execute: Callable[..., object], sql: str, *args: object) -> object:
+            queries.append(sql)
+            return execute(sql, *args)
+
+        with connection.execute_wrapper(count):
+            call(app, path, cookie)
+        ms = per_call_ms(lambda: call(app, path, cookie))
+        print(f"  {label:52} {ms:6.3f} ms  {len(queries)} SQL")
+
+    print(f"One request at a time, best of 3 x {ROUNDS}, ms per request (4 KiB file):")
+    cookie_name = settings.SESSION_COOKIE_NAME
+    for engine in ("db", "signed_cookies"):
+        with override_settings(SESSION_ENGINE=f"django.contrib.sessions.backends.{engine}"):
+            client = Client()
+            client.force_login(user)
+            cookie = f"{cookie_name}={client.cookies[cookie_name].value}"
+            portal = WSGIHandler()  # builds its middleware under this session engine
+            expect(call(portal, download, cookie), ("200 OK", 0), "download")
+            timed(f"Portal download, {engine} sessions", portal, download, cookie)
+    portal = WSGIHandler()
+    expect(call(portal, download)[0], "302 Found", "anonymous download")
+    timed("Portal, anonymous: middleware redirects to login", portal, download)
+    flask_path = f"/raw/{upload.file.name}"
+    expect(call(flask_app, flask_path), ("200 OK", 4096), "Flask download")
+    timed("Flask send_from_directory, no check", flask_app, flask_path)
+
+    print("The three lookups of a download, through the ORM and as raw SQL:")
+    session_key = Session.objects.get().session_key
+    cursor = connection.cursor()
+    lookups: dict[str, Callable[[], object]] = {
+        "session: Session.objects.get(session_key=)": lambda: Session.objects.get(
+            session_key=session_key
+        ),
+        "user: User.objects.get(pk=)": lambda: get_user_model().objects.get(pk=user.pk),
+        "file: readable_by(user).get(pk=)": lambda: UploadedFile.objects.readable_by(user).get(
+            pk=upload.pk
+        ),
+        "file, raw SQL on the same cursor": lambda: cursor.execute(
+            "SELECT * FROM files_uploadedfile WHERE id = %s AND owner_id = %s",
+            [upload.pk.hex, user.pk],
+        ).fetchone(),
+    }
+    for label, lookup in lookups.items():
+        print(f"  {label:52} {per_call_ms(lookup) * 1000:6.0f} us")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
