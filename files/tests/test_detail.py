@@ -46,6 +46,15 @@ def test_it_escapes_the_name(alice: User, alice_client: Client, make_file: MakeF
     assert "&lt;img src=x onerror=alert(1)&gt;.txt" in html
 
 
+def test_it_refuses_a_nul_in_a_new_name(alice_client: Client, upload: UploadedFile) -> None:
+    # Django's form field refuses NUL before the database (PostgreSQL cannot store it) sees it.
+    response = alice_client.post(url(upload), {"name": "a\x00b.txt"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == ["Null characters are not allowed."]
+    upload.refresh_from_db()
+    assert upload.name == "notes.txt"
+
+
 def test_it_renames(alice_client: Client, upload: UploadedFile) -> None:
     response = alice_client.post(url(upload), {"name": "report.txt"}, follow=True)
     assert response.redirect_chain == [(url(upload), 302)]

@@ -49,6 +49,11 @@ def test_it_stores_an_upload(alice: User, alice_client: Client) -> None:
     assert stored_paths()[0].read_bytes() == content
 
 
+def test_it_strips_a_nul_from_the_uploaded_name(alice_client: Client) -> None:
+    alice_client.post(URL, {"file": SimpleUploadedFile("a\x00b.txt", b"x")})
+    assert UploadedFile.objects.get().name == "ab.txt"
+
+
 def test_it_stores_an_empty_file(alice: User, alice_client: Client) -> None:
     response = alice_client.post(URL, {"file": SimpleUploadedFile("placeholder.lock", b"")})
     assert response.status_code == 302
