@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +61,8 @@ class Results:
     idle_list: dict[str, WrkResult] = field(default_factory=dict)
     busy_list: dict[str, WrkResult | None] = field(default_factory=dict)
     busy_downloads: dict[str, WrkResult] = field(default_factory=dict)
+    # (b2)'s first request: the permission check answering 302 to the signed URL.
+    first_request: WrkResult | None = None
     upload_seconds: float = 0.0
     upload_peak_kib: int = 0
     upload_baseline_kib: int = 0
@@ -127,7 +129,12 @@ class Bench:
 
     @contextmanager
     def stack(
-        self, name: str, server: Server, kind: type[Stack] = Stack, **kwargs: str
+        self,
+        name: str,
+        server: Server,
+        kind: type[Stack] = Stack,
+        env: Mapping[str, str] | None = None,
+        **kwargs: str,
     ) -> Iterator[Stack]:
         stack = kind(
             server=server,
@@ -135,7 +142,7 @@ class Bench:
             media_root=self.media_root,
             static_root=self.root / "static",
             max_upload_size=MAX_UPLOAD_SIZE,
-            env=self._env,
+            env={**self._env, **(env or {})},
             **kwargs,
         )
         # The server and its workers (forked later) inherit the server CPUs.
@@ -164,6 +171,27 @@ class Bench:
         self.results.small[label] = small
         self.results.large[label] = large
         print(f"  {label}: {small.rps:,.0f} small/s, {large.mb_per_s:,.0f} MB/s large", flush=True)
+
+    def signed(self, stack: Stack) -> None:
+        """(b2): wrk repeats the signed URL one permission-checked /download/ answered.
+
+        Its first request, the 302 from Django, is measured on its own.
+        """
+        client = self.login(stack)
+        small, large = (
+            signed_url(client, stack.url + self.downloads[path.name])
+            for path in (self.small_file, self.large_file)
+        )
+        self.downloads_of("signed", small, large)
+        small_check = stack.url + self.downloads[self.small_file.name]
+        self.wrk.run(small_check, connections=SMALL_CONNECTIONS, seconds=2)  # warm-up
+        first = self.wrk.run(small_check, connections=SMALL_CONNECTIONS, seconds=self.seconds)
+        check_result("signed 302", first, 0)
+        self.results.first_request = first
+        print(
+            f"  first request (302): {first.rps:,.0f}/s, p50 {first.p50_us / 1000:.1f} ms",
+            flush=True,
+        )
 
     def busy_workers(self, label: str, stack: Stack) -> None:
         """The list page, idle and then while 32 clients download the large file."""
@@ -230,7 +258,14 @@ class Bench:
             print("(b) Portal, nginx X-Accel-Redirect", flush=True)
             self.downloads_of("nginx", *self.portal_urls(stack))
             self.busy_workers("nginx", stack)
-        # The peer next, for the same reason: (b) against (e) is the small-file target.
+        # Then (b2) and the peer right after it: (b2) against (e) is the small-file target.
+        print("(b2) Portal, signed URL (repeat requests)", flush=True)
+        # A TTL that outlasts the runs on one URL; nginx's cost does not depend on it.
+        signing = {"PORTAL_SIGNED_URL_SECRET": secrets.token_urlsafe(32)}
+        with self.stack(
+            "signed", "nginx", env={**signing, "PORTAL_SIGNED_URL_TTL": "300"}
+        ) as stack:
+            self.signed(stack)
         print("(e) Flask send_from_directory behind nginx", flush=True)
         with self.stack("flask", "nginx", app="bench.flaskapp:app") as stack:
             self.downloads_of("flask", *self.key_urls(stack.url + "/raw/"))
@@ -296,6 +331,15 @@ def check_download(url: str, content: bytes | None, cookie: str, size: int = 0) 
             raise RuntimeError(f"GET {url}: not the uploaded bytes")
         if size and int(r.headers.get("Content-Length", -1)) != size:
             raise RuntimeError(f"GET {url}: Content-Length {r.headers.get('Content-Length')}")
+
+
+def signed_url(client: PortalClient, download_url: str) -> str:
+    """The signed URL a permission-checked /download/ redirects to (absolute)."""
+    response = client.session.get(download_url, allow_redirects=False, timeout=30)
+    location = response.headers.get("Location", "")
+    if response.status_code != 302 or not location.startswith("/_signed/"):
+        raise RuntimeError(f"GET {download_url}: HTTP {response.status_code} {location!r}")
+    return client.base_url + location
 
 
 def check_result(label: str, result: WrkResult, size: int) -> None:

@@ -1,7 +1,7 @@
 """``make serve``: Portal behind gunicorn and nginx (or Apache), as in production.
 
 Migrates, collects static files, then runs gunicorn plus nginx with
-X-Accel-Redirect (``SERVER=apache``: Apache with mod_xsendfile) on
+X-Accel-Redirect and signed URLs (``SERVER=apache``: Apache with mod_xsendfile) on
 http://127.0.0.1:8080 (``PORT``, ``HOST`` override) until Ctrl-C. Logs go to
 ``var/log/``; the rendered config lives in a temporary directory under ``var/``.
 """
@@ -9,6 +9,7 @@ http://127.0.0.1:8080 (``PORT``, ``HOST`` override) until Ctrl-C. Logs go to
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -17,13 +18,27 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
-from deploy.stack import SERVERS, Server, Stack, StackError, unavailable
+from deploy.stack import REPO_DIR, SERVERS, Server, Stack, StackError, unavailable
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     # Ctrl-C and `kill <pid>` stop the children the same way, even when the
     # shell that started us in the background told us to ignore SIGINT.
     raise KeyboardInterrupt
+
+
+def _signed_url_secret() -> str:
+    """PORTAL_SIGNED_URL_SECRET for this checkout, generated once into var/.
+
+    Kept across restarts, so a link handed out just before one still works.
+    """
+    var_dir = Path(os.environ.get("PORTAL_VAR_DIR", REPO_DIR / "var"))
+    path = var_dir / "signed_url_secret"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def main() -> int:
@@ -37,6 +52,8 @@ def main() -> int:
         return 1
     # Before Django reads its settings, so the checks below see the real backend.
     os.environ["PORTAL_SENDFILE"] = server
+    if server == "nginx":
+        os.environ.setdefault("PORTAL_SIGNED_URL_SECRET", _signed_url_secret())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
     import django

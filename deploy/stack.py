@@ -13,6 +13,7 @@ import grp
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -114,6 +115,7 @@ class Stack:
     ``env`` is the environment gunicorn runs with (database, secret key...);
     the stack adds the settings that must agree with the rendered config:
     PORTAL_SENDFILE, PORTAL_MEDIA_ROOT, PORTAL_STATIC_ROOT, PORTAL_MAX_UPLOAD_SIZE.
+    nginx's config takes PORTAL_SIGNED_URL_SECRET from ``env`` when it is set.
     """
 
     server: Server
@@ -198,6 +200,9 @@ class Stack:
             "listen": f"{self.host}:{self.port}",
             "server_name": self.host,
             "upstream": f"127.0.0.1:{self.gunicorn_port}",
+            # Without Django's secret, one nobody knows: no signed URL verifies.
+            "signed_url_secret": self.env.get("PORTAL_SIGNED_URL_SECRET")
+            or secrets.token_urlsafe(32),
             "media_root": self.media_root,
             "static_root": self.static_root,
             "max_request_body": self.max_upload_size + MULTIPART_HEADROOM,

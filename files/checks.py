@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
 from files.serving import BACKENDS
+
+MIN_SECRET_LENGTH = 32
+# The secret is written into nginx.conf inside double quotes, where "$" would
+# start a variable: letters, digits, "-" and "_" only (secrets.token_urlsafe).
+_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]*")
 
 
 @register()
@@ -45,6 +51,42 @@ def check_serving(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 f"MEDIA_ROOT {settings.MEDIA_ROOT} is not plain ASCII.",
                 hint="PORTAL_SENDFILE=apache sends the path in a header: use an ASCII path.",
                 id="files.E004",
+            )
+        )
+    errors += _signed_url_errors()
+    return errors
+
+
+def _signed_url_errors() -> list[CheckMessage]:
+    secret = settings.PORTAL_SIGNED_URL_SECRET
+    if not secret:
+        return []
+    errors: list[CheckMessage] = []
+    if len(secret) < MIN_SECRET_LENGTH or not _SECRET_CHARS.fullmatch(secret):
+        errors.append(
+            Error(
+                "PORTAL_SIGNED_URL_SECRET is too short or has characters nginx.conf cannot hold.",
+                hint=(
+                    f"Use at least {MIN_SECRET_LENGTH} letters, digits, '-' or '_', e.g. "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(32))'."
+                ),
+                id="files.E005",
+            )
+        )
+    if settings.PORTAL_SENDFILE != "nginx":
+        errors.append(
+            Error(
+                f"PORTAL_SIGNED_URL_SECRET is set, but PORTAL_SENDFILE={settings.PORTAL_SENDFILE}.",
+                hint="Signed URLs are verified by nginx: use PORTAL_SENDFILE=nginx or unset it.",
+                id="files.E006",
+            )
+        )
+    if settings.PORTAL_SIGNED_URL_TTL < 1:
+        errors.append(
+            Error(
+                f"PORTAL_SIGNED_URL_TTL is {settings.PORTAL_SIGNED_URL_TTL}.",
+                hint="Give signed URLs at least one second (default 60).",
+                id="files.E007",
             )
         )
     return errors

@@ -1,13 +1,17 @@
 """How a permitted download leaves the building.
 
-The one module that knows X-Accel-Redirect, X-Sendfile and FileResponse. The
-view has already decided that the user may read the file; here we only build
-the response for the backend named by PORTAL_SENDFILE.
+The one module that knows X-Accel-Redirect (and nginx's signed URLs),
+X-Sendfile and FileResponse. The view has already decided that the user may
+read the file; here we only build the response for the backend named by
+PORTAL_SENDFILE.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -15,7 +19,12 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date, quote_etag
@@ -30,6 +39,13 @@ DOWNLOAD_CSP = (
 )
 CHUNK_SIZE = 256 * 1024
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+SIGNED_PREFIX = "/_signed/"
+# What deploy/nginx.conf's /_signed/ location and its argument pattern accept;
+# a key or type outside them (none today) keeps plain X-Accel-Redirect.
+_SIGNABLE_KEY = re.compile(r"u/[0-9]+/[0-9a-f-]{36}")
+_SIGNABLE_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*")
+# Tests freeze it; signed URLs expire by the wall clock nginx reads too.
+_clock: Callable[[], float] = time.time
 
 
 def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -> HttpResponseBase:
@@ -40,13 +56,21 @@ def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -
             f"PORTAL_SENDFILE must be one of {', '.join(BACKENDS)}, "
             f"not {settings.PORTAL_SENDFILE!r}."
         )
-    response = backend(request, upload)
     as_attachment = not (inline and upload.previewable)
+    filename = clean_filename(upload.name) or "download"
+    if settings.PORTAL_SENDFILE == "nginx" and settings.PORTAL_SIGNED_URL_SECRET:
+        url = signed_url(upload, as_attachment=as_attachment, filename=filename)
+        if url is not None:
+            redirect = HttpResponseRedirect(url)
+            # Every click comes back here and runs the permission check again;
+            # only the signed URL itself (retries, Range, repeats) skips Python.
+            redirect["Cache-Control"] = "private, no-store"
+            return redirect
+    response = backend(request, upload)
     response["Content-Type"] = upload.content_type
     # Never None: a filename is always given.
     response["Content-Disposition"] = (
-        content_disposition_header(as_attachment, clean_filename(upload.name) or "download")
-        or "attachment"
+        content_disposition_header(as_attachment, filename) or "attachment"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = DOWNLOAD_CSP
@@ -71,6 +95,42 @@ def _nginx(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
         upload.file.name, safe="/"
     )
     return response
+
+
+def signed_url(upload: UploadedFile, *, as_attachment: bool, filename: str) -> str | None:
+    """The URL nginx's /_signed/ location sends `upload` from, or None if it cannot.
+
+    Its arguments are every value that shapes the response (disposition, type,
+    name), in the one order deploy/nginx.conf accepts; the signature covers them.
+    """
+    key = upload.file.name
+    if not (_SIGNABLE_KEY.fullmatch(key) and _SIGNABLE_TYPE.fullmatch(upload.content_type)):
+        return None
+    path = SIGNED_PREFIX + key
+    disposition = "attachment" if as_attachment else "inline"
+    # RFC 5987 percent-encoding: nginx puts it in filename*= as it stands.
+    query = f"d={disposition}&t={upload.content_type}&f={quote(filename, safe='')}"
+    expires = int(_clock()) + settings.PORTAL_SIGNED_URL_TTL
+    signature = sign(path, query, expires, settings.PORTAL_SIGNED_URL_SECRET)
+    return f"{path}?{query}&e={expires}&s={signature}"
+
+
+def sign(path: str, query: str, expires: int, secret: str) -> str:
+    """nginx's `secure_link_md5 "$secure_link_expires$uri?$portal_signed_query <secret>"`.
+
+    MD5 because it is the one hash nginx's secure_link module computes; the
+    secret comes last (no length extension), and nginx refuses any argument
+    outside a strict ASCII pattern, which leaves no room for the binary blocks
+    an MD5 collision needs.
+    Base64url without padding, as the module decodes it.
+
+    Revocation delay: a signed URL keeps working until `expires` (at most
+    PORTAL_SIGNED_URL_TTL seconds) after a logout, a password change or a
+    future unshare; a deleted file is gone at once, since its bytes are.
+    """
+    message = f"{expires}{path}?{query} {secret}".encode()
+    digest = hashlib.md5(message).digest()  # noqa: S324 - nginx's secure_link_md5 is MD5
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def _apache(request: HttpRequest, upload: UploadedFile) -> HttpResponse:

@@ -184,6 +184,12 @@ else:
 # "django" (streamed by Python: development only).
 PORTAL_SENDFILE = os.environ.get("PORTAL_SENDFILE", "django")
 PORTAL_SENDFILE_NGINX_PREFIX = "/_protected/"
+# With nginx: a permitted download answers 302 to a URL that nginx's secure_link
+# module verifies, so retries, Range requests and repeats within the TTL skip
+# Python. Unset, the feature is off. The same secret goes into deploy/nginx.conf.
+PORTAL_SIGNED_URL_SECRET = os.environ.get("PORTAL_SIGNED_URL_SECRET", "")
+# Seconds a signed URL stays valid: also how long a link outlives a logout.
+PORTAL_SIGNED_URL_TTL = envint("PORTAL_SIGNED_URL_TTL", 60)
 PORTAL_MAX_UPLOAD_SIZE = envint("PORTAL_MAX_UPLOAD_SIZE", 2 * 1024**3)
 # Default storage quota for a user whose own quota is empty; 0 means unlimited.
 PORTAL_DEFAULT_QUOTA = envint("PORTAL_DEFAULT_QUOTA", 0)

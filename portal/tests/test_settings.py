@@ -54,6 +54,17 @@ def test_deploy_check_is_clean_with_production_values(tmp_path):
     assert "no issues" in result.stdout + result.stderr
 
 
+def test_deploy_check_is_clean_with_signed_urls(tmp_path):
+    env = {**production_env(), "PORTAL_SIGNED_URL_SECRET": secrets.token_urlsafe(32)}
+    result = run_django(
+        "from django.core.management import call_command\n"
+        "call_command('check', deploy=True, fail_level='WARNING')",
+        env,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_deploy_check_warns_without_https(tmp_path):
     env = production_env()
     del env["PORTAL_HTTPS"]
@@ -144,6 +155,8 @@ def test_redis_url_puts_cache_and_sessions_in_redis(tmp_path):
         ({"PORTAL_STORAGE": "ftp"}, "files.E002"),
         ({"PORTAL_STORAGE": "s3", "PORTAL_SENDFILE": "apache"}, "files.E003"),
         ({"PORTAL_STORAGE": "s3", "PORTAL_SENDFILE": "nginx"}, "files.E003"),
+        ({"PORTAL_SENDFILE": "nginx", "PORTAL_SIGNED_URL_SECRET": "short"}, "files.E005"),
+        ({"PORTAL_SENDFILE": "apache", "PORTAL_SIGNED_URL_SECRET": "s" * 40}, "files.E006"),
     ],
 )
 def test_check_refuses_a_serving_setup_that_cannot_work(tmp_path, env, error_id):

@@ -8,10 +8,14 @@ Stacks and samples are session-scoped: each is built once, the 200 MiB file too.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from deploy.stack import SERVERS, Server
 from tests.integration.support import (
@@ -38,9 +42,10 @@ def _start(
     static_root: Path,
     max_upload_size: int,
     media_root: Path,
+    **env_overrides: str,
 ) -> PortalStack:
     require(server)
-    env = base_env(root, PORTAL_STATIC_ROOT=str(static_root))
+    env = base_env(root, PORTAL_STATIC_ROOT=str(static_root), **env_overrides)
     portal = PortalStack(server, root, env, max_upload_size, media_root)
     portal.start()
     return portal
@@ -87,6 +92,55 @@ def small_stack(
     portal = _start(server, root, static_root, SMALL_LIMIT, root / "media files")
     yield portal
     portal.stack.stop()
+
+
+@pytest.fixture(scope="session")
+def signed_stack(
+    tmp_path_factory: pytest.TempPathFactory, static_root: Path
+) -> Iterator[PortalStack]:
+    """nginx with PORTAL_SIGNED_URL_SECRET: /download/ answers 302 to a signed URL."""
+    root = tmp_path_factory.mktemp("nginx-signed-stack")
+    portal = _start(
+        "nginx",
+        root,
+        static_root,
+        DEFAULT_LIMIT,
+        root / "media",
+        PORTAL_SIGNED_URL_SECRET=secrets.token_urlsafe(32),
+    )
+    yield portal
+    portal.stack.stop()
+
+
+@pytest.fixture(scope="session")
+def signed_samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sample]:
+    """A real PNG (previewable), names plain, non-ASCII and quoted, and 5 MiB for ranges."""
+    directory = tmp_path_factory.mktemp("signed-samples")
+    samples = {
+        name: Sample.write(directory, name, size)
+        for name, size in {
+            "notes.bin": 4096,
+            "rapport d’été 2026.pdf": 4096,
+            'say "hi" 50%.bin': 4096,
+            "five-mib.bin": 5 * MIB,
+        }.items()
+    }
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, format="PNG")
+    png = directory / "pic.png"
+    png.write_bytes(buffer.getvalue())
+    digest = hashlib.sha256(buffer.getvalue()).hexdigest()
+    samples["pic.png"] = Sample("pic.png", png, png.stat().st_size, digest)
+    return samples
+
+
+@pytest.fixture(scope="session")
+def signed_uploaded(signed_stack: PortalStack, signed_samples: dict[str, Sample]) -> dict[str, str]:
+    """Every signed sample uploaded by alice on the signed stack: {name: file id}."""
+    alice = signed_stack.login("alice")
+    response = alice.upload(*signed_samples.values())
+    assert response.status_code == 302, response.text[:2000]
+    return {name: alice.file_id(name) for name in signed_samples}
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,275 @@
+"""Signed URLs through the real nginx: Django checks once, nginx's secure_link the rest."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from files import serving
+from tests.integration.support import Client, PortalStack, Sample, disposition_filename
+from tests.integration.test_downloads import SECURITY_HEADERS, assert_served_safely
+
+pytestmark = pytest.mark.integration
+
+# Headers whose values depend on the moment or the file's inode.
+VOLATILE = {"Date", "ETag", "Last-Modified"}
+
+
+# alice and bob here are the signed stack's users, not the X-Accel stack's.
+@pytest.fixture(scope="session")
+def alice(signed_stack: PortalStack) -> Client:
+    return signed_stack.login("alice")
+
+
+@pytest.fixture(scope="session")
+def bob(signed_stack: PortalStack) -> Client:
+    return signed_stack.login("bob")
+
+
+def signed(client: Client, file_id: str, view: str = "download") -> str:
+    """The signed URL the permission-checked view answers with."""
+    response = client.session.get(
+        f"{client.url}/files/{file_id}/{view}/", allow_redirects=False, timeout=30
+    )
+    assert response.status_code == 302, response.status_code
+    assert response.headers["Cache-Control"] == "private, no-store"
+    location = response.headers["Location"]
+    assert location.startswith("/_signed/u/")
+    return location
+
+
+def get(stack: PortalStack, path: str, **headers: str) -> requests.Response:
+    """A request with no cookie at all: the signature alone opens the file."""
+    return requests.get(stack.url + path, headers=headers, allow_redirects=False, timeout=60)
+
+
+def resign(path: str, expires: int, secret: str) -> str:
+    """`path` signed again by files.serving.sign with another expiry."""
+    parts = urlsplit(path)
+    query = parts.query.split("&e=")[0]
+    return f"{parts.path}?{query}&e={expires}&s={serving.sign(parts.path, query, expires, secret)}"
+
+
+def test_it_sends_the_bytes_through_the_signed_url(
+    signed_stack: PortalStack,
+    alice: Client,
+    signed_uploaded: dict[str, str],
+    signed_samples: dict[str, Sample],
+) -> None:
+    for name, file_id in signed_uploaded.items():
+        response = get(signed_stack, signed(alice, file_id))
+        assert response.status_code == 200, name
+        assert response.content == signed_samples[name].path.read_bytes(), name
+        assert response.headers["Content-Length"] == str(signed_samples[name].size)
+    # Repeats hit nginx only: gunicorn never saw a signed URL.
+    assert signed_stack.gunicorn_log("/_signed/", timeout=0.5) == []
+
+
+def test_a_png_preview_has_exactly_the_x_accel_headers(
+    signed_stack: PortalStack, alice: Client, signed_uploaded: dict[str, str]
+) -> None:
+    response = get(signed_stack, signed(alice, signed_uploaded["pic.png"], "preview"))
+
+    assert response.status_code == 200
+    assert {k: v for k, v in response.headers.items() if k not in VOLATILE} == {
+        "Server": "nginx",
+        "Content-Type": "image/png",
+        "Content-Length": str(len(response.content)),
+        "Connection": "keep-alive",
+        "Content-Disposition": 'inline; filename="pic.png"',
+        "Accept-Ranges": "bytes",
+        **SECURITY_HEADERS,
+    }
+    assert VOLATILE <= set(response.headers)
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "disposition"),
+    [
+        (
+            "rapport d’été 2026.pdf",
+            "application/octet-stream",
+            "attachment; filename*=utf-8''rapport%20d%E2%80%99%C3%A9t%C3%A9%202026.pdf",
+        ),
+        ("notes.bin", "application/octet-stream", 'attachment; filename="notes.bin"'),
+        # Django would quote this one; filename*= names the same file.
+        (
+            'say "hi" 50%.bin',
+            "application/octet-stream",
+            "attachment; filename*=utf-8''say%20%22hi%22%2050%25.bin",
+        ),
+    ],
+)
+def test_an_attachment_is_named_per_rfc_6266(
+    signed_stack: PortalStack,
+    alice: Client,
+    signed_uploaded: dict[str, str],
+    name: str,
+    content_type: str,
+    disposition: str,
+) -> None:
+    response = get(signed_stack, signed(alice, signed_uploaded[name]))
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == content_type
+    assert response.headers["Content-Disposition"] == disposition
+    assert disposition_filename(disposition) == name
+    assert_served_safely(response.headers)
+
+
+def test_the_download_url_never_sends_a_png_inline(
+    signed_stack: PortalStack, alice: Client, signed_uploaded: dict[str, str]
+) -> None:
+    response = get(signed_stack, signed(alice, signed_uploaded["pic.png"]))
+
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="pic.png"'
+
+
+def _tampered(path: str, other: str) -> dict[str, str]:
+    query = path.split("?", 1)[1]
+    signature = query.rsplit("&s=", 1)[1]
+    other_signature = other.rsplit("&s=", 1)[1]
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    return {
+        "signature": path.replace(f"&s={signature}", f"&s={flipped}"),
+        "no signature": path.split("&s=")[0],
+        "inline": path.replace("d=attachment", "d=inline"),
+        "type": path.replace("t=application/octet-stream", "t=text/html"),
+        "name": path.replace("f=notes.bin", "f=notes.html"),
+        "later expiry": path.replace("&e=", "&e=9"),
+        "extra argument": path + "&t=text/html",
+        "other file's signature": path.replace(f"&s={signature}", f"&s={other_signature}"),
+        "other file's key": other.split("?")[0] + "?" + query,
+        "not a key": "/_signed/u/1/not-a-uuid?" + query,
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "signature",
+        "no signature",
+        "inline",
+        "type",
+        "name",
+        "later expiry",
+        "extra argument",
+        "other file's signature",
+        "other file's key",
+        "not a key",
+    ],
+)
+def test_a_tampered_link_is_404(
+    signed_stack: PortalStack, alice: Client, signed_uploaded: dict[str, str], change: str
+) -> None:
+    path = signed(alice, signed_uploaded["notes.bin"])
+    other = signed(alice, signed_uploaded["five-mib.bin"])
+
+    response = get(signed_stack, _tampered(path, other)[change])
+
+    assert response.status_code == 404
+    assert "Content-Disposition" not in response.headers
+    assert len(response.content) < 1000
+
+
+def test_an_expired_link_goes_back_to_the_permission_check(
+    signed_stack: PortalStack, alice: Client, bob: Client, signed_uploaded: dict[str, str]
+) -> None:
+    file_id = signed_uploaded["pic.png"]
+    secret = signed_stack.env["PORTAL_SIGNED_URL_SECRET"]
+    expired = resign(signed(alice, file_id, "preview"), int(time.time()) - 1, secret)
+
+    response = get(signed_stack, expired)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/files/{file_id}/preview/"
+    # Alice still may: a fresh link. Bob may not: 404 from Django.
+    assert get(signed_stack, signed(alice, file_id, "preview")).status_code == 200
+    stranger = bob.session.get(signed_stack.url + response.headers["Location"], timeout=30)
+    assert stranger.status_code == 404
+
+
+def test_a_stranger_gets_404_and_no_link(
+    signed_stack: PortalStack, bob: Client, signed_uploaded: dict[str, str]
+) -> None:
+    download = bob.download(signed_uploaded["notes.bin"])
+
+    assert download.status == 404
+    assert "Location" not in download.headers
+    assert b"_signed" not in download.head
+
+
+def test_it_answers_a_range_with_the_slice(
+    signed_stack: PortalStack,
+    alice: Client,
+    signed_uploaded: dict[str, str],
+    signed_samples: dict[str, Sample],
+) -> None:
+    sample = signed_samples["five-mib.bin"]
+    path = signed(alice, signed_uploaded[sample.name])
+
+    response = get(signed_stack, path, Range="bytes=1000-1999")
+    several = get(signed_stack, path, Range="bytes=0-9,20-29")
+
+    assert response.status_code == 206
+    assert response.content == sample.path.read_bytes()[1000:2000]
+    assert response.headers["Content-Range"] == f"bytes 1000-1999/{sample.size}"
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    assert_served_safely(response.headers)
+    # Never multipart/byteranges beside the signed type: the whole file, as Django does.
+    assert several.status_code == 200
+    assert several.headers["Content-Type"] == "application/octet-stream"
+
+
+def test_it_answers_conditional_requests_with_304(
+    signed_stack: PortalStack, alice: Client, signed_uploaded: dict[str, str]
+) -> None:
+    path = signed(alice, signed_uploaded["pic.png"], "preview")
+    first = get(signed_stack, path)
+
+    by_etag = get(signed_stack, path, **{"If-None-Match": first.headers["ETag"]})
+    by_date = get(signed_stack, path, **{"If-Modified-Since": first.headers["Last-Modified"]})
+
+    for response in (by_etag, by_date):
+        assert response.status_code == 304
+        assert response.content == b""
+        assert_served_safely(response.headers)
+        # As the X-Accel-Redirect path: a 304 names no type.
+        assert "Content-Type" not in response.headers
+
+
+def test_the_front_server_logs_no_errors(
+    signed_stack: PortalStack, alice: Client, signed_uploaded: dict[str, str]
+) -> None:
+    get(signed_stack, signed(alice, signed_uploaded["five-mib.bin"]))
+
+    assert signed_stack.front_errors() == []
+
+
+def test_a_deleted_file_is_gone_at_once(
+    signed_stack: PortalStack, alice: Client, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    sample = Sample.write(tmp_path_factory.mktemp("doomed"), "doomed.bin", 4096)
+    assert alice.upload(sample).status_code == 302
+    file_id = alice.file_id(sample.name)
+    path = signed(alice, file_id)
+    url = f"{signed_stack.url}/files/{file_id}/delete/"
+
+    deleted = alice.session.post(
+        url,
+        data={"csrfmiddlewaretoken": alice.csrf_token},
+        headers={"Referer": url},
+        allow_redirects=False,
+        timeout=30,
+    )
+    response = get(signed_stack, path)
+
+    assert deleted.status_code == 302
+    # Well within the TTL, but the bytes are gone.
+    assert response.status_code == 404
+    assert "Content-Disposition" not in response.headers
+    assert response.headers["Content-Type"] == "text/html"
