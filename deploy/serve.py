@@ -9,7 +9,6 @@ http://127.0.0.1:8080 (``PORT``, ``HOST`` override) until Ctrl-C. Logs go to
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import sys
@@ -19,6 +18,7 @@ from types import FrameType
 from typing import cast
 
 from deploy.stack import REPO_DIR, SERVERS, Server, Stack, StackError, unavailable
+from portal.env import persistent_secret
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -28,17 +28,10 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def _signed_url_secret() -> str:
-    """PORTAL_SIGNED_URL_SECRET for this checkout, generated once into var/.
-
-    Kept across restarts, so a link handed out just before one still works.
-    """
+    """PORTAL_SIGNED_URL_SECRET for this checkout, kept across restarts so a
+    link handed out just before one still works."""
     var_dir = Path(os.environ.get("PORTAL_VAR_DIR", REPO_DIR / "var"))
-    path = var_dir / "signed_url_secret"
-    if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return persistent_secret(var_dir / "signed_url_secret", 32)
 
 
 def main() -> int:
