@@ -28,13 +28,13 @@ from bench.client import PortalClient
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
 from bench.servers import (
-    StaticNginx,
     StreamingStack,
     cpu_affinity,
     cpu_busy,
     gunicorn_workers,
     memory_kib,
     split_cpus,
+    static_nginx,
 )
 from deploy.stack import REPO_DIR, Server, Stack
 
@@ -248,11 +248,11 @@ class Bench:
                 self.keys[path.name] = str(stored.relative_to(self.media_root))
             # The reference right before (b), so that the ratio spans a minute, not five.
             print("(a) nginx static (reference)", flush=True)
-            static = StaticNginx(self.root / "static-nginx", self.media_root)
+            static = static_nginx(self.root / "static-nginx", self.media_root)
             with cpu_affinity(self.server_cpus):
                 static.start()
             try:
-                self.downloads_of("static", *self.key_urls(static.url))
+                self.downloads_of("static", *self.key_urls(static.url + "/static-ref/"))
             finally:
                 static.stop()
             print("(b) Portal, nginx X-Accel-Redirect", flush=True)

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import grp
 import os
-import pwd
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.stack import Stack, StackError, free_port, render, server_binary
+from deploy.stack import Stack
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -30,93 +25,21 @@ class StreamingStack(Stack):
         return {**super().gunicorn_env(), "PORTAL_SENDFILE": "django"}
 
 
-class StaticNginx:
+def static_nginx(base_dir: Path, media_root: Path) -> Stack:
     """nginx with one plain `alias` location onto the media root: the reference.
 
-    No permission check, no Python. Started on a free port, like Stack does.
+    No permission check and no Python: a Stack with no app behind it. Its files
+    are under `url + "/static-ref/"`.
     """
-
-    def __init__(self, base_dir: Path, media_root: Path, worker_user: str = "www-data") -> None:
-        self.base_dir = base_dir.resolve()
-        self.media_root = media_root.resolve()
-        self.worker_user = worker_user
-        self.port = 0
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/static-ref/"
-
-    def _user_directive(self) -> str:
-        if os.geteuid() != 0:
-            return "# not started as root: the workers keep our own uid"
-        user = pwd.getpwnam(self.worker_user)
-        return f"user {user.pw_name} {grp.getgrgid(user.pw_gid).gr_name};"
-
-    def start(self) -> None:
-        binary = server_binary("nginx")
-        if binary is None:
-            raise StackError("nginx is not installed")
-        log_dir, temp_dir, run_dir = (self.base_dir / name for name in ("log", "tmp", "run"))
-        for directory in (log_dir, temp_dir, run_dir):
-            directory.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        config = self.base_dir / "nginx-static.conf"
-        template = (BENCH_DIR / "nginx-static.conf").read_text()
-        values = {
-            "user_directive": self._user_directive(),
-            "listen": f"127.0.0.1:{self.port}",
-            "media_root": self.media_root,
-            "log_dir": log_dir,
-            "temp_dir": temp_dir,
-            "run_dir": run_dir,
-        }
-        config.write_text(render(template, values))
-        with (log_dir / "nginx.out").open("ab") as output:
-            self._proc = subprocess.Popen(
-                [
-                    binary,
-                    "-p",
-                    str(self.base_dir),
-                    "-c",
-                    str(config),
-                    "-e",
-                    str(log_dir / "nginx-error.log"),
-                    "-g",
-                    "daemon off;",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise StackError(f"reference nginx exited; see {log_dir}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise StackError(f"reference nginx did not listen on {self.port}")
-
-    def stop(self) -> None:
-        if self._proc is None:
-            return
-        self._proc.terminate()
-        try:
-            self._proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        # Workers outlive a master that was killed; the group holds only ours.
-        try:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self._proc.wait()
-        self._proc = None
+    return Stack(
+        server="nginx",
+        base_dir=base_dir,
+        media_root=media_root,
+        static_root=media_root,
+        max_upload_size=0,
+        app=None,
+        template=BENCH_DIR / "nginx-static.conf",
+    )
 
 
 def split_cpus() -> tuple[set[int], set[int]]:

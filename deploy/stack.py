@@ -127,7 +127,11 @@ class Stack:
     host: str = "127.0.0.1"
     port: int = 0
     log_dir: Path | None = None
-    app: str = "portal.wsgi:application"
+    # The WSGI app gunicorn serves; None starts the front server alone (the
+    # bench's nginx reference, which sends files with no app behind it).
+    app: str | None = "portal.wsgi:application"
+    # The front server's config; by default deploy/<server>.conf.
+    template: Path | None = None
     workers: int | None = None
     # The account nginx/Apache workers switch to when started as root.
     worker_user: str = "www-data"
@@ -218,7 +222,7 @@ class Stack:
             if as_root
             else "# user: not started as root, so the workers keep our own uid",
         }
-        template = (DEPLOY_DIR / f"{self.server}.conf").read_text()
+        template = (self.template or DEPLOY_DIR / f"{self.server}.conf").read_text()
         self.config_path.write_text(render(template, values))
         return self.config_path
 
@@ -240,15 +244,16 @@ class Stack:
         # Should the caller never get to stop() (an interrupted test run).
         atexit.register(self.stop)
         try:
-            self._spawn("gunicorn", self._gunicorn_command(), self.gunicorn_env())
-            self._wait_for_port("gunicorn", self.gunicorn_port)
+            if self.app is not None:
+                self._spawn("gunicorn", self._gunicorn_command(self.app), self.gunicorn_env())
+                self._wait_for_port("gunicorn", self.gunicorn_port)
             self._spawn(self.server, self._server_command(), dict(os.environ))
             self._wait_for_http(self.server, self.url + "/")
         except BaseException:
             self.stop()
             raise
 
-    def _gunicorn_command(self) -> list[str]:
+    def _gunicorn_command(self, app: str) -> list[str]:
         command = [
             sys.executable,
             "-m",
@@ -266,7 +271,7 @@ class Stack:
         ]
         if self.workers:
             command += ["--workers", str(self.workers)]
-        return [*command, self.app]
+        return [*command, app]
 
     def _server_command(self) -> list[str]:
         binary = server_binary(self.server)

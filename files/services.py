@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile as Upload
 from django.db import transaction
@@ -68,7 +67,7 @@ def store_uploads(owner: User, files: list[UploadedFile]) -> list[UploadedFile]:
     stored: list[UploadedFile] = []  # the ones whose save() has begun
     try:
         with transaction.atomic():
-            locked = get_user_model().objects.select_for_update().get(pk=owner.pk)
+            locked = User.objects.select_for_update().get(pk=owner.pk)
             check_quota(locked, sum(f.size for f in files))
             for upload in files:
                 upload.owner = owner

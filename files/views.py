@@ -49,10 +49,13 @@ class FileListView(OwnedFileMixin, ListView):
 
     def get_queryset(self) -> UploadedFileQuerySet:
         files = super().get_queryset()
-        query = self.request.GET.get("q", "").strip()
-        if query:
-            files = files.filter(name__icontains=query)
+        if self.query:
+            files = files.filter(name__icontains=self.query)
         return files.order_by(*SORT_ORDERS[self.sort], "pk")
+
+    @property
+    def query(self) -> str:
+        return self.request.GET.get("q", "").strip()
 
     @property
     def sort(self) -> str:
@@ -62,7 +65,7 @@ class FileListView(OwnedFileMixin, ListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
         return super().get_context_data(
-            query=self.request.GET.get("q", "").strip(),
+            query=self.query,
             sort=self.sort,
             storage_used=user.storage_used(),
             quota=user.effective_quota(),
