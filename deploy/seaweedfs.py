@@ -97,11 +97,11 @@ class SeaweedFS:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
-    def django_env(self) -> dict[str, str]:
-        """The environment that points Portal's storage at this bucket."""
+    def django_env(self, bucket: str | None = None) -> dict[str, str]:
+        """The environment that points Portal's storage at a bucket (ours by default)."""
         return {
             "PORTAL_STORAGE": "s3",
-            "AWS_STORAGE_BUCKET_NAME": self.bucket,
+            "AWS_STORAGE_BUCKET_NAME": bucket or self.bucket,
             "AWS_S3_ENDPOINT_URL": self.endpoint_url,
             "AWS_S3_REGION_NAME": REGION,
             "AWS_ACCESS_KEY_ID": self.access_key,
@@ -253,6 +253,16 @@ class SeaweedFS:
             f"SeaweedFS not writable within {self.start_timeout}s ({problem}):\n{self._tail()}"
         )
 
+    def pause(self) -> None:
+        """Freeze the store (SIGSTOP): it accepts connections but answers nothing, like a
+        store that is overloaded or cut off. resume() brings it back at once."""
+        if self._proc is not None:
+            os.killpg(self._proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._proc is not None:
+            os.killpg(self._proc.pid, signal.SIGCONT)
+
     def _tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -265,6 +275,8 @@ class SeaweedFS:
         proc, self._proc = self._proc, None
         if proc is not None:
             if proc.poll() is None:
+                # A paused store would never see the SIGTERM.
+                os.killpg(proc.pid, signal.SIGCONT)
                 proc.send_signal(signal.SIGTERM)
                 try:
                     proc.wait(self.stop_timeout)
