@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from deploy.seaweedfs import SeaweedFS
-from files.contract import DOWNLOAD_CSP, storage_key
+from files.contract import DOWNLOAD_CSP, STORAGE_KEY, storage_key
 from tests.integration.conftest import BIG, DEFAULT_LIMIT, ODD_NAMES
 from tests.integration.support import (
     CHUNK,
@@ -133,7 +133,7 @@ def s3(
 
 def test_each_upload_is_an_object_under_its_key_and_not_on_disk(s3: S3Stack) -> None:
     assert s3.keys() == {s3.key_of(file_id) for file_id in s3.ids.values()}
-    assert all(re.fullmatch(r"u/[0-9]+/[0-9a-f-]{36}", key) for key in s3.keys())
+    assert all(STORAGE_KEY.fullmatch(key) for key in s3.keys())
     assert s3.portal.media_files() == set()
     assert s3.portal.temp_files() == set()
 
