@@ -181,13 +181,15 @@ if PORTAL_STORAGE == "s3":
         # One retry: a store that is down fails the upload within seconds.
         retries={"mode": "standard", "max_attempts": 2},
     )
-    # The temporary upload file is streamed in 8 MiB parts, four at a time:
-    # about 32 MiB of buffers per upload, however large the file.
+    # The temporary upload file is streamed in 8 MiB parts, four at a time.
+    # s3transfer reads each part of a seekable file into memory, and by
+    # default up to ten ahead: four keep a 1 GiB upload's worker near 100 MB.
     AWS_S3_TRANSFER_CONFIG = TransferConfig(
         multipart_threshold=8 * 1024 * 1024,
         multipart_chunksize=8 * 1024 * 1024,
         max_concurrency=4,
     )
+    AWS_S3_TRANSFER_CONFIG.max_in_memory_upload_chunks = 4
 else:
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -194,6 +194,31 @@ def test_it_answers_a_range_with_the_slice(s3: S3Stack, samples: dict[str, Sampl
 
 
 @only("nginx")
+def test_a_head_request_gets_the_headers_without_the_body(
+    s3: S3Stack, samples: dict[str, Sample]
+) -> None:
+    # The URL was presigned for GET; nginx asks the store with GET and sends no body.
+    sample = samples["five-mib.bin"]
+    response = s3.alice.session.head(
+        f"{s3.portal.url}/files/{s3.ids[sample.name]}/download/", timeout=30
+    )
+
+    assert response.status_code == 200
+    assert int(response.headers["Content-Length"]) == sample.size
+    assert response.content == b""
+
+
+@only("nginx")
+def test_a_range_past_the_end_gets_416(s3: S3Stack, samples: dict[str, Sample]) -> None:
+    sample = samples["five-mib.bin"]
+
+    download = s3.fetch(s3.alice, s3.ids[sample.name], Range=f"bytes={sample.size}-")
+
+    assert download.status == 416
+    assert "x-amz-request-id" not in download.headers
+
+
+@only("nginx")
 def test_it_sends_the_whole_file_when_if_range_names_another_version(
     s3: S3Stack, samples: dict[str, Sample]
 ) -> None:
