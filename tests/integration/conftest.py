@@ -26,6 +26,7 @@ from tests.integration.support import (
     manage,
     require,
 )
+from tests.seaweed import seaweedfs  # noqa: F401 - one store for the session, S3 tests use it
 
 MIB = 1024 * 1024
 DEFAULT_LIMIT = 2 * 1024**3  # PORTAL_MAX_UPLOAD_SIZE's default

@@ -32,7 +32,6 @@ from tests.integration.support import (
     disposition_filename,
     require,
 )
-from tests.seaweed import seaweedfs  # noqa: F401 - the session's store
 
 pytestmark = pytest.mark.integration
 
@@ -100,7 +99,7 @@ def s3(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     static_root: Path,
-    seaweedfs: SeaweedFS,  # noqa: F811
+    seaweedfs: SeaweedFS,
     samples: dict[str, Sample],
 ) -> Iterator[S3Stack]:
     """A stack on its own bucket, with every sample uploaded by alice."""
