@@ -30,15 +30,19 @@ def folder_url(folder: Folder | None) -> str:
 class WritableFolderMixin:
     """Looks up the folder in the URL among those the user may change: for anyone else, 404."""
 
-    request: AuthenticatedRequest
+    request: HttpRequest
     kwargs: dict[str, Any]
 
     def get_folder(self) -> Folder:
-        return get_object_or_404(Folder.objects.writable_by(self.request.user), pk=self.kwargs["pk"])
+        return get_object_or_404(
+            Folder.objects.writable_by(self.request.user), pk=self.kwargs["pk"]
+        )
 
 
 class FolderCreateView(WritableFolderMixin, FormView):
     """/files/folders/new/ (top level) and /files/folders/<uuid>/new/ (inside a folder)."""
+
+    request: AuthenticatedRequest
 
     form_class = FolderNameForm
     template_name = "files/folder_form.html"
@@ -111,7 +115,10 @@ class FolderMoveView(WritableFolderMixin, FormView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
-            title=f"Move “{self.folder.name}”", button="Move", back=folder_url(self.folder), **kwargs
+            title=f"Move “{self.folder.name}”",
+            button="Move",
+            back=folder_url(self.folder),
+            **kwargs,
         )
 
     def form_valid(self, form: MoveFolderForm) -> HttpResponse:
@@ -164,17 +171,18 @@ class MoveFilesView(FormView):
     def form_valid(self, form: MoveFilesForm) -> HttpResponse:
         target: Folder | None = form.cleaned_data["target"]
         moved = folders.move_files(
-            self.request.user, [f.pk for f in form.cleaned_data["files"]], target
+            self.request.user, [f.pk for f in form.cleaned_data["selected"]], target
         )
         where = f"“{target.name}”" if target else "the top level"
-        what = form.cleaned_data["files"][0].name if moved == 1 else f"{moved} files"
+        what = form.cleaned_data["selected"][0].name if moved == 1 else f"{moved} files"
         messages.success(self.request, f"Moved {what} to {where}.")
         return HttpResponseRedirect(folder_url(target))
 
     def form_invalid(self, form: MoveFilesForm) -> HttpResponse:
-        for errors in form.errors.values():
+        for errors in form.errors.as_data().values():
             for error in errors:
-                messages.error(self.request, error)
+                for message in error.messages:
+                    messages.error(self.request, message)
         back = self.request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={self.request.get_host()}):
             back = reverse("files:list")

@@ -7,10 +7,9 @@ ValidationErrors to the right field.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile as Upload
 
 from accounts.models import User
@@ -104,9 +103,7 @@ class FolderChoiceField(forms.ChoiceField):
 
 
 def target_field(form: forms.Form) -> FolderChoiceField:
-    field = form.fields["target"]
-    assert isinstance(field, FolderChoiceField)
-    return field
+    return cast(FolderChoiceField, form.fields["target"])
 
 
 class MoveFolderForm(forms.Form):
@@ -123,7 +120,8 @@ class MoveFolderForm(forms.Form):
 class MoveFilesForm(forms.Form):
     """A selection of `owner`'s files and the folder they go to."""
 
-    files = forms.ModelMultipleChoiceField(
+    # Not `files`: a form already has an attribute of that name (its uploads).
+    selected = forms.ModelMultipleChoiceField(
         queryset=UploadedFile.objects.none(),
         error_messages={"required": "Choose at least one file to move."},
     )
@@ -132,9 +130,7 @@ class MoveFilesForm(forms.Form):
     def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
-        files = self.fields["files"]
-        assert isinstance(files, forms.ModelMultipleChoiceField)
+        selected = cast(forms.ModelMultipleChoiceField, self.fields["selected"])
         # A forged id of someone else's file is "not one of the available choices".
-        files.queryset = UploadedFile.objects.owned_by(owner).only("pk", "name")
+        selected.queryset = UploadedFile.objects.owned_by(owner).only("pk", "name")
         target_field(self).offer(owner)
-

@@ -14,9 +14,15 @@ urlpatterns = [
     path("<uuid:pk>/preview/", views.DownloadView.as_view(inline=True), name="preview"),
     path("folders/new/", folder_views.FolderCreateView.as_view(), name="folder-create"),
     path("folders/<uuid:pk>/", views.FolderListView.as_view(), name="folder"),
-    path("folders/<uuid:pk>/new/", folder_views.FolderCreateView.as_view(), name="subfolder-create"),
+    path(
+        "folders/<uuid:pk>/new/", folder_views.FolderCreateView.as_view(), name="subfolder-create"
+    ),
     path("folders/<uuid:pk>/upload/", views.UploadView.as_view(), name="folder-upload"),
-    path("folders/<uuid:pk>/rename/", folder_views.FolderRenameView.as_view(), name="folder-rename"),
+    path(
+        "folders/<uuid:pk>/rename/", folder_views.FolderRenameView.as_view(), name="folder-rename"
+    ),
     path("folders/<uuid:pk>/move/", folder_views.FolderMoveView.as_view(), name="folder-move"),
-    path("folders/<uuid:pk>/delete/", folder_views.FolderDeleteView.as_view(), name="folder-delete"),
+    path(
+        "folders/<uuid:pk>/delete/", folder_views.FolderDeleteView.as_view(), name="folder-delete"
+    ),
 ]

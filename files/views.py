@@ -17,7 +17,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from files import folders, serving, services
+from files import folders, services, serving
 from files.forms import FolderNameForm, MoveFilesForm, RenameForm, UploadForm
 from files.models import Folder, FolderQuerySet, UploadedFile, UploadedFileQuerySet
 
@@ -73,7 +73,9 @@ class FolderListView(ListView):
     def get_folder(self) -> Folder | None:
         if "pk" not in self.kwargs:
             return None
-        return get_object_or_404(Folder.objects.readable_by(self.request.user), pk=self.kwargs["pk"])
+        return get_object_or_404(
+            Folder.objects.readable_by(self.request.user), pk=self.kwargs["pk"]
+        )
 
     def get_paginate_by(self, queryset: Any) -> int:
         return settings.PORTAL_FILES_PER_PAGE
@@ -167,7 +169,9 @@ class UploadView(FormView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.folder: Folder | None = None
         if "pk" in kwargs:
-            self.folder = get_object_or_404(Folder.objects.writable_by(request.user), pk=kwargs["pk"])
+            self.folder = get_object_or_404(
+                Folder.objects.writable_by(request.user), pk=kwargs["pk"]
+            )
         return super().dispatch(request, *args, **kwargs)
 
     @property
@@ -250,7 +254,7 @@ class FileDetailView(OwnedFileMixin, UpdateView):
         folder = self.object.folder
         move_form = MoveFilesForm(
             owner=self.object.owner,
-            initial={"files": [self.object.pk], "target": str(folder.pk) if folder else ""},
+            initial={"selected": [self.object.pk], "target": str(folder.pk) if folder else ""},
         )
         return super().get_context_data(
             breadcrumb=[*folders.ancestors(folder), folder] if folder else [],
