@@ -247,7 +247,9 @@
     });
   }
 
+  // Choosing files starts them: the form's own button has nothing left to do.
   input.removeAttribute("required");
+  form.querySelector("button[type=submit]").hidden = true;
   input.addEventListener("change", function () {
     addFiles(input.files);
     input.value = "";
@@ -271,7 +273,7 @@
       addFiles(folderInput.files);
       folderInput.value = "";
     });
-    form.querySelector("button[type=submit]").after(folderInput, folderLabel);
+    input.after(folderInput, folderLabel);
   }
 
   if (listing && listing.classList.contains("dropzone")) {
