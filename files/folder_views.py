@@ -34,9 +34,8 @@ class WritableFolderMixin:
     kwargs: dict[str, Any]
 
     def get_folder(self) -> Folder:
-        return get_object_or_404(
-            Folder.objects.writable_by(self.request.user), pk=self.kwargs["pk"]
-        )
+        writable = Folder.objects.writable_by(self.request.user).select_related("owner")
+        return get_object_or_404(writable, pk=self.kwargs["pk"])
 
 
 class FolderCreateView(WritableFolderMixin, FormView):
