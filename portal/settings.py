@@ -146,7 +146,7 @@ if PORTAL_STORAGE == "s3":
     AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
     AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
     AWS_DEFAULT_ACL = None
-    AWS_QUERYSTRING_EXPIRE = envint("AWS_QUERYSTRING_EXPIRE", 60)
+    AWS_QUERYSTRING_EXPIRE = envint("AWS_QUERYSTRING_EXPIRE", 60, minimum=1)
 else:
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -162,11 +162,11 @@ PORTAL_SENDFILE_NGINX_PREFIX = "/_protected/"
 # Python. Unset, the feature is off. The same secret goes into deploy/nginx.conf.
 PORTAL_SIGNED_URL_SECRET = os.environ.get("PORTAL_SIGNED_URL_SECRET", "")
 # Seconds a signed URL stays valid: also how long a link outlives a logout.
-PORTAL_SIGNED_URL_TTL = envint("PORTAL_SIGNED_URL_TTL", 60)
-PORTAL_MAX_UPLOAD_SIZE = envint("PORTAL_MAX_UPLOAD_SIZE", 2 * 1024**3)
+PORTAL_SIGNED_URL_TTL = envint("PORTAL_SIGNED_URL_TTL", 60, minimum=1)
+PORTAL_MAX_UPLOAD_SIZE = envint("PORTAL_MAX_UPLOAD_SIZE", 2 * 1024**3, minimum=1)
 # Default storage quota for a user whose own quota is empty; 0 means unlimited.
 PORTAL_DEFAULT_QUOTA = envint("PORTAL_DEFAULT_QUOTA", 0)
-PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25)
+PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25, minimum=1)
 
 # Behind TLS (set PORTAL_HTTPS=true in production): secure cookies, HSTS and a
 # redirect to https, trusting the front server's X-Forwarded-Proto.
