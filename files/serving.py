@@ -29,7 +29,7 @@ from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date, quote_etag
 
-from files.filenames import clean_filename
+from files.filenames import ascii_fallback, clean_filename
 from files.models import UploadedFile
 
 # A downloaded file may be anything, including HTML written by an attacker:
@@ -68,14 +68,28 @@ def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -
             return redirect
     response = backend(request, upload)
     response["Content-Type"] = upload.content_type
-    # Never None: a filename is always given.
-    response["Content-Disposition"] = (
-        content_disposition_header(as_attachment, filename) or "attachment"
-    )
+    response["Content-Disposition"] = content_disposition(as_attachment, filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = DOWNLOAD_CSP
     response["Cache-Control"] = "private"
     return response
+
+
+def content_disposition(as_attachment: bool, filename: str) -> str:
+    """RFC 6266 section 4.3: an ASCII `filename=` first, then `filename*=` if it differs.
+
+    Django's content_disposition_header() sends one or the other, and curl -OJ,
+    which ignores `filename*`, then saves nothing for a non-ASCII name. The
+    fallback is made of unquoted-safe characters only, so Django's helper
+    writes it as a plain quoted string; nginx's /_signed/ location writes the
+    same header from the signed f= and a= arguments.
+    """
+    fallback = ascii_fallback(filename)
+    # Never None: a filename is always given.
+    header = content_disposition_header(as_attachment, fallback) or "attachment"
+    if fallback != filename:
+        header += "; filename*=utf-8''" + quote(filename, safe="")
+    return header
 
 
 # The sendfile backends answer with an empty body and leave Content-Length to
@@ -108,8 +122,12 @@ def signed_url(upload: UploadedFile, *, as_attachment: bool, filename: str) -> s
         return None
     path = SIGNED_PREFIX + key
     disposition = "attachment" if as_attachment else "inline"
-    # RFC 5987 percent-encoding: nginx puts it in filename*= as it stands.
-    query = f"d={disposition}&t={upload.content_type}&f={quote(filename, safe='')}"
+    # f=: RFC 5987 percent-encoding, which nginx puts in filename*= as it stands;
+    # a=: the ASCII fallback for filename=, which needs no encoding at all.
+    query = (
+        f"d={disposition}&t={upload.content_type}"
+        f"&f={quote(filename, safe='')}&a={ascii_fallback(filename)}"
+    )
     expires = int(_clock()) + settings.PORTAL_SIGNED_URL_TTL
     signature = sign(path, query, expires, settings.PORTAL_SIGNED_URL_SECRET)
     return f"{path}?{query}&e={expires}&s={signature}"
