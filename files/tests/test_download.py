@@ -136,7 +136,7 @@ def test_it_refuses_an_unknown_backend(
         ),
         (
             "semi;colon,comma.txt",
-            "attachment; filename=\"semi_colon_comma.txt\"; "
+            'attachment; filename="semi_colon_comma.txt"; '
             "filename*=utf-8''semi%3Bcolon%2Ccomma.txt",
         ),
         (
