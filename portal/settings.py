@@ -42,10 +42,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Login is the default; the few public views opt out with @login_not_required.
+    # Login is the default; the few public views opt out with @login_not_required
+    # (login, signup, and the anonymous pages under /s/ as they come). Before
+    # the CSRF check, which reads request.POST: an anonymous POST to any other
+    # view is sent to log in before a byte of its body is parsed or spooled.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
