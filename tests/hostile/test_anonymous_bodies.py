@@ -37,8 +37,8 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     original = MultiPartParser.parse
 
-    def parse(self: MultiPartParser):  # type: ignore[no-untyped-def]
-        seen.append(self._meta["PATH_INFO"])  # type: ignore[attr-defined]
+    def parse(self: MultiPartParser):
+        seen.append(self._meta["PATH_INFO"])
         return original(self)
 
     monkeypatch.setattr(MultiPartParser, "parse", parse)
