@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessAttempt, AccessFailureLog  # type: ignore[import-untyped]
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
