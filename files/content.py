@@ -7,6 +7,7 @@ type on the inline allow-list is only recorded when the bytes prove it.
 from __future__ import annotations
 
 import mimetypes
+import warnings
 from typing import IO
 
 import filetype
@@ -53,7 +54,12 @@ def detect_content_type(name: str, head: bytes, file: IO[bytes]) -> str:
 def _confirm_image(file: IO[bytes]) -> str | None:
     file.seek(0)
     try:
-        with Image.open(file) as image:
+        # Past Pillow's MAX_IMAGE_PIXELS (89 megapixels) a browser shown the
+        # image inline would spend gigabytes decoding it: not an image for us.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(file)
+        with image:
             image.verify()
             mime = _IMAGE_FORMATS.get(image.format or "")
     except Exception:  # Pillow raises many types for broken images; any means "not an image".

@@ -14,6 +14,11 @@ MAX_NAME_LENGTH = 255
 # RFC 3986's unreserved characters: safe unquoted in a header's quoted string
 # and in a URL, so nginx can copy a signed fallback into its header untouched.
 _NOT_FALLBACK_SAFE = re.compile(r"[^A-Za-z0-9._~-]+")
+# Windows opens a device, not a file, for these names with any extension.
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in "123456789"}
+)
 
 # Cc: control characters (NUL, CR, LF...); Cf: format characters (right-to-left
 # override, zero-width space...), which let a name pretend to be another one;
@@ -42,11 +47,15 @@ def ascii_fallback(name: str) -> str:
     file under this one. Accents are dropped ("été" -> "ete"), and every run of
     other characters becomes one "_", so the extension survives and the name
     needs no quoting anywhere. A name made only of safe characters is its own
-    fallback.
+    fallback, unless it is a Windows device name (CON, NUL.txt...).
     """
     decomposed = unicodedata.normalize("NFKD", name)
     ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    fallback = _shorten(_NOT_FALLBACK_SAFE.sub("_", ascii_only))
+    fallback = _NOT_FALLBACK_SAFE.sub("_", ascii_only)
+    # Windows ignores trailing dots and spaces: "con .txt" is CON too.
+    if ascii_only.split(".", 1)[0].rstrip(" .").upper() in _WINDOWS_DEVICES:
+        fallback = "_" + fallback  # curl -OJ on Windows would write to the device
+    fallback = _shorten(fallback)
     return fallback if fallback not in {"", ".", ".."} else "download"
 
 
