@@ -38,7 +38,9 @@ DOWNLOAD_CSP = (
     "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 )
 CHUNK_SIZE = 256 * 1024
-_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits only (\d takes any script's), and few enough for int(): a
+# 5,000-digit position raised ValueError (a 500). Longer ones are ignored.
+_RANGE_RE = re.compile(r"^bytes=([0-9]{0,20})-([0-9]{0,20})$")
 SIGNED_PREFIX = "/_signed/"
 # What deploy/nginx.conf's /_signed/ location and its argument pattern accept;
 # a key or type outside them (none today) keeps plain X-Accel-Redirect.
