@@ -244,6 +244,7 @@ def test_nginx_signs_and_sends_exactly_the_fallback_alphabet() -> None:
     config = (Path(settings.BASE_DIR) / "deploy" / "nginx.conf").read_text()
     assert "&a=[A-Za-z0-9_.~-]+)&e=" in config
     assert "filename=\\\"$arg_a\\\"; filename*=utf-8''$arg_f" in config
+    assert 'map "$arg_a:$arg_f" $portal_signed_filename' in config
     alphabet = re.compile(r"[A-Za-z0-9_.~-]+")
     for name in ("rapport d’été 2026.pdf", "日本語.txt", 'a"b\\c%d;e,f.txt', "CON"):
         assert alphabet.fullmatch(ascii_fallback(name))
