@@ -80,6 +80,15 @@ def test_the_lockout_ends_after_the_cool_off(client: Client, alice: User) -> Non
     assert sign_in(client, "password").status_code == 302
 
 
+def test_guessing_on_during_the_lockout_starts_it_again(client: Client, alice: User) -> None:
+    assert fail(client, 5)[-1] == 429
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=14))
+    assert sign_in(client, "wrong").status_code == 429
+    attempt = AccessAttempt.objects.get()
+    assert timezone.now() - attempt.attempt_time < timedelta(minutes=1)  # 15 more minutes
+    assert sign_in(client, "password").status_code == 429
+
+
 def test_a_success_clears_the_count(client: Client, alice: User) -> None:
     assert fail(client, 4) == [200] * 4
     assert sign_in(client, "password").status_code == 302
@@ -91,6 +100,22 @@ def test_a_success_clears_the_count(client: Client, alice: User) -> None:
 def test_axes_reset_unlocks(client: Client, alice: User) -> None:
     assert fail(client, 5)[-1] == 429
     call_command("axes_reset_username", "alice", verbosity=0)
+    assert sign_in(client, "password").status_code == 302
+
+
+def test_axes_reset_unlocks_everyone(client: Client, alice: User) -> None:
+    assert fail(client, 5)[-1] == 429
+    call_command("axes_reset", verbosity=0)
+    assert sign_in(client, "password").status_code == 302
+
+
+def test_an_administrator_unlocks_from_the_admin(client: Client, alice: User) -> None:
+    assert fail(client, 5)[-1] == 429
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("root", "root@example.org", "password"))
+    attempt = AccessAttempt.objects.get(username="alice")
+    page = f"/admin/axes/accessattempt/{attempt.pk}/delete/"
+    assert admin.post(page, {"post": "yes"}).status_code == 302
     assert sign_in(client, "password").status_code == 302
 
 
