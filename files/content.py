@@ -7,7 +7,6 @@ type on the inline allow-list is only recorded when the bytes prove it.
 from __future__ import annotations
 
 import mimetypes
-import warnings
 from typing import IO
 
 import filetype
@@ -54,14 +53,15 @@ def detect_content_type(name: str, head: bytes, file: IO[bytes]) -> str:
 def _confirm_image(file: IO[bytes]) -> str | None:
     file.seek(0)
     try:
-        # Past Pillow's MAX_IMAGE_PIXELS (89 megapixels) a browser shown the
-        # image inline would spend gigabytes decoding it: not an image for us.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(file)
-        with image:
+        with Image.open(file) as image:
             image.verify()
             mime = _IMAGE_FORMATS.get(image.format or "")
+            # Past Pillow's MAX_IMAGE_PIXELS (89 megapixels; it refuses twice
+            # that itself) a browser shown the image inline would spend
+            # gigabytes decoding it: not an image for us.
+            limit = Image.MAX_IMAGE_PIXELS
+            if limit and image.width * image.height > limit:
+                mime = None
     except Exception:  # Pillow raises many types for broken images; any means "not an image".
         mime = None
     file.seek(0)
