@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from files.filenames import ascii_fallback, clean_filename
+from files.serving import content_disposition
 from tests.availability import skip_or_fail
 from tests.integration.conftest import MIB
 from tests.integration.support import Client, PortalStack, Sample
@@ -125,3 +126,15 @@ def test_aria2c_fetched_the_signed_url_in_segments(signed, tmp_path: Path) -> No
     log = (stack.stack.logs / "nginx-access.log").read_text().splitlines()
     ranged = [line for line in log if "/_signed/" in line and '" 206 ' in line and "aria2" in line]
     assert len(ranged) >= 3, "\n".join(log[-20:])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nginx_writes_the_header_django_writes(signed, plain, name: str) -> None:
+    # Two builders of one header (files.serving and deploy/nginx.conf): they must agree.
+    expected = content_disposition(True, clean_filename(name))
+    for stack, alice, ids, _ in (signed, plain):
+        response = alice.session.get(
+            f"{stack.url}/files/{ids[name]}/download/", stream=True, timeout=30
+        )
+        response.close()
+        assert response.headers["Content-Disposition"] == expected
