@@ -67,8 +67,11 @@ def test_slow_uploads_do_not_hold_the_app_servers_workers(signed_stack: PortalSt
             sock.close()
 
 
-def test_an_anonymous_upload_leaves_no_temporary_file(stack: PortalStack, tmp_path) -> None:
-    sample = Sample.write(tmp_path, "anonymous.bin", 3 * MIB)
+@pytest.mark.parametrize("size", [32 * 1024, 3 * MIB])
+def test_an_anonymous_upload_leaves_no_temporary_file(
+    stack: PortalStack, tmp_path, size: int
+) -> None:
+    sample = Sample.write(tmp_path, "anonymous.bin", size)
     body = MultipartBody({"csrfmiddlewaretoken": "a" * 32}, [(sample.name, sample.path)])
     rows = stack.row_count()
     response = requests.post(
@@ -78,13 +81,15 @@ def test_an_anonymous_upload_leaves_no_temporary_file(stack: PortalStack, tmp_pa
         allow_redirects=False,
         timeout=60,
     )
-    if stack.server == "nginx":
+    if size <= 64 * 1024:
         assert response.status_code == 302
         assert response.headers["Location"] == "/accounts/login/?next=/files/upload/"
     else:
-        # Apache streams the body to gunicorn, which answers at once and then
-        # drops a connection with more than 64 KiB unread: Apache says 502.
-        # Refused all the same, and nothing was parsed or written.
+        # Django answers before reading the body; gunicorn then drops a
+        # connection with more than 64 KiB of it unread, and the front server,
+        # still sending, may report 502 instead of passing the redirect on
+        # (Apache always, nginx when the body outgrows the socket buffers).
+        # Refused either way: nothing was parsed or written.
         assert response.status_code in {302, 502}
     assert stack.row_count() == rows
     assert eventually(lambda: stack.temp_files() == set()), stack.temp_files()
