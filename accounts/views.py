@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.generic import CreateView, TemplateView
@@ -32,3 +35,25 @@ class ProfileView(TemplateView):
         return super().get_context_data(
             storage_used=user.storage_used(), quota=user.effective_quota(), **kwargs
         )
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in: the login page, with why and for how long.
+
+    429 Too Many Requests, not a bare 403: a person reads what happened, and a
+    script gets Retry-After.
+    """
+    cool_off = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    context = {
+        "form": AuthenticationForm(request, initial={"username": username}),
+        "lockout": (
+            "Too many failed sign-ins for this account from your address. "
+            f"Try again in {cool_off // 60} minutes, or ask an administrator to unlock it."
+        ),
+    }
+    response = render(request, "accounts/login.html", context, status=429)
+    response["Retry-After"] = str(cool_off)
+    return response

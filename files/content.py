@@ -56,6 +56,12 @@ def _confirm_image(file: IO[bytes]) -> str | None:
         with Image.open(file) as image:
             image.verify()
             mime = _IMAGE_FORMATS.get(image.format or "")
+            # Past Pillow's MAX_IMAGE_PIXELS (89 megapixels; it refuses twice
+            # that itself) a browser shown the image inline would spend
+            # gigabytes decoding it: not an image for us.
+            limit = Image.MAX_IMAGE_PIXELS
+            if limit and image.width * image.height > limit:
+                mime = None
     except Exception:  # Pillow raises many types for broken images; any means "not an image".
         mime = None
     file.seek(0)

@@ -7,9 +7,18 @@ Content-Disposition header; it never becomes part of a path on disk.
 from __future__ import annotations
 
 import posixpath
+import re
 import unicodedata
 
 MAX_NAME_LENGTH = 255
+# RFC 3986's unreserved characters: safe unquoted in a header's quoted string
+# and in a URL, so nginx can copy a signed fallback into its header untouched.
+_NOT_FALLBACK_SAFE = re.compile(r"[^A-Za-z0-9._~-]+")
+# Windows opens a device, not a file, for these names with any extension.
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in "123456789"}
+)
 
 # The HTML standard's multipart/form-data encoding writes `"`, CR and LF in a
 # filename as %22, %0D and %0A (and nothing else), and Django's parser hands
@@ -47,6 +56,30 @@ def clean_filename(name: str) -> str:
     name = posixpath.basename(name.replace("\\", "/")).strip()
     if name in {".", ".."}:
         return ""
+    return _shorten(name)
+
+
+def ascii_fallback(name: str) -> str:
+    """The ASCII stand-in for a cleaned name in Content-Disposition's `filename=`.
+
+    RFC 6266 section 4.3: clients that ignore `filename*` (curl -OJ) save the
+    file under this one. Accents are dropped ("été" -> "ete"), and every run of
+    other characters becomes one "_", so the extension survives and the name
+    needs no quoting anywhere. A name made only of safe characters is its own
+    fallback, unless it is a Windows device name (CON, NUL.txt...).
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    fallback = _NOT_FALLBACK_SAFE.sub("_", ascii_only)
+    # Windows ignores trailing dots and spaces: "con .txt" is CON too.
+    if ascii_only.split(".", 1)[0].rstrip(" .").upper() in _WINDOWS_DEVICES:
+        fallback = "_" + fallback  # curl -OJ on Windows would write to the device
+    fallback = _shorten(fallback)
+    return fallback if fallback not in {"", ".", ".."} else "download"
+
+
+def _shorten(name: str) -> str:
+    """At most MAX_NAME_LENGTH characters, keeping a short extension."""
     if len(name) > MAX_NAME_LENGTH:
         stem, dot, ext = name.rpartition(".")
         if dot and 0 < len(ext) <= 16:

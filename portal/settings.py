@@ -8,6 +8,7 @@ configuration table in README.md).
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "accounts",
     "files",
 ]
@@ -42,12 +44,17 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Login is the default; the few public views opt out with @login_not_required.
+    # Login is the default; the few public views opt out with @login_not_required
+    # (login, signup, and the anonymous pages under /s/ as they come). Before
+    # the CSRF check, which reads request.POST: an anonymous POST to any other
+    # view is sent to log in before a byte of its body is parsed or spooled.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the login page's 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -107,6 +114,26 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "files:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# django-axes refuses a locked-out client before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (README "Sign-in throttling"): PORTAL_LOGIN_FAILURE_LIMIT
+# wrong passwords for one username from one client address lock that pair out
+# for PORTAL_LOGIN_COOLOFF_MINUTES. Never by username alone, which would let
+# anyone lock a victim out; never for ever, which needs an admin to undo.
+AXES_FAILURE_LIMIT = envint("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("PORTAL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "portal.proxies.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# The front servers that set X-Forwarded-For: the address a request comes from
+# is believed to be a client's only when it is not one of these. make serve's
+# nginx and Apache connect from the loopback; a balancer elsewhere goes here too.
+PORTAL_TRUSTED_PROXIES = envlist("PORTAL_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -164,7 +191,7 @@ if PORTAL_STORAGE == "s3":
     AWS_QUERYSTRING_AUTH = True
     # Presigned URLs live this long: nginx uses one at once, a redirected
     # client within seconds; a download that outlasts it keeps streaming.
-    AWS_QUERYSTRING_EXPIRE = envint("AWS_QUERYSTRING_EXPIRE", 60)
+    AWS_QUERYSTRING_EXPIRE = envint("AWS_QUERYSTRING_EXPIRE", 60, minimum=1)
     # Keys are unique (u/<owner>/<uuid>): no HEAD request per upload to avoid a clash.
     AWS_S3_FILE_OVERWRITE = True
     # Given a client config, django-storages ignores AWS_S3_SIGNATURE_VERSION
@@ -204,11 +231,11 @@ PORTAL_SENDFILE = os.environ.get("PORTAL_SENDFILE", "django")
 # Python. Unset, the feature is off. The same secret goes into deploy/nginx.conf.
 PORTAL_SIGNED_URL_SECRET = os.environ.get("PORTAL_SIGNED_URL_SECRET", "")
 # Seconds a signed URL stays valid: also how long a link outlives a logout.
-PORTAL_SIGNED_URL_TTL = envint("PORTAL_SIGNED_URL_TTL", 60)
-PORTAL_MAX_UPLOAD_SIZE = envint("PORTAL_MAX_UPLOAD_SIZE", 2 * 1024**3)
+PORTAL_SIGNED_URL_TTL = envint("PORTAL_SIGNED_URL_TTL", 60, minimum=1)
+PORTAL_MAX_UPLOAD_SIZE = envint("PORTAL_MAX_UPLOAD_SIZE", 2 * 1024**3, minimum=1)
 # Default storage quota for a user whose own quota is empty; 0 means unlimited.
 PORTAL_DEFAULT_QUOTA = envint("PORTAL_DEFAULT_QUOTA", 0)
-PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25)
+PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25, minimum=1)
 
 # Behind TLS (set PORTAL_HTTPS=true in production): secure cookies, HSTS and a
 # redirect to https, trusting the front server's X-Forwarded-Proto.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.http import HttpRequest
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -72,5 +73,5 @@ def test_createsuperuser_reads_the_environment(db: None, monkeypatch: pytest.Mon
     assert user.quota is None
 
     client = Client()
-    assert client.login(username="root", password="a long admin passphrase")
+    assert client.login(request=HttpRequest(), username="root", password="a long admin passphrase")
     assert client.get("/admin/").status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.test import Client
 
 from accounts.models import User
@@ -28,8 +29,8 @@ def test_it_changes_the_password(alice: User, alice_client: Client) -> None:
     assert alice.check_password(NEW)
     # This session survives the change.
     assert alice_client.get("/files/").status_code == 200
-    assert Client().login(username="alice", password=NEW)
-    assert not Client().login(username="alice", password="password")
+    assert Client().login(request=HttpRequest(), username="alice", password=NEW)
+    assert not Client().login(request=HttpRequest(), username="alice", password="password")
 
 
 def test_it_needs_the_old_password(alice: User, alice_client: Client) -> None:

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from files.contract import DOWNLOAD_CSP
+from files.filenames import ascii_fallback
 
 
 def content_disposition(*, as_attachment: bool, filename: str) -> str:
-    """RFC 6266, with filename*= for a name that is not plain ASCII."""
+    """RFC 6266 section 4.3: an ASCII `filename=` first, then `filename*=` if it differs.
+
+    Django's content_disposition_header() sends one or the other, and curl -OJ,
+    which ignores `filename*`, then saves nothing for a non-ASCII name. The
+    fallback is made of unquoted-safe characters only, so Django's helper
+    writes it as a plain quoted string; nginx's /_signed/ location writes the
+    same header from the signed f= and a= arguments.
+    """
+    fallback = ascii_fallback(filename)
     # Never None: a filename is always given.
-    return content_disposition_header(as_attachment, filename) or "attachment"
+    header = content_disposition_header(as_attachment, fallback) or "attachment"
+    if fallback != filename:
+        header += "; filename*=utf-8''" + quote(filename, safe="")
+    return header
 
 
 def metadata(*, content_type: str, as_attachment: bool, filename: str) -> dict[str, str]:

@@ -29,6 +29,7 @@ from files.contract import (
 from files.delivery import s3
 from files.delivery.objects import StoredObject
 from files.delivery.ranges import if_range_fails
+from files.filenames import ascii_fallback
 
 # What deploy/nginx.conf's /_signed/ argument pattern accepts for the type;
 # a key or type outside it (none today) keeps plain X-Accel-Redirect.
@@ -87,8 +88,12 @@ def signed_url(obj: StoredObject, *, as_attachment: bool, filename: str) -> str 
         return None
     path = SIGNED_PREFIX + obj.key
     disposition = "attachment" if as_attachment else "inline"
-    # RFC 5987 percent-encoding: nginx puts it in filename*= as it stands.
-    query = f"d={disposition}&t={obj.content_type}&f={quote(filename, safe='')}"
+    # f=: RFC 5987 percent-encoding, which nginx puts in filename*= as it stands;
+    # a=: the ASCII fallback for filename=, which needs no encoding at all.
+    query = (
+        f"d={disposition}&t={obj.content_type}"
+        f"&f={quote(filename, safe='')}&a={ascii_fallback(filename)}"
+    )
     expires = int(_clock()) + settings.PORTAL_SIGNED_URL_TTL
     signature = sign(path, query, expires, settings.PORTAL_SIGNED_URL_SECRET)
     return f"{path}?{query}&e={expires}&s={signature}"

@@ -84,7 +84,8 @@ def test_nginx_gets_an_internal_redirect_to_a_presigned_url(
     assert "response-content-type" not in arguments
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == (
-        "attachment; filename*=utf-8''rapport%20d%E2%80%99%C3%A9t%C3%A9.pdf"
+        'attachment; filename="rapport_d_ete.pdf"; '
+        "filename*=utf-8''rapport%20d%E2%80%99%C3%A9t%C3%A9.pdf"
     )
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == DOWNLOAD_CSP
@@ -148,7 +149,8 @@ def test_redirect_mode_sends_a_presigned_url_with_our_headers(
     arguments = parse_qs(location.query)
     assert arguments["response-content-type"] == ["application/pdf"]
     assert arguments["response-content-disposition"] == [
-        "attachment; filename*=utf-8''rapport%20d%E2%80%99%C3%A9t%C3%A9.pdf"
+        'attachment; filename="rapport_d_ete.pdf"; '
+        "filename*=utf-8''rapport%20d%E2%80%99%C3%A9t%C3%A9.pdf"
     ]
     assert arguments["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     assert "X-Accel-Redirect" not in response

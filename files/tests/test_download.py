@@ -121,14 +121,32 @@ def test_it_refuses_an_unknown_backend(
     ("name", "disposition"),
     [
         ("notes.txt", 'attachment; filename="notes.txt"'),
-        ("áéБД.txt", "attachment; filename*=utf-8''%C3%A1%C3%A9%D0%91%D0%94.txt"),
+        (
+            "áéБД.txt",
+            "attachment; filename=\"ae_.txt\"; filename*=utf-8''%C3%A1%C3%A9%D0%91%D0%94.txt",
+        ),
         (
             "rapport d’été 2026.pdf",
-            "attachment; filename*=utf-8''rapport%20d%E2%80%99%C3%A9t%C3%A9%202026.pdf",
+            'attachment; filename="rapport_d_ete_2026.pdf"; '
+            "filename*=utf-8''rapport%20d%E2%80%99%C3%A9t%C3%A9%202026.pdf",
         ),
-        ("日本語.txt", "attachment; filename*=utf-8''%E6%97%A5%E6%9C%AC%E8%AA%9E.txt"),
-        ('say "hi".txt', 'attachment; filename="say \\"hi\\".txt"'),
-        ("50% off; now.txt", 'attachment; filename="50% off; now.txt"'),
+        (
+            "日本語.txt",
+            "attachment; filename=\"_.txt\"; filename*=utf-8''%E6%97%A5%E6%9C%AC%E8%AA%9E.txt",
+        ),
+        (
+            "semi;colon,comma.txt",
+            'attachment; filename="semi_colon_comma.txt"; '
+            "filename*=utf-8''semi%3Bcolon%2Ccomma.txt",
+        ),
+        (
+            'say "hi".txt',
+            "attachment; filename=\"say_hi_.txt\"; filename*=utf-8''say%20%22hi%22.txt",
+        ),
+        (
+            "50% off; now.txt",
+            "attachment; filename=\"50_off_now.txt\"; filename*=utf-8''50%25%20off%3B%20now.txt",
+        ),
     ],
 )
 def test_it_names_the_file_per_rfc_6266(
@@ -157,7 +175,10 @@ def test_it_keeps_control_and_format_characters_out_of_the_header(
     )
     response = alice_client.get(url(upload))
     header = response["Content-Disposition"]
-    assert header == 'attachment; filename="evilSet-Cookie: a=btxt.exe.txt"'
+    assert header == (
+        'attachment; filename="evilSet-Cookie_a_btxt.exe.txt"; '
+        "filename*=utf-8''evilSet-Cookie%3A%20a%3Dbtxt.exe.txt"
+    )
     for character in "\r\n\u202e\u200b\x07":
         assert character not in header
     assert "Set-Cookie" not in response.headers
@@ -171,7 +192,9 @@ def test_it_never_sends_a_backslash_in_the_name(
     settings.PORTAL_SENDFILE = backend
     UploadedFile.objects.filter(pk=upload.pk).update(name='C:\\temp\\say "hi".txt')
     response = alice_client.get(url(upload))
-    assert response["Content-Disposition"] == 'attachment; filename="say \\"hi\\".txt"'
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"say_hi_.txt\"; filename*=utf-8''say%20%22hi%22.txt"
+    )
 
 
 def test_it_falls_back_to_a_generic_name(alice_client: Client, upload: UploadedFile) -> None:

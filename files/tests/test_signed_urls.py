@@ -54,7 +54,7 @@ def test_download_redirects_to_a_signed_url(alice_client: Client, upload: Upload
     response = alice_client.get(f"/files/{upload.pk}/download/")
     assert response.status_code == 302
     assert response["Location"] == expected_url(
-        upload, "d=attachment&t=text/plain&f=notes.txt", 1_800_000_060
+        upload, "d=attachment&t=text/plain&f=notes.txt&a=notes.txt", 1_800_000_060
     )
     # Every click runs the permission check again; nothing caches the 302.
     assert response["Cache-Control"] == "private, no-store"
@@ -70,14 +70,14 @@ def test_preview_signs_inline_for_a_checked_type(
     preview = alice_client.get(f"/files/{picture.pk}/preview/")
     download = alice_client.get(f"/files/{picture.pk}/download/")
     assert preview["Location"] == expected_url(
-        picture, "d=inline&t=image/png&f=pic.png", 1_800_000_060
+        picture, "d=inline&t=image/png&f=pic.png&a=pic.png", 1_800_000_060
     )
     assert download["Location"] == expected_url(
-        picture, "d=attachment&t=image/png&f=pic.png", 1_800_000_060
+        picture, "d=attachment&t=image/png&f=pic.png&a=pic.png", 1_800_000_060
     )
 
 
-def test_the_name_is_percent_encoded_for_filename_star(
+def test_the_name_is_percent_encoded_with_an_ascii_fallback(
     alice: User, alice_client: Client, make_file: MakeFile
 ) -> None:
     name = 'rapport d’été "50%" #1?.txt'
@@ -86,7 +86,9 @@ def test_the_name_is_percent_encoded_for_filename_star(
     encoded = quote(name, safe="")
     assert encoded == "rapport%20d%E2%80%99%C3%A9t%C3%A9%20%2250%25%22%20%231%3F.txt"
     assert response["Location"] == expected_url(
-        upload, f"d=attachment&t=text/plain&f={encoded}", 1_800_000_060
+        upload,
+        f"d=attachment&t=text/plain&f={encoded}&a=rapport_d_ete_50_1_.txt",
+        1_800_000_060,
     )
 
 

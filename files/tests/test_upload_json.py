@@ -166,4 +166,6 @@ def test_a_name_a_browser_escaped_is_stored_as_meant(alice_client: Client) -> No
     assert answer["files"][0]["name"] == 'say "hi".txt'
     stored = UploadedFile.objects.get()
     response = alice_client.get(f"/files/{stored.pk}/download/")
-    assert response["Content-Disposition"] == 'attachment; filename="say \\"hi\\".txt"'
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"say_hi_.txt\"; filename*=utf-8''say%20%22hi%22.txt"
+    )

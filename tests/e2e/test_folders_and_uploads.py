@@ -153,7 +153,9 @@ def test_folders_uploads_with_progress_and_the_whole_round_trip(
     assert info.value.suggested_filename == "say _hi_.txt"
     assert Path(info.value.path()).read_bytes() == b"hi\n"
     sent = page.request.get(page.locator("a.button:has-text('Download')").get_attribute("href"))
-    assert sent.headers["content-disposition"] == 'attachment; filename="say \\"hi\\".txt"'
+    assert sent.headers["content-disposition"] == (
+        "attachment; filename=\"say_hi_.txt\"; filename*=utf-8''say%20%22hi%22.txt"
+    )
 
     # Rename a file, then move it to the top level.
     page.go_back()

@@ -92,14 +92,15 @@ def test_a_png_preview_has_exactly_the_x_accel_headers(
         (
             "rapport d’été 2026.pdf",
             "application/octet-stream",
-            "attachment; filename*=utf-8''rapport%20d%E2%80%99%C3%A9t%C3%A9%202026.pdf",
+            'attachment; filename="rapport_d_ete_2026.pdf"; '
+            "filename*=utf-8''rapport%20d%E2%80%99%C3%A9t%C3%A9%202026.pdf",
         ),
         ("notes.bin", "application/octet-stream", 'attachment; filename="notes.bin"'),
-        # Django would quote this one; filename*= names the same file.
+        # The same header Django writes: files.delivery.headers.content_disposition().
         (
             'say "hi" 50%.bin',
             "application/octet-stream",
-            "attachment; filename*=utf-8''say%20%22hi%22%2050%25.bin",
+            "attachment; filename=\"say_hi_50_.bin\"; filename*=utf-8''say%20%22hi%22%2050%25.bin",
         ),
     ],
 )

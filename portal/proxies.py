@@ -1,0 +1,50 @@
+"""Who the client is when our own front server (nginx, Apache) passes the request on.
+
+nginx's `$proxy_add_x_forwarded_for` and Apache's mod_proxy append the address
+they saw to whatever X-Forwarded-For the client sent, so only the entries our
+proxies wrote, read from the right, can be believed. Anything to their left is
+the client's own claim. Login throttling (django-axes) keys on this address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cache
+
+from django.conf import settings
+from django.http import HttpRequest
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@cache
+def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in trusted)
+
+
+def _trusted(address: str) -> bool:
+    networks = _networks(tuple(settings.PORTAL_TRUSTED_PROXIES))
+    return any(ipaddress.ip_address(address) in network for network in networks)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address of the client as the outermost of our proxies saw it."""
+    address = request.META.get("REMOTE_ADDR", "")
+    if not _is_address(address) or not _trusted(address):
+        return address
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    for hop in reversed([hop.strip() for hop in hops]):
+        if not _is_address(hop):
+            break  # not written by a proxy of ours: stop at the last one that was
+        address = hop
+        if not _trusted(hop):
+            break
+    return address
