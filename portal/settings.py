@@ -93,6 +93,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests get a file too: Django's default in-memory test database shares a
+    # cache whose table locks fail at once ("database table is locked")
+    # instead of waiting, so concurrent requests to a live server would fail.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and sessions: Redis when CACHE_URL (or REDIS_URL) is set, else local memory.
