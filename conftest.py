@@ -30,8 +30,14 @@ def alice(db) -> User:
 
 @pytest.fixture
 def bob(db) -> User:
-    """Another signed-up user: must never see alice's files."""
+    """Whom alice shares with; without a share he sees nothing of hers."""
     return User.objects.create_user("bob", "bob@example.org", "password")
+
+
+@pytest.fixture
+def charlie(db) -> User:
+    """A stranger: nothing is shared with him."""
+    return User.objects.create_user("charlie", "charlie@example.org", "password")
 
 
 @pytest.fixture
@@ -50,4 +56,11 @@ def alice_client(alice) -> Client:
 def bob_client(bob) -> Client:
     client = Client()
     client.force_login(bob)
+    return client
+
+
+@pytest.fixture
+def charlie_client(charlie) -> Client:
+    client = Client()
+    client.force_login(charlie)
     return client
