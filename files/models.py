@@ -199,9 +199,8 @@ class Share(models.Model):
 
     @property
     def item(self) -> UploadedFile | Folder:
-        item = self.file or self.folder
-        assert item is not None  # the share_one_item constraint
-        return item
+        # The share_one_item constraint: exactly one is set.
+        return self.file if self.file_id is not None else self.folder  # type: ignore[return-value]
 
 
 class Link(models.Model):
@@ -250,9 +249,8 @@ class Link(models.Model):
 
     @property
     def item(self) -> UploadedFile | Folder:
-        item = self.file or self.folder
-        assert item is not None  # the link_one_item constraint
-        return item
+        # The link_one_item constraint: exactly one is set.
+        return self.file if self.file_id is not None else self.folder  # type: ignore[return-value]
 
     @property
     def owner_id(self) -> int:

@@ -42,11 +42,15 @@ def share(item: Item, recipient: User, role: str = Share.Role.VIEWER) -> Share:
         raise ValidationError("That is you: you have access already.", code="self_share")
     if role == Share.Role.EDITOR and not isinstance(item, Folder):
         raise ValidationError("Only a folder can be shared for editing.", code="editor_on_file")
-    target = {"folder": item} if isinstance(item, Folder) else {"file": item}
     shared, _ = Share.objects.update_or_create(
-        recipient=recipient, **target, defaults={"role": role}
+        recipient=recipient, **_target(item), defaults={"role": role}
     )
     return shared
+
+
+def _target(item: Item) -> dict[str, Item]:
+    """The keyword that points a Share or a Link at `item`."""
+    return {"folder": item} if isinstance(item, Folder) else {"file": item}
 
 
 def token_hash(token: str) -> str:
@@ -66,7 +70,6 @@ def create_link(
     if kind == Link.Kind.DROP and not isinstance(item, Folder):
         raise ValidationError("Files can be dropped only into a folder.", code="drop_on_file")
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    target = {"folder": item} if isinstance(item, Folder) else {"file": item}
     link = Link.objects.create(
         token_hash=token_hash(token),
         kind=kind,
@@ -74,7 +77,7 @@ def create_link(
         expires=expires,
         password=make_password(password) if password else "",
         download_limit=download_limit if kind == Link.Kind.DOWNLOAD else None,
-        **target,
+        **_target(item),
     )
     return link, token
 
