@@ -102,3 +102,24 @@ def movable_folders(user: User | AnonymousUser) -> Q:
     if not user.is_authenticated:
         return NOTHING
     return Q(owner=user) | Q(_folder_shared_above(user, OuterRef("path"), EDITING, strictly=True))
+
+
+def files_via_link(link: files_models.Link) -> Q:
+    """What an open download link shows: its file, or every file below its folder.
+
+    A drop link shows nothing: its visitors put files in without seeing any.
+    Whether the link is still open (expiry, revocation, limit) is checked by
+    the link views before they ask.
+    """
+    if link.kind != files_models.Link.Kind.DOWNLOAD:
+        return NOTHING
+    if link.folder is None:
+        return Q(pk=link.file_id)
+    return Q(folder__path__startswith=link.folder.path)
+
+
+def folders_via_link(link: files_models.Link) -> Q:
+    """A folder link's folder and everything below it; nothing for other links."""
+    if link.kind != files_models.Link.Kind.DOWNLOAD or link.folder is None:
+        return NOTHING
+    return Q(path__startswith=link.folder.path)

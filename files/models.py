@@ -32,6 +32,10 @@ class UploadedFileQuerySet(models.QuerySet["UploadedFile"]):
         """Files `user` may rename or move: own, or below a folder shared for editing."""
         return self.filter(access.writable_files(user))
 
+    def via_link(self, link: Link) -> UploadedFileQuerySet:
+        """Files an open public link shows."""
+        return self.filter(access.files_via_link(link))
+
 
 class FolderQuerySet(models.QuerySet["Folder"]):
     """Who may see which folder; the same rules as UploadedFileQuerySet."""
@@ -50,6 +54,10 @@ class FolderQuerySet(models.QuerySet["Folder"]):
     def movable_by(self, user: User | AnonymousUser) -> FolderQuerySet:
         """Folders `user` may rename or move: own, or inside a folder shared for editing."""
         return self.filter(access.movable_folders(user))
+
+    def via_link(self, link: Link) -> FolderQuerySet:
+        """Folders an open public link shows."""
+        return self.filter(access.folders_via_link(link))
 
 
 class Folder(models.Model):
@@ -253,8 +261,11 @@ class Link(models.Model):
         return self.file if self.file_id is not None else self.folder  # type: ignore[return-value]
 
     @property
-    def owner_id(self) -> int:
-        return self.item.owner_id
+    def remaining(self) -> int | None:
+        """Downloads left, or None without a limit."""
+        if self.download_limit is None:
+            return None
+        return max(self.download_limit - self.downloads, 0)
 
 
 class Drop(models.Model):

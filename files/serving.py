@@ -48,8 +48,14 @@ _SIGNABLE_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.
 _clock: Callable[[], float] = time.time
 
 
-def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -> HttpResponseBase:
-    """The response that sends `upload`; inline only for types checked by content."""
+def serve(
+    request: HttpRequest, upload: UploadedFile, *, inline: bool = False, reusable: bool = True
+) -> HttpResponseBase:
+    """The response that sends `upload`; inline only for types checked by content.
+
+    `reusable=False` (a link with a download limit) never answers with a signed
+    URL, which could be fetched again without passing the count.
+    """
     backend = BACKENDS.get(settings.PORTAL_SENDFILE)
     if backend is None:
         raise ImproperlyConfigured(
@@ -58,7 +64,7 @@ def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -
         )
     as_attachment = not (inline and upload.previewable)
     filename = clean_filename(upload.name) or "download"
-    if settings.PORTAL_SENDFILE == "nginx" and settings.PORTAL_SIGNED_URL_SECRET:
+    if reusable and settings.PORTAL_SENDFILE == "nginx" and settings.PORTAL_SIGNED_URL_SECRET:
         url = signed_url(upload, as_attachment=as_attachment, filename=filename)
         if url is not None:
             redirect = HttpResponseRedirect(url)

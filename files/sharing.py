@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
@@ -48,7 +49,7 @@ def share(item: Item, recipient: User, role: str = Share.Role.VIEWER) -> Share:
     return shared
 
 
-def _target(item: Item) -> dict[str, Item]:
+def _target(item: Item) -> dict[str, Any]:
     """The keyword that points a Share or a Link at `item`."""
     return {"folder": item} if isinstance(item, Folder) else {"file": item}
 

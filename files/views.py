@@ -14,7 +14,7 @@ from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
-from files import serving
+from files import audit, quota, serving
 from files.forms import RenameForm, UploadForm
 from files.models import UploadedFile, UploadedFileQuerySet
 
@@ -67,8 +67,7 @@ class FileListView(OwnedFileMixin, ListView):
         return super().get_context_data(
             query=self.query,
             sort=self.sort,
-            storage_used=user.storage_used(),
-            quota=user.effective_quota(),
+            usage=quota.usage(user),
             **kwargs,
         )
 
@@ -96,12 +95,28 @@ class UploadView(CreateView):
         return HttpResponseRedirect(self.success_url)
 
 
-class FileDetailView(OwnedFileMixin, UpdateView):
-    """A file's page; POST renames it."""
+class FileDetailView(UpdateView):
+    """A file's page for anyone who may read it; POST renames it, for those who may write it."""
 
+    request: AuthenticatedRequest
     form_class = RenameForm
     template_name = "files/detail.html"
     context_object_name = "upload"
+
+    def get_queryset(self) -> UploadedFileQuerySet:
+        if self.request.method == "POST":
+            return UploadedFile.objects.writable_by(self.request.user)
+        return UploadedFile.objects.readable_by(self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user, upload = self.request.user, self.object
+        is_owner = upload.owner_id == user.pk
+        return super().get_context_data(
+            is_owner=is_owner,
+            can_rename=UploadedFile.objects.writable_by(user).filter(pk=upload.pk).exists(),
+            recent_downloads=audit.recent(upload) if is_owner else [],
+            **kwargs,
+        )
 
     def form_valid(self, form: RenameForm) -> HttpResponse:
         messages.success(self.request, f"Renamed to {form.instance.name}.")
@@ -132,4 +147,8 @@ class DownloadView(SingleObjectMixin, View):
         upload = self.get_object()
         if self.inline and not upload.previewable:
             raise Http404("This file has no preview.")
-        return serving.serve(request, upload, inline=self.inline)
+        response = serving.serve(request, upload, inline=self.inline)
+        if not self.inline:
+            # Previews are the file's own page showing it, not someone taking it away.
+            audit.record(request, upload, response)
+        return response

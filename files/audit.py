@@ -1,0 +1,72 @@
+"""The download trail: one row per permitted download, written on the hot path.
+
+`record()` is a single INSERT built from what the view already holds (the
+file, the user, the link), so it adds no read.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils import timezone
+
+from files.models import DownloadEvent, Link, UploadedFile
+
+# The front servers on this machine (deploy/) append the client's address to
+# X-Forwarded-For; from anyone else the header is a claim, not a fact.
+TRUSTED_PROXIES = frozenset({"127.0.0.1", "::1"})
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address: the one our front server saw, else the peer's."""
+    peer = request.META.get("REMOTE_ADDR") or None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if peer in TRUSTED_PROXIES and forwarded:
+        # The rightmost entry is the one nginx or Apache added itself.
+        return forwarded.rsplit(",", 1)[-1].strip() or peer
+    return peer
+
+
+def via(response: HttpResponseBase, *, link: Link | None) -> str:
+    if link is not None:
+        return DownloadEvent.Via.LINK
+    if response.status_code == 302:
+        return DownloadEvent.Via.SIGNED
+    return DownloadEvent.Via.DIRECT
+
+
+def record(
+    request: HttpRequest,
+    upload: UploadedFile,
+    response: HttpResponseBase,
+    *,
+    link: Link | None = None,
+) -> None:
+    """Note that `upload` left through `response`; a HEAD sends no bytes and is not noted."""
+    if request.method != "GET" or response.status_code not in (200, 206, 302):
+        return
+    user = request.user if request.user.is_authenticated else None
+    DownloadEvent.objects.create(
+        file=upload,
+        file_name=upload.name,
+        owner_id=upload.owner_id,
+        user=user,
+        link=link,
+        ip=client_ip(request),
+        via=via(response, link=link),
+    )
+
+
+def recent(upload: UploadedFile, limit: int = 10) -> list[DownloadEvent]:
+    return list(DownloadEvent.objects.filter(file=upload).select_related("user", "link")[:limit])
+
+
+def prune(older_than_days: int | None = None) -> int:
+    """Delete entries older than the retention; how many went."""
+    days = settings.PORTAL_AUDIT_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = DownloadEvent.objects.filter(created__lt=cutoff).delete()
+    return deleted

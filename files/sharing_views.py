@@ -1,0 +1,191 @@
+"""Signed-in pages for sharing: "Shared with me", shared folders, and the owner's sharing page.
+
+What a visitor may see is decided by the querysets (files.access); these views
+only pick which one: `readable_by` to browse, `owned_by` to change sharing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views import View
+from django.views.generic import DetailView, ListView, TemplateView
+
+from accounts.http import AuthenticatedRequest
+from files import sharing
+from files.models import Drop, Folder, Link, Share, UploadedFile
+from files.sharing_forms import LinkForm, ShareForm
+
+
+class SharedWithMeView(ListView):
+    """Everything shared directly with the signed-in user, newest first."""
+
+    request: AuthenticatedRequest
+    template_name = "files/shared.html"
+    context_object_name = "shares"
+
+    def get_queryset(self) -> Any:
+        # Two joins, no query per row, however many shares there are.
+        return Share.objects.filter(recipient=self.request.user).select_related(
+            "file", "folder", "file__owner", "folder__owner"
+        )
+
+
+def breadcrumbs(folder: Folder, readable: Any) -> list[Folder]:
+    """`folder` and those of its ancestors in `readable`, from the top: one query.
+
+    For a recipient the trail starts at the folder shared with them; the
+    owner's folders above it stay out of sight.
+    """
+    ids = folder.path.strip("/").split("/")
+    found = {str(f.pk): f for f in readable.filter(pk__in=ids)}
+    trail: list[Folder] = []
+    for folder_id in reversed(ids):
+        if folder_id not in found:
+            break
+        trail.append(found[folder_id])
+    return trail[::-1]
+
+
+class SharedFolderView(DetailView):
+    """A folder the user may read (shared with them or below one), with breadcrumbs."""
+
+    request: AuthenticatedRequest
+    template_name = "files/shared_folder.html"
+    context_object_name = "folder"
+
+    def get_queryset(self) -> Any:
+        return Folder.objects.readable_by(self.request.user).select_related("owner")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user = self.request.user
+        folder: Folder = self.object
+        return super().get_context_data(
+            breadcrumbs=breadcrumbs(folder, Folder.objects.readable_by(user)),
+            subfolders=Folder.objects.readable_by(user).filter(parent=folder),
+            files=UploadedFile.objects.readable_by(user).filter(folder=folder),
+            can_add=Folder.objects.writable_by(user).filter(pk=folder.pk).exists(),
+            **kwargs,
+        )
+
+
+class SharingMixin:
+    """Scopes a sharing page to items the user owns: only the owner shares or revokes."""
+
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
+    def get_item(self) -> UploadedFile | Folder:
+        pk, user = self.kwargs["pk"], self.request.user
+        if self.kwargs["kind"] == "folder":
+            return get_object_or_404(Folder.objects.owned_by(user), pk=pk)
+        return get_object_or_404(UploadedFile.objects.owned_by(user), pk=pk)
+
+    def sharing_url(self, item: UploadedFile | Folder) -> str:
+        if isinstance(item, Folder):
+            return reverse("files:folder_sharing", args=[item.pk])
+        return reverse("files:file_sharing", args=[item.pk])
+
+
+class SharingView(SharingMixin, TemplateView):
+    """Who has access to an item, its links, and what was dropped through them."""
+
+    template_name = "files/sharing.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        item = self.get_item()
+        is_folder = isinstance(item, Folder)
+        links = item.links.prefetch_related(
+            Prefetch("drops", queryset=Drop.objects.select_related("file"))
+        )
+        return super().get_context_data(
+            item=item,
+            is_folder=is_folder,
+            shares=item.shares.select_related("recipient"),
+            links=links,
+            share_form=kwargs.pop("share_form", None) or ShareForm(folder=is_folder),
+            link_form=kwargs.pop("link_form", None) or LinkForm(folder=is_folder),
+            **kwargs,
+        )
+
+
+class ShareCreateView(SharingMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        item = self.get_item()
+        form = ShareForm(request.POST, folder=isinstance(item, Folder))
+        if form.is_valid():
+            try:
+                shared = sharing.share(
+                    item, form.cleaned_data["recipient"], form.cleaned_data["role"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"Shared {item} with {shared.recipient}.")
+                return HttpResponseRedirect(self.sharing_url(item))
+        return SharingView.as_view()(request, share_form=form, **kwargs)
+
+
+class LinkCreateView(SharingMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        item = self.get_item()
+        form = LinkForm(request.POST, folder=isinstance(item, Folder))
+        if not form.is_valid():
+            return SharingView.as_view()(request, link_form=form, **kwargs)
+        _, token = sharing.create_link(item, **form.cleaned_data)
+        url = request.build_absolute_uri(reverse("links:open", args=[token]))
+        # Only a hash is kept: this message is the one time the URL is shown.
+        messages.success(request, f"New link (copy it now, it is shown only once): {url}")
+        return HttpResponseRedirect(self.sharing_url(item))
+
+
+def owned_item(user: Any) -> Q:
+    """A Share or Link whose file or folder `user` owns."""
+    return Q(file__in=UploadedFile.objects.owned_by(user)) | Q(
+        folder__in=Folder.objects.owned_by(user)
+    )
+
+
+class ShareRevokeView(View):
+    """Ends a share; the recipient's next request is refused (404)."""
+
+    request: AuthenticatedRequest
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        # The owner of the shared item, and no one else, revokes.
+        granted = get_object_or_404(
+            Share.objects.filter(owned_item(self.request.user), pk=pk).select_related(
+                "recipient", "file", "folder"
+            )
+        )
+        item = granted.item
+        granted.delete()
+        messages.success(request, f"{granted.recipient} no longer has access to {item}.")
+        return HttpResponseRedirect(SharingMixin().sharing_url(item))
+
+
+class LinkRevokeView(View):
+    request: AuthenticatedRequest
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        link = get_object_or_404(
+            Link.objects.filter(owned_item(self.request.user), pk=pk).select_related(
+                "file", "folder"
+            )
+        )
+        sharing.revoke(link)
+        messages.success(request, f"Revoked the link “{link}”.")
+        return HttpResponseRedirect(SharingMixin().sharing_url(link.item))
