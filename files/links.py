@@ -96,7 +96,7 @@ class LinkPageView(LinkView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         link = self.link
         if link.kind == Link.Kind.DROP:
-            return render_drop(request, link, self.token, DropForm())
+            return render_drop(request, link, self.token, DropForm(owner=link.item.owner))
         if link.file_id is not None:
             upload = get_object_or_404(UploadedFile.objects.via_link(link))
             return render(
@@ -204,29 +204,40 @@ class LinkDropView(LinkView):
         if link.kind != Link.Kind.DROP:
             raise Http404("This link takes no files.")
         folder: Folder = link.item  # type: ignore[assignment]  # drop links are on folders
-        form = DropForm(request.POST, request.FILES, instance=UploadedFile(owner=folder.owner))
+        form = DropForm(request.POST, request.FILES, owner=folder.owner)
         if form.is_valid():
             try:
                 stored = self.store(form, folder)
             except ValidationError as error:
+                # The locked quota re-check lost a race with another upload.
                 form.add_error("file", error)
             else:
-                names = [upload.name for upload in stored]
                 if wants_json(request):
-                    return JsonResponse({"stored": names}, status=201)
-                messages.success(request, f"Thank you: {len(names)} file(s) delivered.")
+                    # The visitor learns what they sent, nothing of where it went.
+                    files = [{"name": f.name, "size": f.size} for f in stored]
+                    return JsonResponse({"files": files}, status=201)
+                messages.success(request, f"Thank you: {len(stored)} file(s) delivered.")
                 return HttpResponseRedirect(reverse("links:open", args=[self.token]))
         if wants_json(request):
-            errors = [error for errors in form.errors.values() for error in errors]
-            return JsonResponse({"errors": errors}, status=400)
+            # The shape the uploader script reads from the owner's upload view.
+            errors = [
+                {"field": field, "message": message, "code": error.code}
+                for field, field_errors in form.errors.as_data().items()
+                for error in field_errors
+                for message in error.messages
+            ]
+            too_large = any(error["code"] == "too_large" for error in errors)
+            return JsonResponse({"errors": errors}, status=413 if too_large else 400)
         return render_drop(request, link, self.token, form)
 
     def store(self, form: DropForm, folder: Folder) -> list[UploadedFile]:
-        files: list[UploadedFile] = form.cleaned_data["file"]
-        for upload in files:
-            upload.folder = folder
         with transaction.atomic():
-            stored = services.store_uploads(folder.owner, files)
+            stored = services.store_uploads(
+                folder.owner,
+                form.cleaned_data["file"],
+                folder,
+                directory=form.cleaned_data["directory"],
+            )
             ip = audit.client_ip(self.request)
             Drop.objects.bulk_create(
                 Drop(file=upload, link=self.link, dropped_by=form.cleaned_data["dropped_by"], ip=ip)

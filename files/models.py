@@ -107,6 +107,9 @@ class Folder(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("files:folder", args=[self.pk])
+
     @staticmethod
     def path_below(parent: Folder | None, folder_id: uuid.UUID) -> str:
         """The `path` of folder `folder_id` placed in `parent`."""

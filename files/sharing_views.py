@@ -1,7 +1,8 @@
-"""Signed-in pages for sharing: "Shared with me", shared folders, and the owner's sharing page.
+"""Signed-in pages for sharing: "Shared with me" and the owner's sharing page.
 
 What a visitor may see is decided by the querysets (files.access); these views
-only pick which one: `readable_by` to browse, `owned_by` to change sharing.
+only pick which one (`owned_by`: only the owner changes sharing). Shared folders
+are browsed with the ordinary folder pages, which use `readable_by`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import ListView, TemplateView
 
 from accounts.http import AuthenticatedRequest
 from files import sharing
@@ -35,44 +36,6 @@ class SharedWithMeView(ListView):
         # Two joins, no query per row, however many shares there are.
         return Share.objects.filter(recipient=self.request.user).select_related(
             "file", "folder", "file__owner", "folder__owner"
-        )
-
-
-def breadcrumbs(folder: Folder, readable: Any) -> list[Folder]:
-    """`folder` and those of its ancestors in `readable`, from the top: one query.
-
-    For a recipient the trail starts at the folder shared with them; the
-    owner's folders above it stay out of sight.
-    """
-    ids = folder.path.strip("/").split("/")
-    found = {str(f.pk): f for f in readable.filter(pk__in=ids)}
-    trail: list[Folder] = []
-    for folder_id in reversed(ids):
-        if folder_id not in found:
-            break
-        trail.append(found[folder_id])
-    return trail[::-1]
-
-
-class SharedFolderView(DetailView):
-    """A folder the user may read (shared with them or below one), with breadcrumbs."""
-
-    request: AuthenticatedRequest
-    template_name = "files/shared_folder.html"
-    context_object_name = "folder"
-
-    def get_queryset(self) -> Any:
-        return Folder.objects.readable_by(self.request.user).select_related("owner")
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        user = self.request.user
-        folder: Folder = self.object
-        return super().get_context_data(
-            breadcrumbs=breadcrumbs(folder, Folder.objects.readable_by(user)),
-            subfolders=Folder.objects.readable_by(user).filter(parent=folder),
-            files=UploadedFile.objects.readable_by(user).filter(folder=folder),
-            can_add=Folder.objects.writable_by(user).filter(pk=folder.pk).exists(),
-            **kwargs,
         )
 
 

@@ -29,7 +29,9 @@ def test_it_shows_the_quota(alice: User, alice_client: Client, add_file: AddFile
     add_file(alice, 1024)
     html = alice_client.get(URL).content.decode()
     assert "Using 1.0\xa0KB of 10.0\xa0KB (9.0\xa0KB free)" in html
-    assert '<meter id="quota-meter" min="0" max="10240" high="9216" optimum="0" value="1024"' in html
+    assert (
+        '<meter id="quota-meter" min="0" max="10240" high="9216" optimum="0" value="1024"' in html
+    )
 
 
 def test_it_links_to_password_change(alice_client: Client) -> None:

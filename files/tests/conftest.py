@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
-from files import services
+from files import folders, services
 from files.filenames import clean_filename
 from files.models import Folder, UploadedFile
 
@@ -29,8 +28,7 @@ def make_file(db: None) -> MakeFile:
         described = services.describe_upload(
             SimpleUploadedFile(name, content), clean_filename(name)
         )
-        described.folder = folder
-        [stored] = services.store_uploads(owner, [described])
+        [stored] = services.store_uploads(owner, [described], folder)
         return stored
 
     return make
@@ -44,13 +42,6 @@ def make_folder(db: None) -> MakeFolder:
     """A folder of `owner`'s, in `parent` (None: the top level)."""
 
     def make(owner: User, name: str = "Projects", parent: Folder | None = None) -> Folder:
-        folder_id = uuid.uuid4()
-        return Folder.objects.create(
-            id=folder_id,
-            owner=owner,
-            parent=parent,
-            name=name,
-            path=Folder.path_below(parent, folder_id),
-        )
+        return folders.create_folder(owner, parent, name)
 
     return make
