@@ -81,18 +81,6 @@ def revoke_links(modeladmin: admin.ModelAdmin, request: HttpRequest, links: Quer
     modeladmin.message_user(request, f"Revoked {count} link(s).")
 
 
-LINK_FIELDS = (
-    "kind",
-    "file",
-    "folder",
-    "label",
-    "expires",
-    "download_limit",
-    "downloads",
-    "revoked",
-)
-
-
 @admin.register(Link)
 class LinkAdmin(admin.ModelAdmin):
     list_display = ["__str__", "kind", "item", "expires", "downloads", "download_limit", "revoked"]
@@ -100,8 +88,8 @@ class LinkAdmin(admin.ModelAdmin):
     search_fields = ["label", "file__name", "folder__name"]
     list_select_related = ["file", "folder"]
     actions = [revoke_links]
-    # Nothing is editable here but the revocation: the token exists only as its hash.
-    fields = [
+    # Read-only: staff revoke with the action; the token exists only as its hash.
+    fields = readonly_fields = (
         "kind",
         "file",
         "folder",
@@ -110,8 +98,7 @@ class LinkAdmin(admin.ModelAdmin):
         "download_limit",
         "downloads",
         "revoked",
-    ]
-    readonly_fields = [field for field in fields if field != "revoked"]
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
