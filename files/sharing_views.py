@@ -62,6 +62,13 @@ class SharingView(SharingMixin, TemplateView):
 
     template_name = "files/sharing.html"
 
+    @classmethod
+    def with_form(cls, request: HttpRequest, kwargs: dict[str, Any], **forms: Any) -> HttpResponse:
+        """The page again, showing a refused POST's form with its errors."""
+        view = cls()
+        view.setup(request, **kwargs)
+        return view.render_to_response(view.get_context_data(**forms))
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         item = self.get_item()
         is_folder = isinstance(item, Folder)
@@ -95,7 +102,7 @@ class ShareCreateView(SharingMixin, View):
             else:
                 messages.success(request, f"Shared {item} with {shared.recipient}.")
                 return HttpResponseRedirect(self.sharing_url(item))
-        return SharingView.as_view()(request, share_form=form, **kwargs)
+        return SharingView.with_form(request, kwargs, share_form=form)
 
 
 class LinkCreateView(SharingMixin, View):
@@ -105,7 +112,7 @@ class LinkCreateView(SharingMixin, View):
         item = self.get_item()
         form = LinkForm(request.POST, folder=isinstance(item, Folder))
         if not form.is_valid():
-            return SharingView.as_view()(request, link_form=form, **kwargs)
+            return SharingView.with_form(request, kwargs, link_form=form)
         _, token = sharing.create_link(item, **form.cleaned_data)
         url = request.build_absolute_uri(reverse("links:open", args=[token]))
         # Only a hash is kept: this message is the one time the URL is shown.
