@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
@@ -255,7 +256,13 @@ def render_drop(request: HttpRequest, link: Link, token: str, form: DropForm) ->
     return render(
         request,
         "links/drop.html",
-        {"link": link, "token": token, "form": form, "owner": folder.owner},
+        {
+            "link": link,
+            "token": token,
+            "form": form,
+            "owner": folder.owner,
+            "max_upload_size": settings.PORTAL_MAX_UPLOAD_SIZE,
+        },
     )
 
 

@@ -92,6 +92,12 @@
     var data = new FormData();
     data.append("file", item.file, item.file.name);
     if (item.directory) data.append("directory", item.directory);
+    // The form's other fields (a drop link's "Your name") go with every file.
+    form.querySelectorAll("input[name]:not([type=file])").forEach(function (field) {
+      if (field.name !== "csrfmiddlewaretoken" && field.name !== "directory") {
+        data.append(field.name, field.value);
+      }
+    });
     var xhr = new XMLHttpRequest();
     item.xhr = xhr;
     var startedAt = performance.now();
