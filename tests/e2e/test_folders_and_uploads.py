@@ -144,7 +144,7 @@ def test_folders_uploads_with_progress_and_the_whole_round_trip(
     quoted.write_bytes(b"hi\n")
     page.set_input_files("#upload-files", quoted)
     page.wait_for_selector('table.files tbody tr >> text=say "hi".txt')
-    page.click('table.files a:has-text(\'say "hi".txt\')')
+    page.click("table.files a:has-text('say \"hi\".txt')")
     assert page.locator("h1").inner_text() == 'say "hi".txt'
     with page.expect_download() as info:
         page.click("a.button:has-text('Download')")
