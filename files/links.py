@@ -98,12 +98,12 @@ class LinkPageView(LinkView):
         link = self.link
         if link.kind == Link.Kind.DROP:
             return render_drop(request, link, self.token, DropForm(owner=link.item.owner))
-        if link.file_id is not None:
-            upload = get_object_or_404(UploadedFile.objects.via_link(link))
-            return render(
-                request, "links/file.html", {"link": link, "upload": upload, "token": self.token}
-            )
-        return render_folder(request, link, self.token, link.item)
+        if link.folder is not None:
+            return render_folder(request, link, self.token, link.folder)
+        upload = get_object_or_404(UploadedFile.objects.via_link(link))
+        return render(
+            request, "links/file.html", {"link": link, "upload": upload, "token": self.token}
+        )
 
 
 class LinkFolderView(LinkView):
@@ -116,11 +116,11 @@ class LinkFolderView(LinkView):
         return render_folder(request, self.link, self.token, shown)
 
 
-def render_folder(request: HttpRequest, link: Link, token: str, folder: Any) -> HttpResponse:
-    top: Folder = link.item  # type: ignore[assignment]  # a folder link
-    # The trail runs from the linked folder down: nothing above it is shown.
-    ids = folder.path[len(top.path) - len(f"{top.pk}/") :].strip("/").split("/")
-    trail = {str(f.pk): f for f in Folder.objects.via_link(link).filter(pk__in=ids)}
+def render_folder(request: HttpRequest, link: Link, token: str, folder: Folder) -> HttpResponse:
+    shown = Folder.objects.via_link(link)
+    # The trail runs from the linked folder down to this one: nothing above it is named.
+    ids = folder.path.strip("/").split("/")
+    trail = sorted(shown.filter(pk__in=ids), key=lambda crumb: len(crumb.path))
     return render(
         request,
         "links/folder.html",
@@ -128,8 +128,8 @@ def render_folder(request: HttpRequest, link: Link, token: str, folder: Any) -> 
             "link": link,
             "token": token,
             "folder": folder,
-            "breadcrumbs": [trail[i] for i in ids if i in trail],
-            "subfolders": Folder.objects.via_link(link).filter(parent=folder),
+            "breadcrumbs": trail,
+            "subfolders": shown.filter(parent=folder),
             "files": UploadedFile.objects.via_link(link).filter(folder=folder),
         },
     )
@@ -204,7 +204,9 @@ class LinkDropView(LinkView):
         link = self.link
         if link.kind != Link.Kind.DROP:
             raise Http404("This link takes no files.")
-        folder: Folder = link.item  # type: ignore[assignment]  # drop links are on folders
+        folder = link.folder
+        if folder is None:
+            raise Http404("This link takes no files.")  # the link_drop_only_on_folders constraint
         form = DropForm(request.POST, request.FILES, owner=folder.owner)
         if form.is_valid():
             try:
@@ -252,7 +254,7 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def render_drop(request: HttpRequest, link: Link, token: str, form: DropForm) -> HttpResponse:
-    folder: Folder = link.item  # type: ignore[assignment]  # drop links are on folders
+    folder = link.item
     return render(
         request,
         "links/drop.html",
