@@ -135,6 +135,9 @@ class FolderListView(ListView):
             can_manage=folder is not None
             and Folder.objects.movable_by(user).filter(pk=folder.pk).exists(),
             is_owner=owner == user,
+            shares=list(folder.shares.select_related("recipient"))
+            if folder and owner == user
+            else [],
             usage=quota.usage(owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
             upload_url=upload_url(folder),
@@ -274,6 +277,7 @@ class FileDetailView(UpdateView):
             is_owner=is_owner,
             can_rename=UploadedFile.objects.writable_by(user).filter(pk=upload.pk).exists(),
             recent_downloads=audit.recent(upload) if is_owner else [],
+            shares=list(upload.shares.select_related("recipient")) if is_owner else [],
             **kwargs,
         )
 

@@ -263,3 +263,16 @@ def test_the_owner_sees_recent_downloads(
     assert "192.0.2.5 (direct)" in html
     # The recipient does not see the trail.
     assert "Recent downloads" not in bob_client.get(f"/files/{plan.pk}/").content.decode()
+
+
+def test_the_owner_sees_who_has_access_on_the_items_pages(
+    alice_client: Client, alice: User, bob: User, projects: Folder
+) -> None:
+    sharing.share(projects, bob, Share.Role.EDITOR)
+    plan = UploadedFile.objects.get(name="plan.txt")
+    sharing.share(plan, User.objects.create_user("dave", "dave@example.org", "pw"))
+    folder_page = alice_client.get(f"/files/folders/{projects.pk}/").content.decode()
+    assert "Shared with bob (can edit)" in folder_page
+    assert f'href="{sharing_url(projects)}"' in folder_page
+    file_page = alice_client.get(f"/files/{plan.pk}/").content.decode()
+    assert "Shared with dave (can view)" in file_page
