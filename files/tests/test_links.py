@@ -276,3 +276,34 @@ def test_the_owner_needs_no_login_for_a_link_but_gets_no_more(
     other = make_file(alice, "other.txt")
     _, token = sharing.create_link(upload)
     assert alice_client.get(url(token, f"download/{other.pk}/")).status_code == 404
+
+
+class TestCsrf:
+    """Link pages send no referrer, so a browser posts their forms with `Origin: null`."""
+
+    @pytest.fixture
+    def csrf_client(self) -> Client:
+        return Client(enforce_csrf_checks=True)
+
+    def post_unlock(self, client: Client, token: str, origin: str, csrf: bool = True) -> int:
+        page = client.get(url(token))
+        data = {"password": "open sesame"}
+        if csrf:
+            data["csrfmiddlewaretoken"] = page.context["csrf_token"]
+        return client.post(url(token, "unlock/"), data, HTTP_ORIGIN=origin).status_code
+
+    def test_a_null_origin_with_the_token_is_accepted(
+        self, csrf_client: Client, upload: UploadedFile
+    ) -> None:
+        _, token = sharing.create_link(upload, password="open sesame")
+        assert self.post_unlock(csrf_client, token, "null") == 302
+
+    def test_a_null_origin_without_the_token_is_refused(
+        self, csrf_client: Client, upload: UploadedFile
+    ) -> None:
+        _, token = sharing.create_link(upload, password="open sesame")
+        assert self.post_unlock(csrf_client, token, "null", csrf=False) == 403
+
+    def test_a_foreign_origin_is_refused(self, csrf_client: Client, upload: UploadedFile) -> None:
+        _, token = sharing.create_link(upload, password="open sesame")
+        assert self.post_unlock(csrf_client, token, "https://evil.example") == 403
