@@ -23,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from bench import report
+from bench import folders, report
 from bench.client import PortalClient
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
@@ -357,7 +357,16 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
+    parser.add_argument(
+        "--only",
+        choices=["downloads", "folders"],
+        help="run one part: the servers (downloads, uploads) or bench.folders",
+    )
     args = parser.parse_args(argv)
+    if args.only != "downloads":
+        folders.main([])
+        if args.only == "folders":
+            return 0
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     busy = cpu_busy(2.0)
     if busy > 0.1:

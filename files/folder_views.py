@@ -42,7 +42,8 @@ class WritableFolderMixin:
         return Folder.objects.writable_by(self.request.user)
 
     def get_folder(self) -> Folder:
-        return get_object_or_404(self.folders_in_scope(), pk=self.kwargs["pk"])
+        folders = self.folders_in_scope().select_related("owner")
+        return get_object_or_404(folders, pk=self.kwargs["pk"])
 
 
 class FolderCreateView(WritableFolderMixin, FormView):

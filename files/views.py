@@ -18,7 +18,7 @@ from django.views.generic.detail import SingleObjectMixin
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from files import audit, folders, quota, services, serving
-from files.forms import FolderNameForm, MoveFilesForm, RenameForm, UploadForm
+from files.forms import MoveFilesForm, RenameForm, UploadForm
 from files.models import Folder, FolderQuerySet, UploadedFile, UploadedFileQuerySet
 
 # ?sort= value -> ORDER BY; the tie-breakers keep pages stable.
@@ -73,9 +73,8 @@ class FolderListView(ListView):
     def get_folder(self) -> Folder | None:
         if "pk" not in self.kwargs:
             return None
-        return get_object_or_404(
-            Folder.objects.readable_by(self.request.user), pk=self.kwargs["pk"]
-        )
+        visible = Folder.objects.readable_by(self.request.user).select_related("owner")
+        return get_object_or_404(visible, pk=self.kwargs["pk"])
 
     def get_paginate_by(self, queryset: Any) -> int:
         return settings.PORTAL_FILES_PER_PAGE
@@ -88,7 +87,10 @@ class FolderListView(ListView):
         else:
             files = UploadedFile.objects.readable_by(user)
             if self.query:
-                files = files.filter(folder__path__startswith=folder.path)
+                # An IN (subquery) rather than a join: the planners then start
+                # from the folder index instead of scanning all the owner's files.
+                subtree = Folder.objects.filter(path__startswith=folder.path).values("pk")
+                files = files.filter(folder__in=subtree)
             else:
                 files = files.filter(folder=folder)
         if self.query:
@@ -147,8 +149,6 @@ class FolderListView(ListView):
         # Folders come before the files, on the first page only.
         first = page is None or page.number == 1
         context["subfolders"] = list(self.get_subfolders()) if first else []
-        if writable:
-            context["new_folder_form"] = FolderNameForm()
         if owner == user:
             # The targets are every folder of the owner's: not for an editor's eyes.
             context["move_form"] = MoveFilesForm(owner=owner)
@@ -176,9 +176,8 @@ class UploadView(FormView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.folder: Folder | None = None
         if "pk" in kwargs:
-            self.folder = get_object_or_404(
-                Folder.objects.writable_by(request.user), pk=kwargs["pk"]
-            )
+            writable = Folder.objects.writable_by(request.user).select_related("owner")
+            self.folder = get_object_or_404(writable, pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
     @property
