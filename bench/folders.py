@@ -111,6 +111,7 @@ def measure(database_url: str) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+
     call_command("migrate", verbosity=0, interactive=False)
     started = time.perf_counter()
     world = seed()
@@ -130,6 +131,7 @@ def measure(database_url: str) -> dict[str, Any]:
         "search all 100,000 (10,000 hits)": ("/files/", {"q": "report"}),
         "search in the folder of 10,000": (big.get_absolute_url(), {"q": "photo"}),
     }
+
     def get(url: str, params: dict[str, Any]) -> int:
         """GET `url`; returns how many SQL queries answering it took."""
         executed: list[str] = []
