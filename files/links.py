@@ -19,7 +19,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
@@ -144,6 +146,9 @@ def render_folder(request: HttpRequest, link: Link, token: str, folder: Folder) 
     # The trail runs from the linked folder down to this one: nothing above it is named.
     ids = folder.path.strip("/").split("/")
     trail = sorted(shown.filter(pk__in=ids), key=lambda crumb: len(crumb.path))
+    files = UploadedFile.objects.via_link(link).filter(folder=folder).order_by(Lower("name"), "pk")
+    paginator = Paginator(files, settings.PORTAL_FILES_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "links/folder.html",
@@ -152,8 +157,12 @@ def render_folder(request: HttpRequest, link: Link, token: str, folder: Folder) 
             "token": token,
             "folder": folder,
             "breadcrumbs": trail,
-            "subfolders": shown.filter(parent=folder),
-            "files": UploadedFile.objects.via_link(link).filter(folder=folder),
+            # Folders first, on the first page only, as in the owner's list.
+            "subfolders": shown.filter(parent=folder) if page.number == 1 else [],
+            "files": page.object_list,
+            "page_obj": page,
+            "paginator": paginator,
+            "is_paginated": page.has_other_pages(),
         },
     )
 

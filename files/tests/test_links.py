@@ -212,8 +212,8 @@ def test_a_folder_link_page_runs_constant_queries(
     client.get(url(token))
     for n in range(5):
         make_file(alice, f"more-{n}.txt", folder=folder)
-    # link, breadcrumb, subfolders, files (no session: nothing was stored in one)
-    with django_assert_num_queries(4):
+    # link, breadcrumb, subfolders, file count (pages), files; no session: nothing is stored
+    with django_assert_num_queries(5):
         assert client.get(url(token)).status_code == 200
 
 
@@ -307,3 +307,18 @@ class TestCsrf:
     def test_a_foreign_origin_is_refused(self, csrf_client: Client, upload: UploadedFile) -> None:
         _, token = sharing.create_link(upload, password="open sesame")
         assert self.post_unlock(csrf_client, token, "https://evil.example") == 403
+
+
+def test_a_big_folder_link_is_paginated(
+    client: Client, folder: Folder, alice: User, make_file: MakeFile, settings: Settings
+) -> None:
+    settings.PORTAL_FILES_PER_PAGE = 2
+    for name in ("c.txt", "d.txt"):
+        make_file(alice, name, folder=folder)
+    _, token = sharing.create_link(folder)
+    first = client.get(url(token))
+    assert [f.name for f in first.context["files"]] == ["a.txt", "c.txt"]
+    assert "Day 1/" in first.content.decode()
+    second = client.get(url(token), {"page": 2})
+    assert [f.name for f in second.context["files"]] == ["d.txt"]
+    assert "Day 1/" not in second.content.decode()
