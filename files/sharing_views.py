@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
@@ -31,6 +32,10 @@ class SharedWithMeView(ListView):
     request: AuthenticatedRequest
     template_name = "files/shared.html"
     context_object_name = "shares"
+
+    def get_paginate_by(self, queryset: Any) -> int:
+        # A thousand shares rendered on one page took a second (bench/sharing.py).
+        return settings.PORTAL_FILES_PER_PAGE
 
     def get_queryset(self) -> Any:
         # Two joins, no query per row, however many shares there are.

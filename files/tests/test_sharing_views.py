@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from pytest_django import DjangoAssertNumQueries
+from pytest_django import DjangoAssertNumQueries, Settings
 
 from accounts.models import User
 from files import sharing
@@ -96,9 +96,19 @@ def test_shared_with_me_runs_constant_queries(
     bob_client.get("/files/shared/")
     for n in range(5):
         sharing.share(make_file(alice, f"more-{n}.txt"), bob)
-    # session, user, shares with their items and owners
-    with django_assert_num_queries(3):
+    # session, user, count (pages), shares with their items and owners
+    with django_assert_num_queries(4):
         assert bob_client.get("/files/shared/").status_code == 200
+
+
+def test_shared_with_me_is_paginated(
+    bob_client: Client, bob: User, alice: User, make_file: MakeFile, settings: Settings
+) -> None:
+    settings.PORTAL_FILES_PER_PAGE = 2
+    for n in range(3):
+        sharing.share(make_file(alice, f"f{n}.txt"), bob)
+    assert len(bob_client.get("/files/shared/").context["shares"]) == 2
+    assert len(bob_client.get("/files/shared/", {"page": 2}).context["shares"]) == 1
 
 
 def test_the_list_page_keeps_its_query_count_whatever_is_shared(
