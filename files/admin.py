@@ -109,7 +109,7 @@ class DropAdmin(admin.ModelAdmin):
     list_display = ["file", "dropped_by", "ip", "link", "created"]
     list_filter = ["created"]
     search_fields = ["dropped_by", "file__name", "ip"]
-    list_select_related = ["file", "link"]
+    list_select_related = ["file", "link__folder"]
     readonly_fields = ["file", "dropped_by", "ip", "link", "created"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -121,7 +121,8 @@ class DownloadEventAdmin(admin.ModelAdmin):
     list_display = ["created", "file_name", "owner", "user", "link", "ip", "via"]
     list_filter = ["via", "created"]
     search_fields = ["file_name", "owner__username", "user__username", "ip"]
-    list_select_related = ["owner", "user", "link"]
+    # A link names itself after its item: join that too, or each row costs a query.
+    list_select_related = ["owner", "user", "link__file", "link__folder"]
     date_hierarchy = "created"
     readonly_fields = ["created", "file", "file_name", "owner", "user", "link", "ip", "via"]
 

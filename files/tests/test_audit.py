@@ -7,7 +7,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django import Settings
 
@@ -117,3 +119,21 @@ def test_the_user_admin_shows_usage_against_quota(
     make_file(alice, "a.bin", b"x" * 25)
     html = admin_client.get("/admin/accounts/user/").content.decode()
     assert '<td class="field-quota_used">25 %</td>' in html
+
+
+def test_the_download_admin_runs_constant_queries(
+    admin_client: Client, client: Client, upload: UploadedFile
+) -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get("/admin/files/downloadevent/").status_code == 200
+        return len(captured.captured_queries)
+
+    _, token = sharing.create_link(upload)
+    client.get(f"/s/{token}/download/{upload.pk}/")
+    queries()  # warm: the admin's first request loads content types
+    with_one = queries()
+    for _ in range(5):
+        _, other = sharing.create_link(upload)
+        client.get(f"/s/{other}/download/{upload.pk}/")
+    assert queries() == with_one
