@@ -61,7 +61,9 @@ def record(
 
 
 def recent(upload: UploadedFile, limit: int = 10) -> list[DownloadEvent]:
-    return list(DownloadEvent.objects.filter(file=upload).select_related("user", "link")[:limit])
+    # A link is shown by its label or its item's name: join the item too.
+    events = DownloadEvent.objects.filter(file=upload)
+    return list(events.select_related("user", "link__file", "link__folder")[:limit])
 
 
 def prune(older_than_days: int | None = None) -> int:
