@@ -30,7 +30,7 @@ def alice(db) -> User:
 
 @pytest.fixture
 def bob(db) -> User:
-    """Another signed-up user: must never see alice's files."""
+    """Whom alice shares with; without a share he sees nothing of hers."""
     return User.objects.create_user("bob", "bob@example.org", "password")
 
 

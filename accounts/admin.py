@@ -11,7 +11,15 @@ from accounts.models import User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "email", "is_staff", "is_active", "storage_used", "quota_display"]
+    list_display = [
+        "username",
+        "email",
+        "is_staff",
+        "is_active",
+        "storage_used",
+        "quota_display",
+        "quota_used",
+    ]
     fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Storage", {"fields": ["quota"]}))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
@@ -26,3 +34,10 @@ class UserAdmin(BaseUserAdmin):
     def quota_display(self, user: User) -> str:
         quota = user.effective_quota()
         return filesizeformat(quota) if quota else "unlimited"
+
+    @admin.display(description="quota used")
+    def quota_used(self, user: User) -> str:
+        quota = user.effective_quota()
+        if not quota:
+            return "—"
+        return f"{100 * user._storage_used / quota:.0f} %"  # type: ignore[attr-defined]

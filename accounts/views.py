@@ -11,7 +11,6 @@ from django.utils.decorators import method_decorator
 from django.views.generic import CreateView, TemplateView
 
 from accounts.forms import SignupForm
-from accounts.http import AuthenticatedRequest
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -27,14 +26,9 @@ class SignupView(CreateView):
 
 
 class ProfileView(TemplateView):
-    request: AuthenticatedRequest
-    template_name = "accounts/profile.html"
+    """Who you are; the storage bar comes from files' {% quota_bar %} tag."""
 
-    def get_context_data(self, **kwargs: object) -> dict[str, object]:
-        user = self.request.user
-        return super().get_context_data(
-            storage_used=user.storage_used(), quota=user.effective_quota(), **kwargs
-        )
+    template_name = "accounts/profile.html"
 
 
 def locked_out(

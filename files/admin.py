@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.html import format_html
 
-from files.models import UploadedFile
+from files.models import DownloadEvent, Drop, Link, Share, UploadedFile
 
 DETAIL_FIELDS = (
     "name",
@@ -46,3 +48,87 @@ class UploadedFileAdmin(admin.ModelAdmin):
     @admin.display(description="download")
     def download_link(self, upload: UploadedFile) -> str:
         return format_html('<a href="{}">download</a>', upload.get_download_url())
+
+
+@admin.action(description="Revoke the selected shares (delete them)")
+def revoke_shares(modeladmin: admin.ModelAdmin, request: HttpRequest, shares: QuerySet) -> None:
+    count, _ = shares.delete()
+    modeladmin.message_user(request, f"Revoked {count} share(s).")
+
+
+@admin.register(Share)
+class ShareAdmin(admin.ModelAdmin):
+    list_display = ["item", "owner", "recipient", "role", "created"]
+    list_filter = ["role", "created"]
+    search_fields = ["recipient__username", "file__name", "folder__name"]
+    list_select_related = ["file__owner", "folder__owner", "recipient"]
+    actions = [revoke_shares]
+    fields = ["file", "folder", "recipient", "role", "created"]
+    readonly_fields = ["file", "folder", "recipient", "created"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Owners share from the item's page, where the rules (no editor on a file) apply.
+        return False
+
+    @admin.display(description="owner")
+    def owner(self, share: Share) -> str:
+        return str(share.item.owner)
+
+
+@admin.action(description="Revoke the selected links")
+def revoke_links(modeladmin: admin.ModelAdmin, request: HttpRequest, links: QuerySet) -> None:
+    count = links.filter(revoked__isnull=True).update(revoked=timezone.now())
+    modeladmin.message_user(request, f"Revoked {count} link(s).")
+
+
+@admin.register(Link)
+class LinkAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "item", "expires", "downloads", "download_limit", "revoked"]
+    list_filter = ["kind", "revoked", "expires"]
+    search_fields = ["label", "file__name", "folder__name"]
+    list_select_related = ["file", "folder"]
+    actions = [revoke_links]
+    # Read-only: staff revoke with the action; the token exists only as its hash.
+    fields = readonly_fields = (
+        "kind",
+        "file",
+        "folder",
+        "label",
+        "expires",
+        "download_limit",
+        "downloads",
+        "revoked",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Drop)
+class DropAdmin(admin.ModelAdmin):
+    list_display = ["file", "dropped_by", "ip", "link", "created"]
+    list_filter = ["created"]
+    search_fields = ["dropped_by", "file__name", "ip"]
+    list_select_related = ["file", "link__folder"]
+    readonly_fields = ["file", "dropped_by", "ip", "link", "created"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(DownloadEvent)
+class DownloadEventAdmin(admin.ModelAdmin):
+    list_display = ["created", "file_name", "owner", "user", "link", "ip", "via"]
+    list_filter = ["via", "created"]
+    search_fields = ["file_name", "owner__username", "user__username", "ip"]
+    # A link names itself after its item: join that too, or each row costs a query.
+    list_select_related = ["owner", "user", "link__file", "link__folder"]
+    date_hierarchy = "created"
+    readonly_fields = ["created", "file", "file_name", "owner", "user", "link", "ip", "via"]
+
+    # The trail is a record: it is read and pruned, never written by hand.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -20,7 +20,7 @@ from django.views.generic import FormView, TemplateView
 from accounts.http import AuthenticatedRequest
 from files import folders
 from files.forms import FolderNameForm, MoveFilesForm, MoveFolderForm
-from files.models import Folder
+from files.models import Folder, FolderQuerySet
 
 
 def folder_url(folder: Folder | None) -> str:
@@ -28,14 +28,22 @@ def folder_url(folder: Folder | None) -> str:
 
 
 class WritableFolderMixin:
-    """Looks up the folder in the URL among those the user may change: for anyone else, 404."""
+    """Looks up the folder in the URL among those the user may change: for anyone else, 404.
+
+    Which folders those are depends on the action (files.access has the rules):
+    an editor of a shared folder adds to it and renames what is inside it;
+    moving (which offers the owner's whole tree) and deleting stay the owner's.
+    """
 
     request: HttpRequest
     kwargs: dict[str, Any]
 
+    def folders_in_scope(self) -> FolderQuerySet:
+        return Folder.objects.writable_by(self.request.user)
+
     def get_folder(self) -> Folder:
-        writable = Folder.objects.writable_by(self.request.user).select_related("owner")
-        return get_object_or_404(writable, pk=self.kwargs["pk"])
+        folders = self.folders_in_scope().select_related("owner")
+        return get_object_or_404(folders, pk=self.kwargs["pk"])
 
 
 class FolderCreateView(WritableFolderMixin, FormView):
@@ -71,6 +79,9 @@ class FolderRenameView(WritableFolderMixin, FormView):
     form_class = FolderNameForm
     template_name = "files/folder_form.html"
 
+    def folders_in_scope(self) -> FolderQuerySet:
+        return Folder.objects.movable_by(self.request.user)
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.folder = self.get_folder()
         return super().dispatch(request, *args, **kwargs)
@@ -101,6 +112,9 @@ class FolderRenameView(WritableFolderMixin, FormView):
 class FolderMoveView(WritableFolderMixin, FormView):
     form_class = MoveFolderForm
     template_name = "files/folder_form.html"
+
+    def folders_in_scope(self) -> FolderQuerySet:
+        return Folder.objects.owned_by(self.request.user)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.folder = self.get_folder()
@@ -136,6 +150,9 @@ class FolderDeleteView(WritableFolderMixin, TemplateView):
     """GET says what would go (folders, files, bytes); POST removes it all."""
 
     template_name = "files/folder_confirm_delete.html"
+
+    def folders_in_scope(self) -> FolderQuerySet:
+        return Folder.objects.owned_by(self.request.user)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.folder = self.get_folder()

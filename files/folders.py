@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum, TextField, Value
@@ -159,12 +160,16 @@ def delete_folder(folder: Folder) -> None:
         Folder.objects.filter(path__startswith=folder.path).delete()
 
 
-def ancestors(folder: Folder) -> list[Folder]:
-    """The folders above `folder`, top level first: the breadcrumb, in one query."""
+def ancestors(folder: Folder, user: User | AnonymousUser) -> list[Folder]:
+    """The folders above `folder` that `user` may see, top level first: the breadcrumb.
+
+    One query. Someone `folder` is shared with sees the trail from the shared
+    folder down, never the owner's folders above it.
+    """
     ids = folder.path.strip("/").split("/")[:-1]
     if not ids:
         return []
-    above = Folder.objects.filter(owner_id=folder.owner_id, pk__in=ids)
+    above = Folder.objects.readable_by(user).filter(pk__in=ids)
     return sorted(above, key=lambda f: len(f.path))
 
 

@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from accounts.models import User
-from files import contract
+from files import access, contract
 from files.content import is_inline_safe
 
 
@@ -19,41 +19,45 @@ def storage_key(instance: UploadedFile, filename: str) -> str:
 
 
 class UploadedFileQuerySet(models.QuerySet["UploadedFile"]):
-    """Who may see what. Views scope every lookup through one of these."""
+    """Who may see what. Views scope every lookup through one of these; files.access decides."""
 
     def owned_by(self, user: User | AnonymousUser) -> UploadedFileQuerySet:
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(owner=user)
+        return self.filter(access.owned_files(user))
 
     def readable_by(self, user: User | AnonymousUser) -> UploadedFileQuerySet:
-        """Files `user` may download: their own, or any file for staff."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(owner=user)
+        """Files `user` may see and download: own, shared (or below a shared folder), staff."""
+        return self.filter(access.readable_files(user))
+
+    def writable_by(self, user: User | AnonymousUser) -> UploadedFileQuerySet:
+        """Files `user` may rename or move: own, or below a folder shared for editing."""
+        return self.filter(access.writable_files(user))
+
+    def via_link(self, link: Link) -> UploadedFileQuerySet:
+        """Files an open public link shows."""
+        return self.filter(access.files_via_link(link))
 
 
 class FolderQuerySet(models.QuerySet["Folder"]):
     """Who may see which folder; the same rules as UploadedFileQuerySet."""
 
     def owned_by(self, user: User | AnonymousUser) -> FolderQuerySet:
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(owner=user)
+        return self.filter(access.owned_folders(user))
 
     def readable_by(self, user: User | AnonymousUser) -> FolderQuerySet:
-        """Folders `user` may browse: their own, or any folder for staff."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(owner=user)
+        """Folders `user` may browse: own, shared or below a shared folder, staff."""
+        return self.filter(access.readable_folders(user))
 
     def writable_by(self, user: User | AnonymousUser) -> FolderQuerySet:
-        """Folders `user` may upload into, rename, move and delete: their own."""
-        return self.owned_by(user)
+        """Folders `user` may add to (upload, create, move into): own, or shared for editing."""
+        return self.filter(access.writable_folders(user))
+
+    def movable_by(self, user: User | AnonymousUser) -> FolderQuerySet:
+        """Folders `user` may rename or move: own, or inside a folder shared for editing."""
+        return self.filter(access.movable_folders(user))
+
+    def via_link(self, link: Link) -> FolderQuerySet:
+        """Folders an open public link shows."""
+        return self.filter(access.folders_via_link(link))
 
 
 class Folder(models.Model):
@@ -153,3 +157,164 @@ class UploadedFile(models.Model):
     @property
     def previewable(self) -> bool:
         return is_inline_safe(self.content_type)
+
+
+class Share(models.Model):
+    """`recipient` may see a file, or a folder with everything below it, now and later.
+
+    Exactly one of `file` and `folder` is set; only a folder can be shared for
+    editing. The item's owner is the one who shares: the row does not repeat it.
+    """
+
+    class Role(models.TextChoices):
+        VIEWER = "viewer", "can view"
+        EDITOR = "editor", "can edit"
+
+    file = models.ForeignKey(
+        UploadedFile, null=True, blank=True, on_delete=models.CASCADE, related_name="shares"
+    )
+    folder = models.ForeignKey(
+        Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="shares"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shared_with_me"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(file__isnull=True) ^ models.Q(folder__isnull=True),
+                name="share_one_item",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role="viewer") | models.Q(folder__isnull=False),
+                name="share_editor_only_on_folders",
+            ),
+            models.UniqueConstraint(
+                "file", "recipient", condition=models.Q(file__isnull=False), name="share_file_once"
+            ),
+            models.UniqueConstraint(
+                "folder",
+                "recipient",
+                condition=models.Q(folder__isnull=False),
+                name="share_folder_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["recipient", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.item} with {self.recipient} ({self.role})"
+
+    @property
+    def item(self) -> UploadedFile | Folder:
+        # The share_one_item constraint: exactly one is set.
+        return self.file if self.file_id is not None else self.folder  # type: ignore[return-value]
+
+
+class Link(models.Model):
+    """A public link `/s/<token>/` to a file or a folder, or a drop box into a folder.
+
+    Only a hash of the token is stored: the URL is shown once, when it is made,
+    and a copy of the database opens nothing. The token is looked up by that
+    hash, so no comparison ever runs over the secret itself.
+    """
+
+    class Kind(models.TextChoices):
+        DOWNLOAD = "download", "download link"
+        DROP = "drop", "file drop"
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DOWNLOAD)
+    file = models.ForeignKey(
+        UploadedFile, null=True, blank=True, on_delete=models.CASCADE, related_name="links"
+    )
+    folder = models.ForeignKey(
+        Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="links"
+    )
+    label = models.CharField(max_length=100, blank=True)
+    expires = models.DateTimeField(null=True, blank=True)
+    password = models.CharField(max_length=128, blank=True, help_text="A Django password hash.")
+    download_limit = models.PositiveIntegerField(null=True, blank=True)
+    downloads = models.PositiveIntegerField(default=0)
+    revoked = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(file__isnull=True) ^ models.Q(folder__isnull=True),
+                name="link_one_item",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="download") | models.Q(folder__isnull=False),
+                name="link_drop_only_on_folders",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or f"{self.get_kind_display()} to {self.item}"
+
+    @property
+    def item(self) -> UploadedFile | Folder:
+        # The link_one_item constraint: exactly one is set.
+        return self.file if self.file_id is not None else self.folder  # type: ignore[return-value]
+
+    @property
+    def remaining(self) -> int | None:
+        """Downloads left, or None without a limit."""
+        if self.download_limit is None:
+            return None
+        return max(self.download_limit - self.downloads, 0)
+
+
+class Drop(models.Model):
+    """Who left a file through a drop link: what they typed, from where, when."""
+
+    file = models.OneToOneField(UploadedFile, on_delete=models.CASCADE, related_name="drop")
+    link = models.ForeignKey(Link, null=True, on_delete=models.SET_NULL, related_name="drops")
+    dropped_by = models.CharField(max_length=100, blank=True)
+    ip = models.GenericIPAddressField(null=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.file} from {self.dropped_by or 'anonymous'}"
+
+
+class DownloadEvent(models.Model):
+    """One permitted download: who (a user, or a link and an address), what, when, how.
+
+    Written with one INSERT from values the view already holds. The file's name
+    is copied so that the trail outlives the file.
+    """
+
+    class Via(models.TextChoices):
+        DIRECT = "direct", "direct"
+        SIGNED = "signed", "signed URL"
+        LINK = "link", "public link"
+
+    file = models.ForeignKey(
+        UploadedFile, null=True, on_delete=models.SET_NULL, related_name="download_events"
+    )
+    file_name = models.CharField(max_length=255)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    link = models.ForeignKey(Link, null=True, on_delete=models.SET_NULL, related_name="+")
+    ip = models.GenericIPAddressField(null=True)
+    via = models.CharField(max_length=10, choices=Via.choices)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["file", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} by {self.user or self.link or 'anonymous'}"

@@ -99,8 +99,7 @@ def check_quota(owner: User, incoming_bytes: int) -> None:
     used = owner.storage_used()
     if used + incoming_bytes > quota:
         raise ValidationError(
-            "Not enough space: %(incoming)s would take you past your quota of %(quota)s "
-            "(%(free)s free).",
+            "Not enough space: %(incoming)s would go past the quota of %(quota)s (%(free)s free).",
             code="over_quota",
             params={
                 "incoming": filesizeformat(incoming_bytes),

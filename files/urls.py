@@ -1,6 +1,6 @@
 from django.urls import path
 
-from files import folder_views, views
+from files import folder_views, sharing_views, views
 
 app_name = "files"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.FolderListView.as_view(), name="list"),
     path("upload/", views.UploadView.as_view(), name="upload"),
     path("move/", folder_views.MoveFilesView.as_view(), name="move"),
+    path("shared/", sharing_views.SharedWithMeView.as_view(), name="shared"),
     path("<uuid:pk>/", views.FileDetailView.as_view(), name="detail"),
     path("<uuid:pk>/delete/", views.FileDeleteView.as_view(), name="delete"),
     path("<uuid:pk>/download/", views.DownloadView.as_view(), name="download"),
@@ -25,4 +26,43 @@ urlpatterns = [
     path(
         "folders/<uuid:pk>/delete/", folder_views.FolderDeleteView.as_view(), name="folder-delete"
     ),
+    # Sharing: the item's owner only. `kind` picks the model the pk names.
+    path(
+        "<uuid:pk>/sharing/",
+        sharing_views.SharingView.as_view(),
+        {"kind": "file"},
+        name="file_sharing",
+    ),
+    path(
+        "<uuid:pk>/sharing/share/",
+        sharing_views.ShareCreateView.as_view(),
+        {"kind": "file"},
+        name="file_share",
+    ),
+    path(
+        "<uuid:pk>/sharing/link/",
+        sharing_views.LinkCreateView.as_view(),
+        {"kind": "file"},
+        name="file_link",
+    ),
+    path(
+        "folders/<uuid:pk>/sharing/",
+        sharing_views.SharingView.as_view(),
+        {"kind": "folder"},
+        name="folder_sharing",
+    ),
+    path(
+        "folders/<uuid:pk>/sharing/share/",
+        sharing_views.ShareCreateView.as_view(),
+        {"kind": "folder"},
+        name="folder_share",
+    ),
+    path(
+        "folders/<uuid:pk>/sharing/link/",
+        sharing_views.LinkCreateView.as_view(),
+        {"kind": "folder"},
+        name="folder_link",
+    ),
+    path("shares/<int:pk>/revoke/", sharing_views.ShareRevokeView.as_view(), name="share_revoke"),
+    path("links/<int:pk>/revoke/", sharing_views.LinkRevokeView.as_view(), name="link_revoke"),
 ]

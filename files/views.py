@@ -17,7 +17,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from files import delivery, folders, services
+from files import audit, delivery, folders, quota, services
 from files.forms import MoveFilesForm, RenameForm, UploadForm
 from files.models import Folder, FolderQuerySet, UploadedFile, UploadedFileQuerySet
 from files.services import StoreUnavailable
@@ -130,13 +130,18 @@ class FolderListView(ListView):
         owner = folder.owner if folder else user
         context = super().get_context_data(
             folder=folder,
-            breadcrumb=folders.ancestors(folder) if folder else [],
+            breadcrumb=folders.ancestors(folder, user) if folder else [],
             query=self.query,
             sort=self.sort,
             view_mode=self.view_mode,
             writable=writable,
-            storage_used=owner.storage_used(),
-            quota=owner.effective_quota(),
+            can_manage=folder is not None
+            and Folder.objects.movable_by(user).filter(pk=folder.pk).exists(),
+            is_owner=owner == user,
+            shares=list(folder.shares.select_related("recipient"))
+            if folder and owner == user
+            else [],
+            usage=quota.usage(owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
             upload_url=upload_url(folder),
             **kwargs,
@@ -145,7 +150,8 @@ class FolderListView(ListView):
         # Folders come before the files, on the first page only.
         first = page is None or page.number == 1
         context["subfolders"] = list(self.get_subfolders()) if first else []
-        if writable:
+        if owner == user:
+            # The targets are every folder of the owner's: not for an editor's eyes.
             context["move_form"] = MoveFilesForm(owner=owner)
         return context
 
@@ -189,7 +195,8 @@ class UploadView(FormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
             folder=self.folder,
-            breadcrumb=folders.ancestors(self.folder) if self.folder else [],
+            breadcrumb=folders.ancestors(self.folder, self.request.user) if self.folder else [],
+            usage=quota.usage(self.owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
             upload_url=upload_url(self.folder),
             **kwargs,
@@ -246,25 +253,36 @@ def describe(stored: UploadedFile) -> dict[str, Any]:
     }
 
 
-class FileDetailView(OwnedFileMixin, UpdateView):
-    """A file's page; POST renames it."""
+class FileDetailView(UpdateView):
+    """A file's page for anyone who may read it; POST renames it, for those who may write it."""
 
+    request: AuthenticatedRequest
     form_class = RenameForm
     template_name = "files/detail.html"
     context_object_name = "upload"
 
     def get_queryset(self) -> UploadedFileQuerySet:
-        return super().get_queryset().select_related("folder")
+        if self.request.method == "POST":
+            files = UploadedFile.objects.writable_by(self.request.user)
+        else:
+            files = UploadedFile.objects.readable_by(self.request.user)
+        return files.select_related("folder", "owner")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        folder = self.object.folder
+        user, upload = self.request.user, self.object
+        folder = upload.folder
+        is_owner = upload.owner_id == user.pk
         move_form = MoveFilesForm(
-            owner=self.object.owner,
-            initial={"selected": [self.object.pk], "target": str(folder.pk) if folder else ""},
+            owner=upload.owner,
+            initial={"selected": [upload.pk], "target": str(folder.pk) if folder else ""},
         )
         return super().get_context_data(
-            breadcrumb=[*folders.ancestors(folder), folder] if folder else [],
+            breadcrumb=[*folders.ancestors(folder, user), folder] if folder else [],
             move_form=move_form,
+            is_owner=is_owner,
+            can_rename=UploadedFile.objects.writable_by(user).filter(pk=upload.pk).exists(),
+            recent_downloads=audit.recent(upload) if is_owner else [],
+            shares=list(upload.shares.select_related("recipient")) if is_owner else [],
             **kwargs,
         )
 
@@ -300,4 +318,8 @@ class DownloadView(SingleObjectMixin, View):
         upload = self.get_object()
         if self.inline and not upload.previewable:
             raise Http404("This file has no preview.")
-        return delivery.serve(request, upload, inline=self.inline)
+        response = delivery.serve(request, upload, inline=self.inline)
+        if not self.inline:
+            # Previews are the file's own page showing it, not someone taking it away.
+            audit.record(request, upload, response)
+        return response

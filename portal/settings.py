@@ -240,6 +240,8 @@ PORTAL_MAX_UPLOAD_SIZE = envint("PORTAL_MAX_UPLOAD_SIZE", 2 * 1024**3, minimum=1
 # Default storage quota for a user whose own quota is empty; 0 means unlimited.
 PORTAL_DEFAULT_QUOTA = envint("PORTAL_DEFAULT_QUOTA", 0)
 PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25, minimum=1)
+# Download-trail entries older than this go with `manage.py portal_prune_downloads`.
+PORTAL_AUDIT_RETENTION_DAYS = envint("PORTAL_AUDIT_RETENTION_DAYS", 180, minimum=1)
 
 # Behind TLS (set PORTAL_HTTPS=true in production): secure cookies, HSTS and a
 # redirect to https, trusting the front server's X-Forwarded-Proto.

@@ -6,5 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="files:list"), name="home"),
     path("accounts/", include("accounts.urls")),
     path("files/", include("files.urls")),
+    # Public links: the anonymous surface, all of it in files/links.py.
+    path("s/", include("files.links")),
     path("admin/", admin.site.urls),
 ]

@@ -92,6 +92,12 @@
     var data = new FormData();
     data.append("file", item.file, item.file.name);
     if (item.directory) data.append("directory", item.directory);
+    // The form's other fields (a drop link's "Your name") go with every file.
+    form.querySelectorAll("input[name]:not([type=file])").forEach(function (field) {
+      if (field.name !== "csrfmiddlewaretoken" && field.name !== "directory") {
+        data.append(field.name, field.value);
+      }
+    });
     var xhr = new XMLHttpRequest();
     item.xhr = xhr;
     var startedAt = performance.now();
@@ -171,7 +177,8 @@
   function allDone() {
     if (storedSinceRefresh === 0) return;
     storedSinceRefresh = 0;
-    if (!listing) {
+    // A drop box has no listing, only the usage bar to bring up to date.
+    if (!listing && !document.querySelector(".usage")) {
       return;
     }
     fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" })
@@ -179,7 +186,7 @@
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var freshListing = fresh.getElementById("listing");
-        if (freshListing) listing.innerHTML = freshListing.innerHTML;
+        if (listing && freshListing) listing.innerHTML = freshListing.innerHTML;
         var usage = document.querySelector(".usage");
         var freshUsage = fresh.querySelector(".usage");
         if (usage && freshUsage) usage.innerHTML = freshUsage.innerHTML;

@@ -43,13 +43,22 @@ SENDFILE_BACKENDS = tuple(LOCAL_SENDERS)
 __all__ = ["SENDFILE_BACKENDS", "StoredObject", "send", "serve"]
 
 
-def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -> HttpResponseBase:
+def serve(
+    request: HttpRequest, upload: UploadedFile, *, inline: bool = False, reusable: bool = True
+) -> HttpResponseBase:
     """The response that sends `upload`; inline only for types checked by content."""
-    return send(request, StoredObject.of(upload), inline=inline)
+    return send(request, StoredObject.of(upload), inline=inline, reusable=reusable)
 
 
-def send(request: HttpRequest, obj: StoredObject, *, inline: bool = False) -> HttpResponseBase:
-    """The response that sends any object in default_storage (a file, a thumbnail)."""
+def send(
+    request: HttpRequest, obj: StoredObject, *, inline: bool = False, reusable: bool = True
+) -> HttpResponseBase:
+    """The response that sends any object in default_storage (a file, a thumbnail).
+
+    `reusable=False` (a link with a download limit) never answers with a URL
+    the client could fetch again without passing the count: no signed URL and
+    no presigned redirect; the bytes go through an internal redirect or Python.
+    """
     as_attachment = not (inline and obj.inline_allowed)
     filename = clean_filename(obj.name) or "download"
     metadata = headers.metadata(
@@ -57,11 +66,15 @@ def send(request: HttpRequest, obj: StoredObject, *, inline: bool = False) -> Ht
     )
     if settings.PORTAL_STORAGE == "s3":
         if settings.PORTAL_S3_REDIRECT:
-            return s3.redirect(request, obj, metadata)
-        sender = _sender(S3_SENDERS)
+            if reusable:
+                return s3.redirect(request, obj, metadata)
+            # Redirect mode may run without nginx (E003 allows Apache there).
+            sender = S3_SENDERS.get(settings.PORTAL_SENDFILE, python.stream)
+        else:
+            sender = _sender(S3_SENDERS)
     else:
         sender = _sender(LOCAL_SENDERS)
-        if settings.PORTAL_SENDFILE == "nginx" and settings.PORTAL_SIGNED_URL_SECRET:
+        if reusable and settings.PORTAL_SENDFILE == "nginx" and settings.PORTAL_SIGNED_URL_SECRET:
             url = nginx.signed_url(obj, as_attachment=as_attachment, filename=filename)
             if url is not None:
                 redirect = HttpResponseRedirect(url)

@@ -267,7 +267,7 @@ def test_it_answers_head(alice_client: Client, upload: UploadedFile, settings: S
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_it_runs_at_most_three_queries(
+def test_it_runs_four_queries_one_of_them_the_audit_insert(
     alice_client: Client,
     upload: UploadedFile,
     settings: Settings,
@@ -275,8 +275,9 @@ def test_it_runs_at_most_three_queries(
     backend: str,
 ) -> None:
     settings.PORTAL_SENDFILE = backend
-    # session, user, file
-    with django_assert_max_num_queries(3):
+    # session, user, file, and the download trail's one INSERT (no read for it)
+    with django_assert_max_num_queries(4) as captured:
         response = alice_client.get(url(upload))
         body(response)
     assert response.status_code == 200
+    assert captured.captured_queries[-1]["sql"].startswith('INSERT INTO "files_downloadevent"')

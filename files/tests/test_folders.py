@@ -24,8 +24,8 @@ def test_it_creates_nested_folders_with_their_ancestry(alice: User) -> None:
     bottom = folders.create_folder(alice, middle, "Summer")
     assert top.path == f"/{top.pk}/"
     assert bottom.path == f"/{top.pk}/{middle.pk}/{bottom.pk}/"
-    assert folders.ancestors(bottom) == [top, middle]
-    assert folders.ancestors(top) == []
+    assert folders.ancestors(bottom, alice) == [top, middle]
+    assert folders.ancestors(top, alice) == []
 
 
 def test_it_cleans_folder_names(alice: User) -> None:
@@ -86,7 +86,7 @@ def test_moving_a_folder_rewrites_its_subtree(alice: User, make_file: MakeFile) 
     assert b.parent == target
     assert b.path == f"/{target.pk}/{b.pk}/"
     assert c.path == f"/{target.pk}/{b.pk}/{c.pk}/"
-    assert folders.ancestors(c) == [target, b]
+    assert folders.ancestors(c, alice) == [target, b]
     a.refresh_from_db()
     assert a.path == f"/{a.pk}/"
 

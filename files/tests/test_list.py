@@ -59,7 +59,7 @@ def test_it_shows_storage_used(alice: User, alice_client: Client, make_file: Mak
     alice.quota = 4096
     alice.save()
     make_file(alice, "a.bin", b"x" * 2048)
-    assert "Using 2.0\xa0KB of 4.0\xa0KB." in alice_client.get(URL).content.decode()
+    assert "Using 2.0\xa0KB of 4.0\xa0KB (2.0\xa0KB free)" in alice_client.get(URL).content.decode()
 
 
 @pytest.mark.parametrize(

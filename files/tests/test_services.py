@@ -86,5 +86,5 @@ def test_check_quota_reports_the_free_space(alice: User, make_file: MakeFile) ->
         services.check_quota(alice, 1025)
     assert error.value.code == "over_quota"
     assert error.value.messages == [
-        "Not enough space: 1.0\xa0KB would take you past your quota of 2.0\xa0KB (1.0\xa0KB free)."
+        "Not enough space: 1.0\xa0KB would go past the quota of 2.0\xa0KB (1.0\xa0KB free)."
     ]

@@ -1,0 +1,310 @@
+"""The anonymous surface: public links at /s/<token>/, the one module that serves them.
+
+Every view here is `login_not_required` (the marker the login and
+anonymous-POST middlewares honour) and nothing else in the project is. A
+wrong token is 404; a revoked, expired or used-up link is 410 and sends
+nothing; a password link asks first and remembers the answer for the
+session. What a link shows is decided by files.access (`via_link`); the
+bytes leave through files.delivery like every other download.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.decorators import decorator_from_middleware, method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from files import audit, delivery, services, sharing
+from files.models import Drop, Folder, Link, UploadedFile
+from files.sharing_forms import DropForm, UnlockForm
+from portal.proxies import client_address
+
+app_name = "links"
+
+# Wrong passwords allowed per window: per link (whoever guesses) and per client
+# (whichever link they try), so neither one address nor many can grind a password.
+GUESS_WINDOW = 15 * 60
+GUESSES_PER_LINK = 20
+GUESSES_PER_CLIENT = 10
+SESSION_KEY = "unlocked_links"
+
+
+class NullOriginCsrf(CsrfViewMiddleware):
+    """Django's CSRF check, also accepting `Origin: null` from our own link pages.
+
+    A page sent with `Referrer-Policy: no-referrer` makes the browser post its
+    forms with `Origin: null` (Fetch standard, "serializing a request origin"),
+    which Django's origin check refuses. The CSRF token (cookie and form field)
+    is still required, and a page elsewhere cannot read it.
+    """
+
+    # Django's own hook for the Origin header (4.0+; the stubs omit private
+    # methods); test_links pins what it does with a null and a foreign origin.
+    def _origin_verified(self, request: HttpRequest) -> bool:
+        null = request.META.get("HTTP_ORIGIN") == "null"
+        return null or super()._origin_verified(request)  # type: ignore[misc]
+
+
+link_csrf_protect = decorator_from_middleware(NullOriginCsrf)
+
+
+def public(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Open to anonymous visitors; the token stays out of Referer headers and search indexes."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    # The global CSRF middleware steps aside for the variant above, never for nothing.
+    protected = cast(Callable[..., HttpResponseBase], link_csrf_protect(wrapped))
+    return login_not_required(csrf_exempt(protected))
+
+
+@method_decorator(public, name="dispatch")
+class LinkView(View):
+    """Finds the link named by the token and turns it away while closed or locked."""
+
+    link: Link
+    token: str
+    # The unlock view is the one a locked link may reach.
+    needs_unlock = True
+    is_front_page = False
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.token = kwargs.pop("token")
+        link = sharing.find_link(self.token)
+        if link is None:
+            raise Http404("No such link.")
+        closed = sharing.why_closed(link)
+        if closed is not None:
+            return render(request, "links/gone.html", {"link": link, "reason": closed}, status=410)
+        self.link = link
+        if self.needs_unlock and link.password and not is_unlocked(request, link):
+            # The link's own page asks politely; anything deeper is refused until then.
+            status = 200 if self.is_front_page else 403
+            return render_unlock(request, link, UnlockForm(), status=status)
+        return super().dispatch(request, *args, **kwargs)
+
+
+def is_unlocked(request: HttpRequest, link: Link) -> bool:
+    return link.pk in request.session.get(SESSION_KEY, [])
+
+
+def render_unlock(request: HttpRequest, link: Link, form: UnlockForm, status: int) -> HttpResponse:
+    return render(request, "links/unlock.html", {"link": link, "form": form}, status=status)
+
+
+class LinkPageView(LinkView):
+    """/s/<token>/: a file's name, size and download button; a folder's list; a drop form."""
+
+    http_method_names = ["get", "head"]
+    is_front_page = True
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        link = self.link
+        if link.kind == Link.Kind.DROP:
+            return render_drop(request, link, self.token, DropForm(owner=link.item.owner))
+        if link.folder is not None:
+            return render_folder(request, link, self.token, link.folder)
+        upload = get_object_or_404(UploadedFile.objects.via_link(link))
+        return render(
+            request, "links/file.html", {"link": link, "upload": upload, "token": self.token}
+        )
+
+
+class LinkFolderView(LinkView):
+    """/s/<token>/f/<folder>/: a folder below the linked one."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, folder: str, **kwargs: Any) -> HttpResponse:
+        shown = get_object_or_404(Folder.objects.via_link(self.link), pk=folder)
+        return render_folder(request, self.link, self.token, shown)
+
+
+def render_folder(request: HttpRequest, link: Link, token: str, folder: Folder) -> HttpResponse:
+    shown = Folder.objects.via_link(link)
+    # The trail runs from the linked folder down to this one: nothing above it is named.
+    ids = folder.path.strip("/").split("/")
+    trail = sorted(shown.filter(pk__in=ids), key=lambda crumb: len(crumb.path))
+    files = UploadedFile.objects.via_link(link).filter(folder=folder).order_by(Lower("name"), "pk")
+    paginator = Paginator(files, settings.PORTAL_FILES_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "links/folder.html",
+        {
+            "link": link,
+            "token": token,
+            "folder": folder,
+            "breadcrumbs": trail,
+            # Folders first, on the first page only, as in the owner's list.
+            "subfolders": shown.filter(parent=folder) if page.number == 1 else [],
+            "files": page.object_list,
+            "page_obj": page,
+            "paginator": paginator,
+            "is_paginated": page.has_other_pages(),
+        },
+    )
+
+
+class LinkUnlockView(LinkView):
+    """POST /s/<token>/unlock/: a right password opens the link for this session."""
+
+    http_method_names = ["post"]
+    needs_unlock = False
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        link = self.link
+        if not link.password or is_unlocked(request, link):
+            return HttpResponseRedirect(reverse("links:open", args=[self.token]))
+        keys = {
+            f"link-guesses:link:{link.pk}": GUESSES_PER_LINK,
+            f"link-guesses:client:{client_address(request)}": GUESSES_PER_CLIENT,
+        }
+        if any(cache.get(key, 0) >= limit for key, limit in keys.items()):
+            response = render(request, "links/too_many.html", {"link": link}, status=429)
+            response["Retry-After"] = str(GUESS_WINDOW)
+            return response
+        form = UnlockForm(request.POST)
+        if form.is_valid() and sharing.password_matches(link, form.cleaned_data["password"]):
+            # A new session key on a change of privilege, as a login does.
+            request.session.cycle_key()
+            request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), link.pk]
+            return HttpResponseRedirect(reverse("links:open", args=[self.token]))
+        for key in keys:
+            # add() then incr(): atomic on Redis and locmem; the window opens at the first miss.
+            cache.add(key, 0, GUESS_WINDOW)
+            cache.incr(key)
+        form.add_error("password", ValidationError("That is not the password.", code="wrong"))
+        return render_unlock(request, link, form, status=403)
+
+
+class LinkDownloadView(LinkView):
+    """/s/<token>/download/<file>/: sends a file the link shows, counting the download.
+
+    Every GET that sends bytes uses one download, a Range request too (a resumed
+    download counts again); HEAD sends none and counts none. A link with a
+    limit is never answered with a signed URL, which could be fetched again
+    without passing the count.
+    """
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, file: str, **kwargs: Any) -> HttpResponseBase:
+        link = self.link
+        upload = get_object_or_404(UploadedFile.objects.via_link(link), pk=file)
+        if request.method == "GET" and not sharing.count_download(link):
+            # Another visitor took the last download since this request began.
+            return render(
+                request, "links/gone.html", {"link": link, "reason": "exhausted"}, status=410
+            )
+        response = delivery.serve(request, upload, reusable=link.download_limit is None)
+        audit.record(request, upload, response, link=link)
+        return response
+
+
+class LinkDropView(LinkView):
+    """POST /s/<token>/drop/: files into the link's folder, under its owner's quota.
+
+    The drop page's script sends `Accept: application/json` and gets JSON:
+    201 with the stored names, or 400 with a message per problem.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        link = self.link
+        if link.kind != Link.Kind.DROP:
+            raise Http404("This link takes no files.")
+        folder = link.folder
+        if folder is None:
+            raise Http404("This link takes no files.")  # the link_drop_only_on_folders constraint
+        form = DropForm(request.POST, request.FILES, owner=folder.owner)
+        if form.is_valid():
+            try:
+                stored = self.store(form, folder)
+            except ValidationError as error:
+                # The locked quota re-check lost a race with another upload.
+                form.add_error("file", error)
+            else:
+                if wants_json(request):
+                    # The visitor learns what they sent, nothing of where it went.
+                    files = [{"name": f.name, "size": f.size} for f in stored]
+                    return JsonResponse({"files": files}, status=201)
+                messages.success(request, f"Thank you: {len(stored)} file(s) delivered.")
+                return HttpResponseRedirect(reverse("links:open", args=[self.token]))
+        if wants_json(request):
+            # The shape the uploader script reads from the owner's upload view.
+            errors = [
+                {"field": field, "message": message, "code": error.code}
+                for field, field_errors in form.errors.as_data().items()
+                for error in field_errors
+                for message in error.messages
+            ]
+            too_large = any(error["code"] == "too_large" for error in errors)
+            return JsonResponse({"errors": errors}, status=413 if too_large else 400)
+        return render_drop(request, link, self.token, form)
+
+    def store(self, form: DropForm, folder: Folder) -> list[UploadedFile]:
+        with transaction.atomic():
+            stored = services.store_uploads(
+                folder.owner,
+                form.cleaned_data["file"],
+                folder,
+                directory=form.cleaned_data["directory"],
+            )
+            ip = client_address(self.request) or None
+            Drop.objects.bulk_create(
+                Drop(file=upload, link=self.link, dropped_by=form.cleaned_data["dropped_by"], ip=ip)
+                for upload in stored
+            )
+        return stored
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def render_drop(request: HttpRequest, link: Link, token: str, form: DropForm) -> HttpResponse:
+    folder = link.item
+    return render(
+        request,
+        "links/drop.html",
+        {
+            "link": link,
+            "token": token,
+            "form": form,
+            "owner": folder.owner,
+            "max_upload_size": settings.PORTAL_MAX_UPLOAD_SIZE,
+        },
+    )
+
+
+urlpatterns = [
+    path("<str:token>/", LinkPageView.as_view(), name="open"),
+    path("<str:token>/unlock/", LinkUnlockView.as_view(), name="unlock"),
+    path("<str:token>/f/<uuid:folder>/", LinkFolderView.as_view(), name="folder"),
+    path("<str:token>/download/<uuid:file>/", LinkDownloadView.as_view(), name="download"),
+    path("<str:token>/drop/", LinkDropView.as_view(), name="drop"),
+]

@@ -1,0 +1,94 @@
+"""Quota: how much a user stores against what they may, and whether the books agree.
+
+Usage is the sum of the recorded sizes of a user's files (what they own,
+wherever it sits: files an editor put into a shared folder count against the
+folder's owner). The locked check that admits an upload lives with the upload
+rules in files.services; this module measures and recomputes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Sum
+
+from accounts.models import User
+from files.models import UploadedFile
+
+
+@dataclass(frozen=True)
+class Usage:
+    used: int
+    quota: int | None  # None: unlimited
+
+    @property
+    def free(self) -> int | None:
+        return None if self.quota is None else max(self.quota - self.used, 0)
+
+    @property
+    def nearly_full_at(self) -> int | None:
+        """Where the bar turns to a warning: 90 % of the quota."""
+        return None if self.quota is None else self.quota * 9 // 10
+
+    @property
+    def percent(self) -> int:
+        """How full, 0-100, for the bar (an unlimited quota is never full)."""
+        if not self.quota:
+            return 0
+        return min(100, round(100 * self.used / self.quota))
+
+
+def usage(user: User) -> Usage:
+    return Usage(used=user.storage_used(), quota=user.effective_quota())
+
+
+@dataclass
+class Drift:
+    """One user whose recorded usage differs from what storage holds."""
+
+    user: User
+    recorded: int = 0
+    stored: int = 0
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def difference(self) -> int:
+        return self.stored - self.recorded
+
+
+def recompute(users: list[User] | None = None) -> list[Drift]:
+    """Measure every file in storage and compare with the recorded sizes, per user.
+
+    A missing object counts as 0 bytes stored and is named. Rows are streamed,
+    so the memory used does not grow with the number of files.
+    """
+    files = UploadedFile.objects.order_by("owner_id", "pk").only("owner_id", "file", "size")
+    if users is not None:
+        files = files.filter(owner__in=users)
+    drifts: dict[int, Drift] = defaultdict(lambda: Drift(user=User()))
+    for upload in files.iterator(chunk_size=2000):
+        drift = drifts[upload.owner_id]
+        drift.recorded += upload.size
+        storage, key = upload.file.storage, upload.file.name
+        if storage.exists(key):
+            drift.stored += storage.size(key)
+        else:
+            drift.missing.append(key)
+    differing = {
+        owner_id: drift for owner_id, drift in drifts.items() if drift.difference or drift.missing
+    }
+    for user in User.objects.filter(pk__in=differing):
+        differing[user.pk].user = user
+    return sorted(differing.values(), key=lambda drift: drift.user.get_username())
+
+
+def over_quota() -> list[tuple[User, Usage]]:
+    """Users who store more than their quota (after a quota was lowered, say)."""
+    users = User.objects.annotate(used=Sum("files__size", default=0)).order_by("username")
+    found: list[tuple[User, Usage]] = []
+    for user in users:
+        quota = user.effective_quota()
+        if quota is not None and user.used > quota:
+            found.append((user, Usage(used=user.used, quota=quota)))
+    return found

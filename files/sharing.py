@@ -1,0 +1,127 @@
+"""Sharing rules: shares with people, public and drop links, counted downloads.
+
+Views and the admin call these; who may *see* a shared item is files.access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from files.models import Folder, Link, Share, UploadedFile
+
+# 32 random bytes: 43 URL-safe characters, far beyond guessing.
+TOKEN_BYTES = 32
+
+Item = UploadedFile | Folder
+
+
+def find_recipient(name_or_email: str) -> User:
+    """The active user with this username or email (case-insensitive)."""
+    wanted = name_or_email.strip()
+    matches = list(
+        User.objects.filter(Q(username__iexact=wanted) | Q(email__iexact=wanted), is_active=True)[
+            :2
+        ]
+    )
+    if len(matches) != 1:
+        raise ValidationError("No single user has that name or email.", code="no_such_user")
+    return matches[0]
+
+
+def share(item: Item, recipient: User, role: str = Share.Role.VIEWER) -> Share:
+    """Give `recipient` access to `item`; sharing again changes the role."""
+    if recipient.pk == item.owner_id:
+        raise ValidationError("That is you: you have access already.", code="self_share")
+    if role == Share.Role.EDITOR and not isinstance(item, Folder):
+        raise ValidationError("Only a folder can be shared for editing.", code="editor_on_file")
+    shared, _ = Share.objects.update_or_create(
+        recipient=recipient, **_target(item), defaults={"role": role}
+    )
+    return shared
+
+
+def _target(item: Item) -> dict[str, Any]:
+    """The keyword that points a Share or a Link at `item`."""
+    return {"folder": item} if isinstance(item, Folder) else {"file": item}
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_link(
+    item: Item,
+    *,
+    kind: str = Link.Kind.DOWNLOAD,
+    label: str = "",
+    expires: datetime | None = None,
+    password: str = "",
+    download_limit: int | None = None,
+) -> tuple[Link, str]:
+    """A new link to `item` and its token, which is never stored and cannot be shown again."""
+    if kind == Link.Kind.DROP and not isinstance(item, Folder):
+        raise ValidationError("Files can be dropped only into a folder.", code="drop_on_file")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    link = Link.objects.create(
+        token_hash=token_hash(token),
+        kind=kind,
+        label=label,
+        expires=expires,
+        password=make_password(password) if password else "",
+        download_limit=download_limit if kind == Link.Kind.DOWNLOAD else None,
+        **_target(item),
+    )
+    return link, token
+
+
+def find_link(token: str) -> Link | None:
+    """The link with this token, whatever its state; None for a token never issued.
+
+    The lookup compares SHA-256 digests, which an attacker cannot steer byte
+    by byte, so the time it takes says nothing about the token.
+    """
+    return (
+        Link.objects.select_related("file", "folder", "file__owner", "folder__owner")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def why_closed(link: Link) -> str | None:
+    """Why a link no longer works (revoked, expired, used up), or None while it does."""
+    if link.revoked is not None:
+        return "revoked"
+    if link.expires is not None and link.expires <= timezone.now():
+        return "expired"
+    if link.download_limit is not None and link.downloads >= link.download_limit:
+        return "exhausted"
+    return None
+
+
+def password_matches(link: Link, password: str) -> bool:
+    return check_password(password, link.password)
+
+
+def count_download(link: Link) -> bool:
+    """Take one download from `link`; False when its limit is reached (nothing may be sent).
+
+    One conditional UPDATE: concurrent downloads of a link limited to N get
+    exactly N successes, with no read-then-write window between them.
+    """
+    links = Link.objects.filter(pk=link.pk, revoked__isnull=True)
+    if link.download_limit is not None:
+        links = links.filter(downloads__lt=F("download_limit"))
+    return links.update(downloads=F("downloads") + 1) == 1
+
+
+def revoke(link: Link) -> None:
+    Link.objects.filter(pk=link.pk, revoked__isnull=True).update(revoked=timezone.now())

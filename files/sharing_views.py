@@ -1,0 +1,166 @@
+"""Signed-in pages for sharing: "Shared with me" and the owner's sharing page.
+
+What a visitor may see is decided by the querysets (files.access); these views
+only pick which one (`owned_by`: only the owner changes sharing). Shared folders
+are browsed with the ordinary folder pages, which use `readable_by`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from accounts.http import AuthenticatedRequest
+from files import sharing
+from files.models import Drop, Folder, Link, Share, UploadedFile
+from files.sharing_forms import LinkForm, ShareForm
+
+
+class SharedWithMeView(ListView):
+    """Everything shared directly with the signed-in user, newest first."""
+
+    request: AuthenticatedRequest
+    template_name = "files/shared.html"
+    context_object_name = "shares"
+
+    def get_paginate_by(self, queryset: Any) -> int:
+        # A thousand shares rendered on one page took a second (bench/sharing.py).
+        return settings.PORTAL_FILES_PER_PAGE
+
+    def get_queryset(self) -> Any:
+        # Two joins, no query per row, however many shares there are.
+        return Share.objects.filter(recipient=self.request.user).select_related(
+            "file", "folder", "file__owner", "folder__owner"
+        )
+
+
+class SharingMixin:
+    """Scopes a sharing page to items the user owns: only the owner shares or revokes."""
+
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
+    def get_item(self) -> UploadedFile | Folder:
+        pk, user = self.kwargs["pk"], self.request.user
+        if self.kwargs["kind"] == "folder":
+            return get_object_or_404(Folder.objects.owned_by(user), pk=pk)
+        return get_object_or_404(UploadedFile.objects.owned_by(user), pk=pk)
+
+    def sharing_url(self, item: UploadedFile | Folder) -> str:
+        if isinstance(item, Folder):
+            return reverse("files:folder_sharing", args=[item.pk])
+        return reverse("files:file_sharing", args=[item.pk])
+
+
+class SharingView(SharingMixin, TemplateView):
+    """Who has access to an item, its links, and what was dropped through them."""
+
+    template_name = "files/sharing.html"
+
+    @classmethod
+    def with_form(cls, request: HttpRequest, kwargs: dict[str, Any], **forms: Any) -> HttpResponse:
+        """The page again, showing a refused POST's form with its errors."""
+        view = cls()
+        view.setup(request, **kwargs)
+        return view.render_to_response(view.get_context_data(**forms))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        item = self.get_item()
+        is_folder = isinstance(item, Folder)
+        links = item.links.prefetch_related(
+            Prefetch("drops", queryset=Drop.objects.select_related("file"))
+        )
+        return super().get_context_data(
+            item=item,
+            is_folder=is_folder,
+            shares=item.shares.select_related("recipient"),
+            links=links,
+            share_form=kwargs.pop("share_form", None) or ShareForm(folder=is_folder),
+            link_form=kwargs.pop("link_form", None) or LinkForm(folder=is_folder),
+            **kwargs,
+        )
+
+
+class ShareCreateView(SharingMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        item = self.get_item()
+        form = ShareForm(request.POST, folder=isinstance(item, Folder))
+        if form.is_valid():
+            try:
+                shared = sharing.share(
+                    item, form.cleaned_data["recipient"], form.cleaned_data["role"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"Shared {item} with {shared.recipient}.")
+                return HttpResponseRedirect(self.sharing_url(item))
+        return SharingView.with_form(request, kwargs, share_form=form)
+
+
+class LinkCreateView(SharingMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        item = self.get_item()
+        form = LinkForm(request.POST, folder=isinstance(item, Folder))
+        if not form.is_valid():
+            return SharingView.with_form(request, kwargs, link_form=form)
+        _, token = sharing.create_link(item, **form.cleaned_data)
+        url = request.build_absolute_uri(reverse("links:open", args=[token]))
+        # Only a hash is kept: this message is the one time the URL is shown.
+        messages.success(request, f"New link (copy it now, it is shown only once): {url}")
+        return HttpResponseRedirect(self.sharing_url(item))
+
+
+def owned_item(user: Any) -> Q:
+    """A Share or Link whose file or folder `user` owns."""
+    return Q(file__in=UploadedFile.objects.owned_by(user)) | Q(
+        folder__in=Folder.objects.owned_by(user)
+    )
+
+
+class ShareRevokeView(View):
+    """Ends a share; the recipient's next request is refused (404)."""
+
+    request: AuthenticatedRequest
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        # The owner of the shared item, and no one else, revokes.
+        granted = get_object_or_404(
+            Share.objects.filter(owned_item(self.request.user), pk=pk).select_related(
+                "recipient", "file", "folder"
+            )
+        )
+        item = granted.item
+        granted.delete()
+        messages.success(request, f"{granted.recipient} no longer has access to {item}.")
+        return HttpResponseRedirect(SharingMixin().sharing_url(item))
+
+
+class LinkRevokeView(View):
+    request: AuthenticatedRequest
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        link = get_object_or_404(
+            Link.objects.filter(owned_item(self.request.user), pk=pk).select_related(
+                "file", "folder"
+            )
+        )
+        sharing.revoke(link)
+        messages.success(request, f"Revoked the link “{link}”.")
+        return HttpResponseRedirect(SharingMixin().sharing_url(link.item))

@@ -1,0 +1,139 @@
+"""The download trail: what is recorded, what is not, the admin and the prune command."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from pytest_django import Settings
+
+from accounts.models import User
+from files import sharing
+from files.models import DownloadEvent, UploadedFile
+from files.tests.conftest import MakeFile
+from files.tests.utils import image_bytes
+
+
+@pytest.fixture
+def upload(alice: User, make_file: MakeFile) -> UploadedFile:
+    return make_file(alice, "pic.png", image_bytes())
+
+
+def test_a_download_is_recorded_as_direct(
+    alice: User, alice_client: Client, upload: UploadedFile
+) -> None:
+    alice_client.get(f"/files/{upload.pk}/download/", REMOTE_ADDR="192.0.2.1")
+    event = DownloadEvent.objects.get()
+    assert (event.file, event.file_name, event.owner, event.user, event.link) == (
+        upload,
+        "pic.png",
+        alice,
+        alice,
+        None,
+    )
+    assert (event.ip, event.via) == ("192.0.2.1", "direct")
+
+
+def test_a_signed_redirect_is_recorded_as_signed(
+    alice_client: Client, upload: UploadedFile, settings: Settings
+) -> None:
+    settings.PORTAL_SENDFILE = "nginx"
+    settings.PORTAL_SIGNED_URL_SECRET = "s" * 43
+    assert alice_client.get(f"/files/{upload.pk}/download/").status_code == 302
+    assert DownloadEvent.objects.get().via == "signed"
+
+
+def test_previews_heads_and_refusals_are_not_downloads(
+    alice_client: Client, bob_client: Client, upload: UploadedFile
+) -> None:
+    assert alice_client.get(f"/files/{upload.pk}/preview/").status_code == 200
+    assert alice_client.head(f"/files/{upload.pk}/download/").status_code == 200
+    assert bob_client.get(f"/files/{upload.pk}/download/").status_code == 404
+    assert not DownloadEvent.objects.exists()
+
+
+def test_the_trail_outlives_the_file(alice_client: Client, upload: UploadedFile) -> None:
+    alice_client.get(f"/files/{upload.pk}/download/")
+    upload.delete()
+    event = DownloadEvent.objects.get()
+    assert (event.file, event.file_name) == (None, "pic.png")
+
+
+def test_the_admin_lists_and_filters_downloads(
+    admin_client: Client, alice_client: Client, client: Client, upload: UploadedFile
+) -> None:
+    alice_client.get(f"/files/{upload.pk}/download/")
+    _, token = sharing.create_link(upload)
+    client.get(f"/s/{token}/download/{upload.pk}/")
+    page = admin_client.get("/admin/files/downloadevent/")
+    assert page.status_code == 200
+    assert len(page.context["cl"].result_list) == 2
+    only_links = admin_client.get("/admin/files/downloadevent/", {"via__exact": "link"})
+    assert len(only_links.context["cl"].result_list) == 1
+
+
+def test_prune_deletes_only_old_entries(alice_client: Client, upload: UploadedFile) -> None:
+    for _ in range(3):
+        alice_client.get(f"/files/{upload.pk}/download/")
+    old = DownloadEvent.objects.all()[:2]
+    DownloadEvent.objects.filter(pk__in=[e.pk for e in old]).update(
+        created=timezone.now() - timedelta(days=200)
+    )
+    out = StringIO()
+    call_command("portal_prune_downloads", stdout=out)
+    assert "Deleted 2 download record(s)." in out.getvalue()
+    assert DownloadEvent.objects.count() == 1
+    call_command("portal_prune_downloads", "--days", "0", stdout=StringIO())
+    assert not DownloadEvent.objects.exists()
+
+
+def test_staff_revoke_shares_and_links_in_the_admin(
+    admin_client: Client, alice: User, bob: User, upload: UploadedFile
+) -> None:
+    share = sharing.share(upload, bob)
+    link, _ = sharing.create_link(upload)
+    assert admin_client.get("/admin/files/share/").status_code == 200
+    assert admin_client.get("/admin/files/link/").status_code == 200
+    admin_client.post(
+        "/admin/files/share/", {"action": "revoke_shares", "_selected_action": [share.pk]}
+    )
+    admin_client.post(
+        "/admin/files/link/", {"action": "revoke_links", "_selected_action": [link.pk]}
+    )
+    assert not UploadedFile.objects.readable_by(bob).exists()
+    link.refresh_from_db()
+    assert link.revoked is not None
+
+
+def test_the_user_admin_shows_usage_against_quota(
+    admin_client: Client, alice: User, make_file: MakeFile
+) -> None:
+    alice.quota = 100
+    alice.save()
+    make_file(alice, "a.bin", b"x" * 25)
+    html = admin_client.get("/admin/accounts/user/").content.decode()
+    assert '<td class="field-quota_used">25 %</td>' in html
+
+
+def test_the_download_admin_runs_constant_queries(
+    admin_client: Client, client: Client, upload: UploadedFile
+) -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get("/admin/files/downloadevent/").status_code == 200
+        return len(captured.captured_queries)
+
+    _, token = sharing.create_link(upload)
+    client.get(f"/s/{token}/download/{upload.pk}/")
+    queries()  # warm: the admin's first request loads content types
+    with_one = queries()
+    for _ in range(5):
+        _, other = sharing.create_link(upload)
+        client.get(f"/s/{other}/download/{upload.pk}/")
+    assert queries() == with_one

@@ -1,0 +1,290 @@
+"""Who gets what: every view against every kind of visitor, as two tables.
+
+Rows are actors, columns are views, each cell the status that actor gets.
+`test_every_view_has_a_column` walks the URL configuration, so a new view in
+`files:` or `links:` fails the suite until someone writes down who may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import get_resolver
+from django.utils import timezone
+
+from accounts.models import User
+from files import sharing
+from files.models import Folder, Link, Share, UploadedFile
+from files.tests.conftest import MakeFile, MakeFolder
+from files.tests.utils import image_bytes
+
+
+@dataclass
+class World:
+    """alice's Shared/ (with Sub/ and photo.png in it): bob views, erin edits, rita was revoked."""
+
+    shared: Folder
+    sub: Folder
+    photo: UploadedFile
+    share: Share
+    link: Link
+    users: dict[str, User]
+
+
+@pytest.fixture
+def world(alice: User, bob: User, charlie: User, staff: User, make_folder: MakeFolder,
+          make_file: MakeFile) -> World:  # fmt: skip
+    erin = User.objects.create_user("erin", "erin@example.org", "password")
+    rita = User.objects.create_user("rita", "rita@example.org", "password")
+    shared = make_folder(alice, "Shared")
+    sub = make_folder(alice, "Sub", parent=shared)
+    photo = make_file(alice, "photo.png", image_bytes(), folder=shared)
+    share = sharing.share(shared, bob)
+    sharing.share(shared, erin, Share.Role.EDITOR)
+    sharing.share(shared, rita).delete()
+    link, _ = sharing.create_link(shared)
+    users = {"owner": alice, "viewer": bob, "editor": erin, "revoked": rita,
+             "stranger": charlie, "staff": staff}  # fmt: skip
+    return World(shared, sub, photo, share, link, users)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request: the method, a path built from the world, and a POST body."""
+
+    method: str
+    path: Callable[[World], str]
+    data: Callable[[World], dict[str, object]] = lambda world: {}
+
+
+def upload_body(world: World) -> dict[str, object]:
+    return {"file": SimpleUploadedFile("new.txt", b"new")}
+
+
+# Column: (URL name, what is tried). Several columns may try one URL name.
+SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
+    "list": ("files:list", Call("GET", lambda w: "/files/")),
+    "shared": ("files:shared", Call("GET", lambda w: "/files/shared/")),
+    "upload page": ("files:upload", Call("GET", lambda w: "/files/upload/")),
+    "move files": (
+        "files:move",
+        Call("POST", lambda w: "/files/move/", lambda w: {"selected": w.photo.pk, "target": ""}),
+    ),
+    "file page": ("files:detail", Call("GET", lambda w: f"/files/{w.photo.pk}/")),
+    "rename file": (
+        "files:detail",
+        Call("POST", lambda w: f"/files/{w.photo.pk}/", lambda w: {"name": "renamed.png"}),
+    ),
+    "delete file": ("files:delete", Call("POST", lambda w: f"/files/{w.photo.pk}/delete/")),
+    "download": ("files:download", Call("GET", lambda w: f"/files/{w.photo.pk}/download/")),
+    "preview": ("files:preview", Call("GET", lambda w: f"/files/{w.photo.pk}/preview/")),
+    "file sharing": ("files:file_sharing", Call("GET", lambda w: f"/files/{w.photo.pk}/sharing/")),
+    "share file": (
+        "files:file_share",
+        Call(
+            "POST",
+            lambda w: f"/files/{w.photo.pk}/sharing/share/",
+            lambda w: {"recipient": "charlie", "role": "viewer"},
+        ),
+    ),
+    "link file": (
+        "files:file_link",
+        Call(
+            "POST", lambda w: f"/files/{w.photo.pk}/sharing/link/", lambda w: {"kind": "download"}
+        ),
+    ),
+    "folder page": ("files:folder", Call("GET", lambda w: f"/files/folders/{w.shared.pk}/")),
+    "new top folder": (
+        "files:folder-create",
+        Call("POST", lambda w: "/files/folders/new/", lambda w: {"name": "Mine"}),
+    ),
+    "new subfolder": (
+        "files:subfolder-create",
+        Call("POST", lambda w: f"/files/folders/{w.shared.pk}/new/", lambda w: {"name": "New"}),
+    ),
+    "upload into": (
+        "files:folder-upload",
+        Call("POST", lambda w: f"/files/folders/{w.shared.pk}/upload/", upload_body),
+    ),
+    "rename shared root": (
+        "files:folder-rename",
+        Call("POST", lambda w: f"/files/folders/{w.shared.pk}/rename/", lambda w: {"name": "X"}),
+    ),
+    "rename inside": (
+        "files:folder-rename",
+        Call("POST", lambda w: f"/files/folders/{w.sub.pk}/rename/", lambda w: {"name": "Y"}),
+    ),
+    "move folder": ("files:folder-move", Call("GET", lambda w: f"/files/folders/{w.sub.pk}/move/")),
+    "delete folder": (
+        "files:folder-delete",
+        Call("POST", lambda w: f"/files/folders/{w.sub.pk}/delete/"),
+    ),
+    "folder sharing": (
+        "files:folder_sharing",
+        Call("GET", lambda w: f"/files/folders/{w.shared.pk}/sharing/"),
+    ),
+    "share folder": (
+        "files:folder_share",
+        Call(
+            "POST",
+            lambda w: f"/files/folders/{w.shared.pk}/sharing/share/",
+            lambda w: {"recipient": "charlie", "role": "viewer"},
+        ),
+    ),
+    "link folder": (
+        "files:folder_link",
+        Call(
+            "POST",
+            lambda w: f"/files/folders/{w.shared.pk}/sharing/link/",
+            lambda w: {"kind": "drop"},
+        ),
+    ),
+    "revoke share": (
+        "files:share_revoke",
+        Call("POST", lambda w: f"/files/shares/{w.share.pk}/revoke/"),
+    ),
+    "revoke link": (
+        "files:link_revoke",
+        Call("POST", lambda w: f"/files/links/{w.link.pk}/revoke/"),
+    ),
+}
+
+SIGNED_IN_ACTORS = ("owner", "viewer", "editor", "revoked", "stranger", "staff", "anonymous")
+# One row per view, one status per actor in SIGNED_IN_ACTORS order. 302 is the
+# success redirect, except for anonymous visitors (sent to log in everywhere)
+# and "move files", which answers a refusal with a redirect and a message too.
+EXPECTED: dict[str, tuple[int, ...]] = {
+    #                      owne view edit revo stra staf anon
+    "list":                (200, 200, 200, 200, 200, 200, 302),
+    "shared":              (200, 200, 200, 200, 200, 200, 302),
+    "upload page":         (200, 200, 200, 200, 200, 200, 302),
+    "move files":          (302, 302, 302, 302, 302, 302, 302),
+    "file page":           (200, 200, 200, 404, 404, 200, 302),
+    "rename file":         (302, 404, 302, 404, 404, 404, 302),
+    "delete file":         (302, 404, 404, 404, 404, 404, 302),
+    "download":            (200, 200, 200, 404, 404, 200, 302),
+    "preview":             (200, 200, 200, 404, 404, 200, 302),
+    "file sharing":        (200, 404, 404, 404, 404, 404, 302),
+    "share file":          (302, 404, 404, 404, 404, 404, 302),
+    "link file":           (302, 404, 404, 404, 404, 404, 302),
+    "folder page":         (200, 200, 200, 404, 404, 200, 302),
+    "new top folder":      (302, 302, 302, 302, 302, 302, 302),
+    "new subfolder":       (302, 404, 302, 404, 404, 404, 302),
+    "upload into":         (302, 404, 302, 404, 404, 404, 302),
+    "rename shared root":  (302, 404, 404, 404, 404, 404, 302),
+    "rename inside":       (302, 404, 302, 404, 404, 404, 302),
+    "move folder":         (200, 404, 404, 404, 404, 404, 302),
+    "delete folder":       (302, 404, 404, 404, 404, 404, 302),
+    "folder sharing":      (200, 404, 404, 404, 404, 404, 302),
+    "share folder":        (302, 404, 404, 404, 404, 404, 302),
+    "link folder":         (302, 404, 404, 404, 404, 404, 302),
+    "revoke share":        (302, 404, 404, 404, 404, 404, 302),
+    "revoke link":         (302, 404, 404, 404, 404, 404, 302),
+}  # fmt: skip
+
+
+def signed_in_cells() -> list[tuple[str, str, int]]:
+    assert EXPECTED.keys() == SIGNED_IN_VIEWS.keys()
+    return [
+        (actor, view, status)
+        for view, statuses in EXPECTED.items()
+        for actor, status in zip(SIGNED_IN_ACTORS, statuses, strict=True)
+    ]
+
+
+def request(client: Client, call: Call, world: World) -> int:
+    if call.method == "GET":
+        return client.get(call.path(world)).status_code
+    return client.post(call.path(world), call.data(world)).status_code
+
+
+@pytest.mark.parametrize(("actor", "view", "expected"), signed_in_cells())
+def test_signed_in_surface(world: World, actor: str, view: str, expected: int) -> None:
+    client = Client()
+    if actor != "anonymous":
+        client.force_login(world.users[actor])
+    assert request(client, SIGNED_IN_VIEWS[view][1], world) == expected
+
+
+@dataclass(frozen=True)
+class LinkActor:
+    """An anonymous visitor holding a link in some state."""
+
+    kind: str = Link.Kind.DOWNLOAD
+    password: str = ""
+    typed: str | None = None  # the password they unlock with, if any
+    change: tuple[tuple[str, object], ...] = ()
+    token: str | None = None  # a token never issued
+
+
+LINK_ACTORS: dict[str, LinkActor] = {
+    "link": LinkActor(),
+    "right password": LinkActor(password="pw", typed="pw"),
+    "wrong password": LinkActor(password="pw", typed="guess"),
+    "expired": LinkActor(change=(("expires", timezone.now() - timedelta(days=1)),)),
+    "exhausted": LinkActor(change=(("download_limit", 1), ("downloads", 1))),
+    "revoked link": LinkActor(change=(("revoked", timezone.now()),)),
+    "drop visitor": LinkActor(kind=Link.Kind.DROP),
+    "unknown token": LinkActor(token="A" * 43),
+}
+
+# One row per view, one status per holder in LINK_ACTORS order.
+LINK_VIEWS: dict[str, tuple[str, Callable[[str, World], Call]]] = {
+    "open": ("links:open", lambda t, w: Call("GET", lambda _: f"/s/{t}/")),
+    "unlock": (
+        "links:unlock",
+        lambda t, w: Call("POST", lambda _: f"/s/{t}/unlock/", lambda _: {"password": "pw"}),
+    ),
+    "subfolder": ("links:folder", lambda t, w: Call("GET", lambda _: f"/s/{t}/f/{w.sub.pk}/")),
+    "download": (
+        "links:download",
+        lambda t, w: Call("GET", lambda _: f"/s/{t}/download/{w.photo.pk}/"),
+    ),
+    "drop": ("links:drop", lambda t, w: Call("POST", lambda _: f"/s/{t}/drop/", upload_body)),
+}
+
+LINK_EXPECTED: dict[str, tuple[int, ...]] = {
+    #             link  right wrong exp   used  revk  drop  unkn
+    "open":       (200,  200,  200,  410,  410,  410,  200,  404),
+    "unlock":     (302,  302,  302,  410,  410,  410,  302,  404),
+    "subfolder":  (200,  200,  403,  410,  410,  410,  404,  404),
+    "download":   (200,  200,  403,  410,  410,  410,  404,  404),
+    "drop":       (404,  404,  403,  410,  410,  410,  302,  404),
+}  # fmt: skip
+
+
+def link_cells() -> list[tuple[str, str, int]]:
+    assert LINK_EXPECTED.keys() == LINK_VIEWS.keys()
+    return [
+        (actor, view, status)
+        for view, statuses in LINK_EXPECTED.items()
+        for actor, status in zip(LINK_ACTORS, statuses, strict=True)
+    ]
+
+
+@pytest.mark.parametrize(("actor", "view", "expected"), link_cells())
+def test_link_surface(world: World, actor: str, view: str, expected: int) -> None:
+    cache.clear()  # guess counters
+    holder = LINK_ACTORS[actor]
+    link, token = sharing.create_link(world.shared, kind=holder.kind, password=holder.password)
+    Link.objects.filter(pk=link.pk).update(**dict(holder.change))
+    client = Client()
+    if holder.typed is not None:
+        client.post(f"/s/{token}/unlock/", {"password": holder.typed})
+    call = LINK_VIEWS[view][1](holder.token or token, world)
+    assert request(client, call, world) == expected
+
+
+def test_every_view_has_a_column() -> None:
+    resolver = get_resolver()
+    for namespace, columns in (("files", SIGNED_IN_VIEWS), ("links", LINK_VIEWS)):
+        _, sub_resolver = resolver.namespace_dict[namespace]
+        names = {f"{namespace}:{key}" for key in sub_resolver.reverse_dict if isinstance(key, str)}
+        covered = {url_name for url_name, _ in columns.values()}
+        assert names == covered, f"{namespace}: add a column for {sorted(names - covered)}"
