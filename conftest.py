@@ -10,7 +10,11 @@ from accounts.models import User
 
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
-    """Each test stores files under its own tmp dir and hashes passwords cheaply."""
+    """Each test stores files under its own tmp dir and hashes passwords cheaply.
+
+    Background tasks run at once, in the test's own process (after commit,
+    as with a worker: tests run the on-commit callbacks to see them).
+    """
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.FILE_UPLOAD_TEMP_DIR = None
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -20,6 +24,7 @@ def _fast_and_isolated(settings, tmp_path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture
@@ -32,6 +37,12 @@ def alice(db) -> User:
 def bob(db) -> User:
     """Another signed-up user: must never see alice's files."""
     return User.objects.create_user("bob", "bob@example.org", "password")
+
+
+@pytest.fixture
+def charlie(db) -> User:
+    """A stranger: nothing of alice's is shared with him."""
+    return User.objects.create_user("charlie", "charlie@example.org", "password")
 
 
 @pytest.fixture
@@ -50,4 +61,11 @@ def alice_client(alice) -> Client:
 def bob_client(bob) -> Client:
     client = Client()
     client.force_login(bob)
+    return client
+
+
+@pytest.fixture
+def charlie_client(charlie) -> Client:
+    client = Client()
+    client.force_login(charlie)
     return client

@@ -12,6 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from accounts.models import User
 from files.content import HEAD_SIZE, detect_content_type
 from files.models import UploadedFile
+from files.tasks import schedule_thumbnails
 from files.uploadhandler import HashedUpload
 
 
@@ -73,6 +74,7 @@ def store_uploads(owner: User, files: list[UploadedFile]) -> list[UploadedFile]:
                 upload.owner = owner
                 stored.append(upload)
                 upload.save()  # FileField.pre_save moves the bytes into storage
+            schedule_thumbnails(files)
     except BaseException:
         for upload in stored:
             # _committed: the bytes reached storage, and file.name is now our key.

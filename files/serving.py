@@ -3,7 +3,8 @@
 The one module that knows X-Accel-Redirect (and nginx's signed URLs),
 X-Sendfile and FileResponse. The view has already decided that the user may
 read the file; here we only build the response for the backend named by
-PORTAL_SENDFILE.
+PORTAL_SENDFILE. What is sent is a file's own bytes or its thumbnail
+(files.thumbnails.Thumbnail): anything shaped like `Sendable`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Protocol
 from urllib.parse import quote
 
 from django.conf import settings
@@ -30,7 +32,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date, quote_etag
 
 from files.filenames import clean_filename
-from files.models import UploadedFile
+from files.models import THUMBNAIL_SUFFIX
 
 # A downloaded file may be anything, including HTML written by an attacker:
 # it gets no scripts, no plugins, no forms, and a unique origin.
@@ -40,15 +42,42 @@ DOWNLOAD_CSP = (
 CHUNK_SIZE = 256 * 1024
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 SIGNED_PREFIX = "/_signed/"
-# What deploy/nginx.conf's /_signed/ location and its argument pattern accept;
-# a key or type outside them (none today) keeps plain X-Accel-Redirect.
-_SIGNABLE_KEY = re.compile(r"u/[0-9]+/[0-9a-f-]{36}")
+# What deploy/nginx.conf's /_signed/ location and its argument pattern accept
+# (a file's key, or its thumbnail's); a key or type outside them (none today)
+# keeps plain X-Accel-Redirect.
+_SIGNABLE_KEY = re.compile(rf"u/[0-9]+/[0-9a-f-]{{36}}(?:{re.escape(THUMBNAIL_SUFFIX)})?")
 _SIGNABLE_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*")
 # Tests freeze it; signed URLs expire by the wall clock nginx reads too.
 _clock: Callable[[], float] = time.time
 
 
-def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -> HttpResponseBase:
+class Sendable(Protocol):
+    """What serving reads of a stored object: an UploadedFile, or its Thumbnail."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def file(self) -> Any: ...  # a FieldFile (django-stubs types a model's as Any)
+    @property
+    def name(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...  # the ETag
+    @property
+    def created(self) -> datetime: ...
+    @property
+    def previewable(self) -> bool: ...
+
+
+def signing() -> bool:
+    """Whether nginx verifies signed URLs, so that a page may hand one out."""
+    return settings.PORTAL_SENDFILE == "nginx" and bool(settings.PORTAL_SIGNED_URL_SECRET)
+
+
+def serve(request: HttpRequest, upload: Sendable, *, inline: bool = False) -> HttpResponseBase:
     """The response that sends `upload`; inline only for types checked by content."""
     backend = BACKENDS.get(settings.PORTAL_SENDFILE)
     if backend is None:
@@ -58,7 +87,7 @@ def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -
         )
     as_attachment = not (inline and upload.previewable)
     filename = clean_filename(upload.name) or "download"
-    if settings.PORTAL_SENDFILE == "nginx" and settings.PORTAL_SIGNED_URL_SECRET:
+    if signing():
         url = signed_url(upload, as_attachment=as_attachment, filename=filename)
         if url is not None:
             redirect = HttpResponseRedirect(url)
@@ -84,7 +113,7 @@ def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -
 # and break its keep-alive connection to gunicorn (seen with Apache).
 
 
-def _nginx(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
+def _nginx(request: HttpRequest, upload: Sendable) -> HttpResponse:
     """nginx sends the file from its internal /_protected/ location.
 
     nginx percent-decodes the redirect and would cut it at a raw "?", so the
@@ -97,7 +126,7 @@ def _nginx(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
     return response
 
 
-def signed_url(upload: UploadedFile, *, as_attachment: bool, filename: str) -> str | None:
+def signed_url(upload: Sendable, *, as_attachment: bool, filename: str) -> str | None:
     """The URL nginx's /_signed/ location sends `upload` from, or None if it cannot.
 
     Its arguments are every value that shapes the response (disposition, type,
@@ -133,7 +162,7 @@ def sign(path: str, query: str, expires: int, secret: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def _apache(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
+def _apache(request: HttpRequest, upload: Sendable) -> HttpResponse:
     """Apache's mod_xsendfile sends the file at this absolute path.
 
     The path goes as it is: Debian's mod_xsendfile (0.12) does not URL-decode
@@ -145,7 +174,7 @@ def _apache(request: HttpRequest, upload: UploadedFile) -> HttpResponse:
     return response
 
 
-def _django(request: HttpRequest, upload: UploadedFile) -> HttpResponseBase:
+def _django(request: HttpRequest, upload: Sendable) -> HttpResponseBase:
     """Stream the file from Python, with Range and conditional requests.
 
     For development and tests: a worker is busy for as long as the download lasts.
@@ -183,7 +212,7 @@ def _django(request: HttpRequest, upload: UploadedFile) -> HttpResponseBase:
     return response
 
 
-def stored_path(upload: UploadedFile) -> Path:
+def stored_path(upload: Sendable) -> Path:
     """The absolute path of a local file, proven to lie under MEDIA_ROOT."""
     root = Path(settings.MEDIA_ROOT).resolve()
     path = Path(upload.file.path).resolve()
@@ -241,7 +270,7 @@ def _read_slice(stream: IO[bytes], first: int, last: int) -> Iterator[bytes]:
             yield chunk
 
 
-BACKENDS: dict[str, Callable[[HttpRequest, UploadedFile], HttpResponseBase]] = {
+BACKENDS: dict[str, Callable[[HttpRequest, Sendable], HttpResponseBase]] = {
     "nginx": _nginx,
     "apache": _apache,
     "django": _django,

@@ -14,9 +14,10 @@ from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
-from files import serving
+from files import previews, serving
 from files.forms import RenameForm, UploadForm
 from files.models import UploadedFile, UploadedFileQuerySet
+from files.thumbnails import Thumbnail
 
 # ?sort= value -> ORDER BY; the tie-breakers keep pages stable.
 SORT_ORDERS: dict[str, tuple[str | OrderBy, ...]] = {
@@ -103,6 +104,9 @@ class FileDetailView(OwnedFileMixin, UpdateView):
     template_name = "files/detail.html"
     context_object_name = "upload"
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(preview=previews.preview_of(self.object), **kwargs)
+
     def form_valid(self, form: RenameForm) -> HttpResponse:
         messages.success(self.request, f"Renamed to {form.instance.name}.")
         return super().form_valid(form)
@@ -133,3 +137,13 @@ class DownloadView(SingleObjectMixin, View):
         if self.inline and not upload.previewable:
             raise Http404("This file has no preview.")
         return serving.serve(request, upload, inline=self.inline)
+
+
+class ThumbnailView(DownloadView):
+    """A file's thumbnail, to whoever may read the file; 404 while it has none."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        upload = self.get_object()
+        if not upload.thumbnail:
+            raise Http404("This file has no thumbnail.")
+        return serving.serve(request, Thumbnail(upload), inline=True)

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "files",
 ]
@@ -152,6 +154,12 @@ else:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+# Background work (thumbnails): django-tasks with its database backend, run by
+# `manage.py db_worker` beside the web server (`make run` and `make serve` start
+# it). No broker: the queue is a table in the same database. Tests use the
+# immediate backend (conftest.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # How downloads are sent: "nginx" (X-Accel-Redirect), "apache" (X-Sendfile) or
 # "django" (streamed by Python: development only).
