@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -9,8 +10,9 @@ from django.test import Client
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from accounts.models import User
+from deploy.stack import REPO_DIR
 from files import serving
-from files.models import UploadedFile
+from files.models import THUMBNAIL_SUFFIX, UploadedFile, thumbnail_key
 from files.serving import DOWNLOAD_CSP
 from files.tests.conftest import MakeFile
 from files.tests.utils import body, photo_bytes, stored_path
@@ -132,3 +134,20 @@ def test_thumbnail_url_is_signed_where_nginx_verifies(
 
 def test_thumbnail_url_is_empty_without_a_thumbnail(alice: User, make_file: MakeFile) -> None:
     assert make_file(alice, "photo.jpg", photo_bytes()).thumbnail_url == ""
+
+
+def test_nginx_accepts_the_thumbnail_keys_serving_signs() -> None:
+    """deploy/nginx.conf's /_signed/ location against files.models' key shapes, without nginx."""
+    conf = (REPO_DIR / "deploy" / "nginx.conf").read_text()
+    match = re.search(r'location ~ "(\^/_signed/[^"]+)"', conf)
+    assert match is not None
+    location = re.compile(match.group(1).replace("(?<", "(?P<"))
+    key = f"u/7/{uuid.uuid4()}"
+    for signable in (key, thumbnail_key(key)):
+        assert location.fullmatch(f"/_signed/{signable}")
+        assert serving._SIGNABLE_KEY.fullmatch(signable)
+    assert not location.fullmatch(f"/_signed/{key}.webp")
+    variant = location.fullmatch(f"/_signed/{thumbnail_key(key)}")
+    assert variant is not None
+    assert variant.group("portal_signed_variant") == THUMBNAIL_SUFFIX
+    assert f'"{THUMBNAIL_SUFFIX}" thumbnail;' in conf  # where an expired link goes back to
