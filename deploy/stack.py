@@ -317,6 +317,10 @@ class Stack:
         details = "\n".join(f"--- {log}\n{_tail(log)}" for log in logs if _tail(log))
         return StackError(f"{name} {problem}\n{details}".rstrip())
 
+    def pid(self, name: str) -> int:
+        """The pid of one of the stack's processes: "gunicorn" (the master), "worker", ..."""
+        return self._procs[name].pid
+
     def check(self) -> None:
         """Raise StackError if a process of the stack has exited."""
         for name, proc in self._procs.items():
