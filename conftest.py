@@ -41,7 +41,7 @@ def bob(db) -> User:
 
 @pytest.fixture
 def charlie(db) -> User:
-    """A stranger: nothing of alice's is shared with him."""
+    """A stranger: gets 404 for everything of alice's."""
     return User.objects.create_user("charlie", "charlie@example.org", "password")
 
 

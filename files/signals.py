@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -24,5 +25,9 @@ def delete_stored_bytes(
     if not instance.file.name:
         return
     names = {instance.file.name, thumbnail_key(instance.file.name), instance.thumbnail.name}
-    for name in sorted(names - {""}):
-        transaction.on_commit(partial(storage.delete, name))
+    transaction.on_commit(partial(_delete, storage, sorted(names - {""})))
+
+
+def _delete(storage: Storage, names: list[str]) -> None:
+    for name in names:
+        storage.delete(name)  # a name that is not there (no thumbnail) is no error
