@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from PIL import Image
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
@@ -247,3 +248,19 @@ def test_deleting_the_owner_deletes_every_thumbnail(
     with django_capture_on_commit_callbacks(execute=True):
         alice.delete()
     assert stored_paths() == []
+
+
+def test_queue_thumbnails_catches_up_on_older_images(
+    alice: User, make_file: MakeFile, upload_image: MakeFile
+) -> None:
+    older = make_file(alice, "older.jpg", photo_bytes())  # its task never ran
+    make_file(alice, "notes.txt", b"hello")
+    done = upload_image(alice, "done.png", image_bytes("PNG"))
+    out = io.StringIO()
+    call_command("queue_thumbnails", stdout=out)
+    assert out.getvalue() == "Queued 1 thumbnail.\n"
+    older.refresh_from_db()
+    assert older.thumbnail.name == f"{older.file.name}.thumb.webp"
+    call_command("queue_thumbnails", "--all", stdout=out)
+    assert out.getvalue().endswith("Queued 2 thumbnails.\n")
+    assert done.thumbnail
