@@ -17,9 +17,12 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -217,45 +220,72 @@ def grid(bench: Bench, results: ThumbnailResults) -> None:
     )
 
 
+class PageProxy:
+    """Serves Portal's grid page to Chromium, rendered afresh by Django for each request.
+
+    `/portal` points its thumbnails at Portal's nginx (the signed URLs, as
+    rendered), `/static` at the plain nginx serving the same files: the page
+    and its way to the browser are the same in both, only the images differ.
+    A `<base>` sends the stylesheet and scripts to Portal's nginx in both.
+    """
+
+    def __init__(self, page_url: str, stack: Stack, static: Stack, client: PortalClient) -> None:
+        session = client.session
+        # The signed thumbnail URL as rendered, or the same file from the plain nginx.
+        sources: dict[str, Callable[[re.Match[str]], str]] = {
+            "/portal": lambda match: stack.url + match.group(1),
+            "/static": lambda match: f"{static.url}/static-ref/{match.group(2)}",
+        }
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                source = sources.get(self.path)
+                if source is None:
+                    self.send_error(404)
+                    return
+                html = session.get(page_url, timeout=60).text
+                html = _SIGNED_THUMB.sub(lambda match: f'src="{source(match)}"', html)
+                html = html.replace("<head>", f'<head><base href="{stack.url}/">', 1)
+                body = html.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> PageProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def measure_grid(
     stack: Stack, static: Stack, client: PortalClient, results: ThumbnailResults
 ) -> None:
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 
-    grid_url = f"{stack.url}/files/?view=grid&sort=name&q=grid-"
-    static_prefix = f"{static.url}/static-ref/"
-
-    def to_static(route: Route) -> None:
-        # Django renders the page in both runs; only the image URLs differ.
-        page = route.fetch()
-        html = _SIGNED_THUMB.sub(lambda m: f'src="{static_prefix}{m.group(2)}"', page.text())
-        route.fulfill(response=page, body=html)
-
-    def unchanged(route: Route) -> None:
-        # The same interception, so that both runs pay for it.
-        page = route.fetch()
-        route.fulfill(response=page, body=page.text())
-
-    cookies: list[Any] = [
-        {"name": name, "value": value, "url": stack.url}
-        for name, value in client.session.cookies.items()
-    ]
-    with sync_playwright() as playwright:
-        # A page fulfilled by route() has no address, so Chromium's Local Network
-        # Access would refuse its images from the (loopback) static nginx.
-        args = [*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"]
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+    page_url = f"{stack.url}/files/?view=grid&sort=name&q=grid-"
+    with PageProxy(page_url, stack, static, client) as proxy, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for run in range(GRID_RUNS * 2):
                 portal = run % 2 == 0
                 # Tall enough for every tile: the grid's images are loading="lazy".
                 context = browser.new_context(viewport={"width": 1280, "height": 20000})
-                context.add_cookies(cookies)
                 page = context.new_page()
-                page.route(grid_url, unchanged if portal else to_static)
-                page.goto(grid_url, wait_until="load")
+                page.goto(f"{proxy.url}/{'portal' if portal else 'static'}", wait_until="load")
                 loaded = page.evaluate(_ALL_IMAGES_LOADED)
                 context.close()
                 if loaded["loaded"] != GRID_FILES:
