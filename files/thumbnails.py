@@ -53,6 +53,8 @@ def render(source: IO[bytes], content_type: str) -> bytes:
     Raises NotAnImage for anything Pillow refuses. Image.MAX_IMAGE_PIXELS
     (Pillow's default, about 89 megapixels) bounds the work: above it Pillow
     warns, which counts as a bomb here; at twice it Pillow refuses by itself.
+    A JPEG decodes at up to 1/8 scale; the other formats decode whole, so the
+    worst case is an 89-megapixel RGBA PNG: about 360 MB for a moment.
     """
     formats = [SOURCE_TYPES[content_type]] if content_type in SOURCE_TYPES else []
     try:
@@ -68,7 +70,7 @@ def render(source: IO[bytes], content_type: str) -> bytes:
 
 def _shrink(image: Image.Image) -> bytes:
     icc_profile = image.info.get("icc_profile") if image.mode in _RGB_MODES else None
-    if image.format != "JPEG":
+    if image.format != "JPEG" and image.mode not in ("RGB", "RGBA"):
         # Palette and bit-depth modes resample badly (or not at all); only
         # JPEG decodes smaller, so nothing is lost by converting the others first.
         image = image.convert("RGBA" if image.has_transparency_data else "RGB")
