@@ -82,7 +82,7 @@ def test_thumbnails_in_the_grid_and_previews_of_text_pdf_and_image(
 
     # Text: escaped by our page, never run.
     dialogs: list[object] = []
-    page.on("dialog", dialogs.append)
+    page.on("dialog", lambda dialog: dialogs.append(dialog))
     page.goto(UploadedFile.objects.get(name="notes.txt").get_absolute_url())
     assert page.locator("pre.text-preview").inner_text() == NOTES
     assert dialogs == []  # the <script> in it never ran
