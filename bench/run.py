@@ -1,6 +1,7 @@
 """`make bench`: download, busy-worker, upload and thumbnail measurements in one run.
 
-`--only downloads` or `--only thumbnails` runs one part (bench/thumbnails.py).
+`--only folders`, `--only downloads` or `--only thumbnails` runs one part
+(bench/folders.py, this module, bench/thumbnails.py).
 
 Every server runs from deploy/ (deploy.stack.Stack) on its own SQLite database
 and media root in a temporary directory, which is removed at the end (it holds
@@ -26,7 +27,7 @@ from typing import Any
 
 import requests
 
-from bench import report, thumbnails
+from bench import folders, report, thumbnails
 from bench.client import PortalClient
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
@@ -52,7 +53,7 @@ USERNAME = "bench"
 SMALL_CONNECTIONS = 16
 LARGE_CONNECTIONS = 4
 BUSY_DOWNLOADS = 32
-PARTS = ("downloads", "thumbnails")
+PARTS = ("folders", "downloads", "thumbnails")
 # Settings the user's shell might carry that would point the stacks at real data.
 # CACHE_URL / REDIS_URL pass: they only move sessions to Redis (cached_db).
 FOREIGN_ENV = ("PORTAL_", "DJANGO_", "DATABASE_URL", "SECRET_KEY")
@@ -367,9 +368,17 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
-    parser.add_argument("--only", choices=PARTS, help="run one part: the downloads or thumbnails")
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        help="run one part: bench.folders, the servers (downloads, uploads) or bench.thumbnails",
+    )
     args = parser.parse_args(argv)
     parts = [args.only] if args.only else list(PARTS)
+    if "folders" in parts:
+        folders.main([])
+        if parts == ["folders"]:
+            return 0
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     busy = cpu_busy(2.0)
     if busy > 0.1:

@@ -18,7 +18,7 @@ from django.views.generic.detail import SingleObjectMixin
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from files import folders, previews, services, serving
-from files.forms import FolderNameForm, MoveFilesForm, RenameForm, UploadForm
+from files.forms import MoveFilesForm, RenameForm, UploadForm
 from files.models import Folder, FolderQuerySet, UploadedFile, UploadedFileQuerySet
 from files.thumbnails import Thumbnail
 
@@ -146,7 +146,6 @@ class FolderListView(ListView):
         first = page is None or page.number == 1
         context["subfolders"] = list(self.get_subfolders()) if first else []
         if writable:
-            context["new_folder_form"] = FolderNameForm()
             context["move_form"] = MoveFilesForm(owner=owner)
         return context
 

@@ -135,7 +135,11 @@
       return answer.errors.map(function (error) { return error.message; }).join(" ");
     }
     if (xhr.status === 413) return "Too large for the server.";
-    if (xhr.status === 403) return "Your session has ended: reload the page and log in again.";
+    // Signed out meanwhile: the login redirect was followed to the login page.
+    var toLogin = xhr.responseURL && xhr.responseURL.indexOf("/accounts/login/") !== -1;
+    if (xhr.status === 403 || toLogin) {
+      return "Your session has ended: reload the page and log in again.";
+    }
     return "The server answered " + xhr.status + " " + xhr.statusText + ".";
   }
 

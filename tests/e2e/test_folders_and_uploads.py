@@ -277,9 +277,25 @@ def test_every_page_fits_a_phone_in_light_and_dark(
 def test_keyboard_focus_is_visible(page, furnished: User):
     log_in(page, "dora", "dora's passphrase")
     page.keyboard.press("Tab")
-    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
+
+
+def test_a_picked_folder_recreates_its_tree(page, furnished: User, tmp_path: Path):
+    trip = tmp_path / "Trip"
+    (trip / "Day 1").mkdir(parents=True)
+    (trip / "Day 1" / "a.txt").write_text("a")
+    (trip / "b.txt").write_text("b")
+    log_in(page, "dora", "dora's passphrase")
+    target = Folder.objects.get(parent=None, owner=furnished)
+    page.goto(target.get_absolute_url())
+    page.set_input_files("#upload-folder", trip)
+    page.wait_for_selector("table.files a:has-text('Trip')")
+    assert page.locator("#upload-queue li.done").count() == 2
+    made = Folder.objects.get(name="Trip", parent=target)
+    day = Folder.objects.get(name="Day 1", parent=made)
+    assert [f.name for f in made.files.all()] == ["b.txt"]
+    assert [f.name for f in day.files.all()] == ["a.txt"]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('files', '0002_folders'),
+        ('files', '0003_name_search_trigram_index'),
     ]
 
     operations = [
