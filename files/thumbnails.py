@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
@@ -51,17 +50,22 @@ def render(source: IO[bytes], content_type: str) -> bytes:
     """The WebP thumbnail of the image in `source`, upright and without EXIF, XMP or GPS.
 
     Raises NotAnImage for anything Pillow refuses. Image.MAX_IMAGE_PIXELS
-    (Pillow's default, about 89 megapixels) bounds the work: above it Pillow
-    warns, which counts as a bomb here; at twice it Pillow refuses by itself.
+    (Pillow's default, about 89 megapixels) bounds the work: above it we
+    refuse (Pillow only warns); at twice it Pillow refuses by itself.
     A JPEG decodes at up to 1/8 scale; the other formats decode whole, so the
     worst case is an 89-megapixel RGBA PNG: about 360 MB for a moment.
     """
     formats = [SOURCE_TYPES[content_type]] if content_type in SOURCE_TYPES else []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source, formats=formats) as image:
-                return _shrink(image)
+        with Image.open(source, formats=formats) as image:
+            # An explicit check, not warnings turned into errors: the
+            # warnings filters are process-wide, and gunicorn runs threads.
+            limit = Image.MAX_IMAGE_PIXELS
+            if limit and image.width * image.height > limit:
+                raise Image.DecompressionBombError(
+                    f"{image.width} x {image.height} pixels is more than {limit}"
+                )
+            return _shrink(image)
     # Pillow raises many types for broken input (OSError for a truncated file,
     # SyntaxError, ValueError, struct.error, ...): each means "no thumbnail".
     except Exception as error:

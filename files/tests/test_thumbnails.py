@@ -119,6 +119,7 @@ def test_nothing_is_queued_before_the_upload_commits(
     assert upload.thumbnail
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_a_decompression_bomb_gets_no_thumbnail(
     alice: User,
     make_file: MakeFile,
@@ -128,7 +129,7 @@ def test_a_decompression_bomb_gets_no_thumbnail(
     with django_capture_on_commit_callbacks() as callbacks:
         warned = make_file(alice, "warned.png", image_bytes("PNG", (150, 100)))
         refused = make_file(alice, "refused.png", image_bytes("PNG", (300, 300)))
-    # Pillow warns above MAX_IMAGE_PIXELS (a bomb to us) and refuses at twice it.
+    # Above MAX_IMAGE_PIXELS we refuse (Pillow warns); at twice it Pillow refuses.
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100 * 100)
     for callback in callbacks:
         callback()
