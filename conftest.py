@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SQLite tests use a file, not Django's shared in-memory database.
+
+    Concurrent writers through the live server (the uploader sends three files
+    at once) then wait for the lock (WAL, busy timeout) as in production; the
+    in-memory database's shared cache answers "table is locked" at once.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("database") / "test.sqlite3"
+        )
 
 
 @pytest.fixture(autouse=True)

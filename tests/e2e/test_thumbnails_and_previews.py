@@ -49,10 +49,8 @@ def test_thumbnails_in_the_grid_and_previews_of_text_pdf_and_image(
         "notes.txt": NOTES.encode(),
         "report.pdf": PDF_BYTES,
     }
-    # One at a time: the live server's in-memory SQLite (shared cache) answers
-    # "table is locked" to concurrent writers instead of waiting.
-    for name, content in dropped.items():
-        drop_files(page, "#listing", {name: content})
+    drop_files(page, "#listing", dropped)
+    for name in dropped:
         page.wait_for_selector(f"table.files tbody tr >> text={name}")
     photo = UploadedFile.objects.get(name="sideways.jpg")
     assert photo.thumbnail
