@@ -16,7 +16,7 @@ DEV     := $(VENV)/.dev-installed
 run: $(RUNTIME)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m deploy.run
 
 test: $(DEV)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SQLite tests use a file, not Django's shared in-memory database.
+
+    Concurrent writers through the live server (the uploader sends three files
+    at once) then wait for the lock (WAL, busy timeout) as in production; the
+    in-memory database's shared cache answers "table is locked" at once.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("database") / "test.sqlite3"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
-    """Each test stores files under its own tmp dir and hashes passwords cheaply."""
+    """Each test stores files under its own tmp dir and hashes passwords cheaply.
+
+    Background tasks run at once, in the test's own process (after commit,
+    as with a worker: tests run the on-commit callbacks to see them).
+    """
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.FILE_UPLOAD_TEMP_DIR = None
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -20,6 +42,7 @@ def _fast_and_isolated(settings, tmp_path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""`make bench`: download, busy-worker and upload measurements in one run.
+"""`make bench`: download, busy-worker, upload and thumbnail measurements in one run.
+
+`--only folders`, `--only downloads` or `--only thumbnails` runs one part
+(bench/folders.py, this module, bench/thumbnails.py).
 
 Every server runs from deploy/ (deploy.stack.Stack) on its own SQLite database
 and media root in a temporary directory, which is removed at the end (it holds
@@ -20,10 +23,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
-from bench import folders, report, s3
+from bench import folders, report, s3, thumbnails
 from bench.client import PortalClient
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
@@ -51,6 +55,8 @@ USERNAME = "bench"
 SMALL_CONNECTIONS = 16
 LARGE_CONNECTIONS = 4
 BUSY_DOWNLOADS = 32
+# --only takes one; a whole run takes all but "s3", whose rows "downloads" ends with.
+PARTS = ("folders", "downloads", "thumbnails", "s3")
 # Settings the user's shell might carry that would point the stacks at real data.
 # CACHE_URL / REDIS_URL pass: they only move sessions to Redis (cached_db).
 FOREIGN_ENV = ("PORTAL_", "DJANGO_", "DATABASE_URL", "SECRET_KEY")
@@ -110,9 +116,19 @@ class Bench:
         return env
 
     def prepare(self) -> None:
+        """The database and user every part needs; the download files for that part."""
+        self.prepare_database()
+        for seed, (path, size) in enumerate(
+            [(self.small_file, SMALL_SIZE), (self.large_file, LARGE_SIZE)]
+        ):
+            write_random(path, size, seed)
+
+    def prepare_database(self) -> None:
         env = self._env
-        (self.root / "upload-tmp").mkdir()
-        self.data_dir.mkdir()
+        (self.root / "upload-tmp").mkdir(exist_ok=True)
+        self.data_dir.mkdir(exist_ok=True)
+        if (self.root / "db.sqlite3").exists():
+            return
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=REPO_DIR, env=env, check=True)
         create_user = (
@@ -125,10 +141,6 @@ class Bench:
             env={**env, "BENCH_PW": self.password},
             check=True,
         )
-        for seed, (path, size) in enumerate(
-            [(self.small_file, SMALL_SIZE), (self.large_file, LARGE_SIZE)]
-        ):
-            write_random(path, size, seed)
 
     @contextmanager
     def stack(
@@ -137,7 +149,7 @@ class Bench:
         server: Server,
         kind: type[Stack] = Stack,
         env: Mapping[str, str] | None = None,
-        **kwargs: str,
+        **kwargs: Any,
     ) -> Iterator[Stack]:
         stack = kind(
             server=server,
@@ -409,13 +421,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
     parser.add_argument(
         "--only",
-        choices=["downloads", "folders", "s3"],
-        help="run one part: the servers (downloads, uploads), bench.folders, or s3 (SeaweedFS)",
+        choices=PARTS,
+        help=(
+            "run one part: bench.folders, the servers (downloads, uploads, S3), "
+            "bench.thumbnails, or the S3 rows alone (SeaweedFS)"
+        ),
     )
     args = parser.parse_args(argv)
-    if args.only in (None, "folders"):
+    parts = [args.only] if args.only else [part for part in PARTS if part != "s3"]
+    if "folders" in parts:
         folders.main([])
-        if args.only == "folders":
+        if parts == ["folders"]:
             return 0
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     busy = cpu_busy(2.0)
@@ -425,16 +441,19 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(Path(tmp), args.seconds)
         # The bench's own HTTP client (the upload) runs beside wrk, not beside the server.
         os.sched_setaffinity(0, bench.client_cpus)
-        if args.only == "s3":
-            s3_results = bench.run_s3()
-            print()
-            print(report.machine())
-            print("\n".join(s3.render(s3_results, UPLOAD_SIZE, LARGE_CONNECTIONS)))
-            return 0
-        results = bench.run()
-        info = bench.info(busy)
+        reports = []
+        if "s3" in parts:
+            reports.append("\n".join(s3.render(bench.run_s3(), UPLOAD_SIZE, LARGE_CONNECTIONS)))
+        if "downloads" in parts:
+            results = bench.run()
+            reports.append(report.render(results, bench.info(busy)))
+        if "thumbnails" in parts:
+            bench.prepare_database()
+            reports.append(thumbnails.render_report(thumbnails.run(bench)))
     print()
-    print(report.render(results, info))
+    if "downloads" not in parts:
+        print(f"Machine: {report.machine()}; CPU {busy:.0%} busy before the run.")
+    print("\n\n".join(reports))
     return 0
 
 

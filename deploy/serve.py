@@ -1,7 +1,8 @@
 """``make serve``: Portal behind gunicorn and nginx (or Apache), as in production.
 
 Migrates, collects static files, then runs gunicorn plus nginx with
-X-Accel-Redirect and signed URLs (``SERVER=apache``: Apache with mod_xsendfile) on
+X-Accel-Redirect and signed URLs (``SERVER=apache``: Apache with mod_xsendfile),
+and the background task worker (thumbnails), on
 http://127.0.0.1:8080 (``PORT``, ``HOST`` override) until Ctrl-C. Logs go to
 ``var/log/``; the rendered config lives in a temporary directory under ``var/``.
 """
@@ -68,12 +69,13 @@ def main() -> int:
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8080")),
         log_dir=var_dir / "log",
+        worker=True,
     )
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
         stack.start()
-        print(f"Portal: {stack.url}/ (gunicorn + {server}); logs in {stack.logs}")
+        print(f"Portal: {stack.url}/ (gunicorn + {server} + task worker); logs in {stack.logs}")
         print("Ctrl-C to stop.", flush=True)
         stack.wait()
     except KeyboardInterrupt:

@@ -2,8 +2,9 @@
 
 ``make serve`` and the integration tests both use :class:`Stack`: it renders
 ``deploy/nginx.conf`` or ``deploy/apache.conf`` into a directory of its own,
-starts gunicorn and the front server as child processes on free ports (never
-the system service), waits until both answer and stops them again.
+starts gunicorn, the front server and (if asked) the background task worker as
+child processes on free ports (never the system service), waits until they
+answer and stops them again.
 """
 
 from __future__ import annotations
@@ -165,6 +166,8 @@ class Stack:
     # The front server's config; by default deploy/<server>.conf.
     template: Path | None = None
     workers: int | None = None
+    # Also run `manage.py db_worker` (thumbnails), with gunicorn's environment.
+    worker: bool = False
     # The account nginx/Apache workers switch to when started as root.
     worker_user: str = "www-data"
     start_timeout: float = 30.0
@@ -282,6 +285,8 @@ class Stack:
             if self.app is not None:
                 self._spawn("gunicorn", self._gunicorn_command(self.app), self.gunicorn_env())
                 self._wait_for_port("gunicorn", self.gunicorn_port)
+            if self.worker:
+                self._spawn("worker", worker_command(), self.gunicorn_env())
             self._spawn(self.server, self._server_command(), dict(os.environ))
             self._wait_for_http(self.server, self.url + "/")
         except BaseException:
@@ -347,6 +352,10 @@ class Stack:
         details = "\n".join(f"--- {log}\n{_tail(log)}" for log in logs if _tail(log))
         return StackError(f"{name} {problem}\n{details}".rstrip())
 
+    def pid(self, name: str) -> int:
+        """The pid of one of the stack's processes: "gunicorn" (the master), "worker", ..."""
+        return self._procs[name].pid
+
     def check(self) -> None:
         """Raise StackError if a process of the stack has exited."""
         for name, proc in self._procs.items():
@@ -382,24 +391,12 @@ class Stack:
         raise self._failure(name, f"did not answer {url} within {self.start_timeout}s")
 
     def stop(self) -> None:
-        """SIGTERM each process, front server first; SIGKILL its group if it lingers."""
+        """Stop each process, front server first, the task worker last."""
         atexit.unregister(self.stop)
-        for name in [self.server, "gunicorn"]:
+        for name in [self.server, "gunicorn", "worker"]:
             proc = self._procs.pop(name, None)
-            if proc is None:
-                continue
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(self.stop_timeout)
-                except subprocess.TimeoutExpired:
-                    pass
-            # Workers outlive a master killed or crashed; the group is only ours.
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
+            if proc is not None:
+                stop_process(proc, self.stop_timeout)
         self._procs.clear()
         for output in self._outputs:
             output.close()
@@ -410,6 +407,31 @@ class Stack:
         while True:
             self.check()
             time.sleep(poll_interval)
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM a child started in a session of its own; SIGKILL its group if it lingers.
+
+    The task worker finishes the task it is running first (a thumbnail: under
+    a second); gunicorn's workers outlive a master killed or crashed, so the
+    whole group goes, which is only ours.
+    """
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def worker_command() -> list[str]:
+    """The background task worker (django-tasks-db), as `make run` and `make serve` start it."""
+    return [sys.executable, "manage.py", "db_worker", "--no-reload", "--verbosity", "1"]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -21,6 +21,10 @@ KEY_PREFIX = "u/"
 OWNER_ID_PATTERN = "[0-9]+"
 OBJECT_ID_PATTERN = "[0-9a-f-]{36}"
 STORAGE_KEY = re.compile(f"{KEY_PREFIX}{OWNER_ID_PATTERN}/{OBJECT_ID_PATTERN}")
+# A file's thumbnail lives beside it: its key plus this suffix.
+THUMBNAIL_SUFFIX = ".thumb.webp"
+# What the /_signed/ location sends: a file's key, or its thumbnail's.
+SIGNABLE_KEY = re.compile(f"{STORAGE_KEY.pattern}(?:{re.escape(THUMBNAIL_SUFFIX)})?")
 
 # Internal nginx locations Django points X-Accel-Redirect at, and the public
 # prefix of signed URLs.
@@ -29,9 +33,12 @@ S3_PREFIX = "/_s3/"
 # The same object without the client's Range (its If-Range named another version).
 S3_WHOLE_PREFIX = "/_s3_whole/"
 SIGNED_PREFIX = "/_signed/"
-# nginx's location for signed URLs; it names the object id for the expired-link redirect.
+# nginx's location for signed URLs.
+# It names the object id for the expired-link redirect, and the variant (a
+# thumbnail) for which view that redirect goes back to.
 SIGNED_LOCATION = (
-    f"^{SIGNED_PREFIX}{KEY_PREFIX}{OWNER_ID_PATTERN}/(?<portal_signed_id>{OBJECT_ID_PATTERN})$"
+    f"^{SIGNED_PREFIX}{KEY_PREFIX}{OWNER_ID_PATTERN}/(?<portal_signed_id>{OBJECT_ID_PATTERN})"
+    f"(?<portal_signed_variant>{re.escape(THUMBNAIL_SUFFIX)})?$"
 )
 
 

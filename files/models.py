@@ -18,6 +18,11 @@ def storage_key(instance: UploadedFile, filename: str) -> str:
     return contract.storage_key(instance.owner_id, instance.pk)
 
 
+def thumbnail_key(file_key: str) -> str:
+    """Where the thumbnail of the file stored at `file_key` lives: derived, never user input."""
+    return file_key + contract.THUMBNAIL_SUFFIX
+
+
 class UploadedFileQuerySet(models.QuerySet["UploadedFile"]):
     """Who may see what. Views scope every lookup through one of these; files.access decides."""
 
@@ -130,6 +135,9 @@ class UploadedFile(models.Model):
     content_type = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)
     created = models.DateTimeField(auto_now_add=True)
+    # Empty until the background task has stored one, and for good when the
+    # bytes are no image Pillow can safely shrink (bomb, truncated, corrupt).
+    thumbnail = models.FileField(max_length=255, blank=True, editable=False)
 
     objects = UploadedFileQuerySet.as_manager()
 
@@ -154,9 +162,26 @@ class UploadedFile(models.Model):
     def get_preview_url(self) -> str:
         return reverse("files:preview", args=[self.pk])
 
+    def get_thumbnail_view_url(self) -> str:
+        return reverse("files:thumbnail", args=[self.pk])
+
     @property
     def previewable(self) -> bool:
         return is_inline_safe(self.content_type)
+
+    @property
+    def thumbnail_url(self) -> str:
+        """What a page's <img> loads the thumbnail from; "" while there is none.
+
+        A signed URL nginx verifies when PORTAL_SIGNED_URL_SECRET is set (the
+        page that shows it has just checked that its reader may see the file),
+        else the permission-checked thumbnail view.
+        """
+        if not self.thumbnail:
+            return ""
+        from files.thumbnails import thumbnail_url  # files.thumbnails imports this module
+
+        return thumbnail_url(self)
 
 
 class Share(models.Model):

@@ -24,6 +24,7 @@ from files import folders
 from files.content import HEAD_SIZE, detect_content_type
 from files.filenames import clean_filename, unescape_form_filename
 from files.models import Folder, UploadedFile
+from files.tasks import schedule_thumbnails
 from files.uploadhandler import HashedUpload
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ def store_uploads(
                 stored.folder = folder
                 saving.append(stored)
                 stored.save()  # FileField.pre_save moves the bytes into storage
+            schedule_thumbnails(files)
     except BaseException as error:
         for stored in saving:
             # _committed: the bytes reached storage, and file.name is now our key.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<uuid:pk>/delete/", views.FileDeleteView.as_view(), name="delete"),
     path("<uuid:pk>/download/", views.DownloadView.as_view(), name="download"),
     path("<uuid:pk>/preview/", views.DownloadView.as_view(inline=True), name="preview"),
+    path("<uuid:pk>/thumbnail/", views.ThumbnailView.as_view(), name="thumbnail"),
     path("folders/new/", folder_views.FolderCreateView.as_view(), name="folder-create"),
     path("folders/<uuid:pk>/", views.FolderListView.as_view(), name="folder"),
     path(

@@ -17,10 +17,11 @@ from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from files import audit, delivery, folders, quota, services
+from files import audit, delivery, folders, previews, quota, services
 from files.forms import MoveFilesForm, RenameForm, UploadForm
 from files.models import Folder, FolderQuerySet, UploadedFile, UploadedFileQuerySet
 from files.services import StoreUnavailable
+from files.thumbnails import thumbnail_object
 
 # ?sort= value -> ORDER BY; the tie-breakers keep pages stable.
 SORT_ORDERS: dict[str, tuple[str | OrderBy, ...]] = {
@@ -283,6 +284,7 @@ class FileDetailView(UpdateView):
             can_rename=UploadedFile.objects.writable_by(user).filter(pk=upload.pk).exists(),
             recent_downloads=audit.recent(upload) if is_owner else [],
             shares=list(upload.shares.select_related("recipient")) if is_owner else [],
+            preview=previews.preview_of(self.object),
             **kwargs,
         )
 
@@ -323,3 +325,13 @@ class DownloadView(SingleObjectMixin, View):
             # Previews are the file's own page showing it, not someone taking it away.
             audit.record(request, upload, response)
         return response
+
+
+class ThumbnailView(DownloadView):
+    """A file's thumbnail, to whoever may read the file; 404 while it has none."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        upload = self.get_object()
+        if not upload.thumbnail:
+            raise Http404("This file has no thumbnail.")
+        return delivery.send(request, thumbnail_object(upload), inline=True)

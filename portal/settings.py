@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "files",
 ]
@@ -93,10 +95,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    # Tests get a file too: Django's default in-memory test database shares a
-    # cache whose table locks fail at once ("database table is locked")
-    # instead of waiting, so concurrent requests to a live server would fail.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and sessions: Redis when CACHE_URL (or REDIS_URL) is set, else local memory.
@@ -226,6 +224,12 @@ else:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+# Background work (thumbnails): django-tasks with its database backend, run by
+# `manage.py db_worker` beside the web server (`make run` and `make serve` start
+# it). No broker: the queue is a table in the same database. Tests use the
+# immediate backend (conftest.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # How downloads are sent: "nginx" (X-Accel-Redirect), "apache" (X-Sendfile) or
 # "django" (streamed by Python: development only).

@@ -40,7 +40,7 @@ S3_SENDERS: dict[str, Sender] = {
 }
 SENDFILE_BACKENDS = tuple(LOCAL_SENDERS)
 
-__all__ = ["SENDFILE_BACKENDS", "StoredObject", "send", "serve"]
+__all__ = ["SENDFILE_BACKENDS", "StoredObject", "send", "serve", "signs_urls"]
 
 
 def serve(
@@ -74,7 +74,7 @@ def send(
             sender = _sender(S3_SENDERS)
     else:
         sender = _sender(LOCAL_SENDERS)
-        if reusable and settings.PORTAL_SENDFILE == "nginx" and settings.PORTAL_SIGNED_URL_SECRET:
+        if reusable and signs_urls():
             url = nginx.signed_url(obj, as_attachment=as_attachment, filename=filename)
             if url is not None:
                 redirect = HttpResponseRedirect(url)
@@ -83,6 +83,15 @@ def send(
                 redirect["Cache-Control"] = "private, no-store"
                 return redirect
     return headers.apply(sender(request, obj), metadata)
+
+
+def signs_urls() -> bool:
+    """Whether nginx verifies signed URLs for local files, so that a page may hand one out."""
+    return (
+        settings.PORTAL_STORAGE != "s3"
+        and settings.PORTAL_SENDFILE == "nginx"
+        and bool(settings.PORTAL_SIGNED_URL_SECRET)
+    )
 
 
 def _sender(senders: dict[str, Sender]) -> Sender:

@@ -23,8 +23,8 @@ from files.contract import (
     PROTECTED_PREFIX,
     S3_PREFIX,
     S3_WHOLE_PREFIX,
+    SIGNABLE_KEY,
     SIGNED_PREFIX,
-    STORAGE_KEY,
 )
 from files.delivery import s3
 from files.delivery.objects import StoredObject
@@ -84,7 +84,7 @@ def signed_url(obj: StoredObject, *, as_attachment: bool, filename: str) -> str 
     Its arguments are every value that shapes the response (disposition, type,
     name), in the one order deploy/nginx.conf accepts; the signature covers them.
     """
-    if not (STORAGE_KEY.fullmatch(obj.key) and _SIGNABLE_TYPE.fullmatch(obj.content_type)):
+    if not (SIGNABLE_KEY.fullmatch(obj.key) and _SIGNABLE_TYPE.fullmatch(obj.content_type)):
         return None
     path = SIGNED_PREFIX + obj.key
     disposition = "attachment" if as_attachment else "inline"

@@ -19,7 +19,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from accounts.models import User
-from files import sharing
+from files import sharing, thumbnails
 from files.models import Folder, Link, Share, UploadedFile
 from files.tests.conftest import MakeFile, MakeFolder
 from files.tests.utils import image_bytes
@@ -45,6 +45,7 @@ def world(alice: User, bob: User, charlie: User, staff: User, make_folder: MakeF
     shared = make_folder(alice, "Shared")
     sub = make_folder(alice, "Sub", parent=shared)
     photo = make_file(alice, "photo.png", image_bytes(), folder=shared)
+    assert thumbnails.generate(photo)  # as the worker does after the upload commits
     share = sharing.share(shared, bob)
     sharing.share(shared, erin, Share.Role.EDITOR)
     sharing.share(shared, rita).delete()
@@ -84,6 +85,7 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
     "delete file": ("files:delete", Call("POST", lambda w: f"/files/{w.photo.pk}/delete/")),
     "download": ("files:download", Call("GET", lambda w: f"/files/{w.photo.pk}/download/")),
     "preview": ("files:preview", Call("GET", lambda w: f"/files/{w.photo.pk}/preview/")),
+    "thumbnail": ("files:thumbnail", Call("GET", lambda w: f"/files/{w.photo.pk}/thumbnail/")),
     "file sharing": ("files:file_sharing", Call("GET", lambda w: f"/files/{w.photo.pk}/sharing/")),
     "share file": (
         "files:file_share",
@@ -170,6 +172,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "delete file":         (302, 404, 404, 404, 404, 404, 302),
     "download":            (200, 200, 200, 404, 404, 200, 302),
     "preview":             (200, 200, 200, 404, 404, 200, 302),
+    "thumbnail":           (200, 200, 200, 404, 404, 200, 302),
     "file sharing":        (200, 404, 404, 404, 404, 404, 302),
     "share file":          (302, 404, 404, 404, 404, 404, 302),
     "link file":           (302, 404, 404, 404, 404, 404, 302),

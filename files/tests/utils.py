@@ -42,3 +42,26 @@ def body(response: HttpResponseBase) -> bytes:
     if response.streaming:
         return b"".join(response.streaming_content)
     return response.content
+
+
+# EXIF tags a camera writes: where the picture was taken, and which way is up.
+ORIENTATION, MAKE, GPS_IFD = 0x0112, 0x010F, 0x8825
+GPS_POSITION = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 7.0)}  # Paris
+
+
+def photo_bytes(size: tuple[int, int] = (40, 20), orientation: int = 6) -> bytes:
+    """A JPEG as a phone stores it: sideways, with an EXIF orientation, maker and GPS position.
+
+    The stored left half is red and the right half blue; orientation 6 asks for a
+    turn of 90° clockwise, so upright the red half is on top.
+    """
+    width, height = size
+    image = Image.new("RGB", size, (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, width // 2, height))
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[MAKE] = "PortalCam"
+    exif[GPS_IFD] = GPS_POSITION
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif, quality=95)
+    return buffer.getvalue()

@@ -43,11 +43,12 @@ def _start(
     static_root: Path,
     max_upload_size: int,
     media_root: Path,
+    worker: bool = False,
     **env_overrides: str,
 ) -> PortalStack:
     require(server)
     env = base_env(root, PORTAL_STATIC_ROOT=str(static_root), **env_overrides)
-    portal = PortalStack(server, root, env, max_upload_size, media_root)
+    portal = PortalStack(server, root, env, max_upload_size, media_root, worker)
     portal.start()
     return portal
 
@@ -73,10 +74,10 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory,
     static_root: Path,
 ) -> Iterator[PortalStack]:
-    """The production-like stack with the default 2 GiB upload limit."""
+    """The production-like stack with the default 2 GiB upload limit, and its task worker."""
     server: Server = request.param
     root = tmp_path_factory.mktemp(f"{server}-stack")
-    portal = _start(server, root, static_root, DEFAULT_LIMIT, root / "media")
+    portal = _start(server, root, static_root, DEFAULT_LIMIT, root / "media", worker=True)
     yield portal
     portal.stack.stop()
 
@@ -107,6 +108,7 @@ def signed_stack(
         static_root,
         DEFAULT_LIMIT,
         root / "media",
+        worker=True,
         PORTAL_SIGNED_URL_SECRET=secrets.token_urlsafe(32),
     )
     yield portal

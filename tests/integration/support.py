@@ -231,6 +231,8 @@ class PortalStack:
     env: dict[str, str]
     max_upload_size: int
     media_root: Path
+    # Run the background task worker too (thumbnails), as `make serve` does.
+    worker: bool = False
     stack: Stack = field(init=False)
 
     def __post_init__(self) -> None:
@@ -242,6 +244,7 @@ class PortalStack:
             max_upload_size=self.max_upload_size,
             env={**self.env, "PORTAL_MEDIA_ROOT": str(self.media_root)},
             workers=2,
+            worker=self.worker,
         )
 
     @property
