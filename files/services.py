@@ -63,10 +63,16 @@ def store_uploads(owner: User, files: list[UploadedFile]) -> list[UploadedFile]:
     The owner's row is locked so that two concurrent uploads cannot both pass
     the quota check; bytes already moved into storage are removed if anything
     fails, so a failed upload leaves neither a row nor an orphaned file.
+
+    The bytes are stored before the rows commit, so a row never exists without
+    them. `durable`: this must be the outermost transaction, because a caller's
+    transaction rolled back after ours would drop the rows and keep the bytes,
+    and nothing here would know. (A worker killed between the two leaves bytes
+    without a row: `manage.py portal_fsck --repair` removes them.)
     """
     stored: list[UploadedFile] = []  # the ones whose save() has begun
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             locked = User.objects.select_for_update().get(pk=owner.pk)
             check_quota(locked, sum(f.size for f in files))
             for upload in files:
