@@ -133,12 +133,15 @@ class Stack:
     # The front server's config; by default deploy/<server>.conf.
     template: Path | None = None
     workers: int | None = None
+    # Gunicorn instances, each its own master on its own port, all in nginx's
+    # one upstream block: what several app servers share is proved here.
+    app_servers: int = 1
     # The account nginx/Apache workers switch to when started as root.
     worker_user: str = "www-data"
     start_timeout: float = 30.0
     stop_timeout: float = 5.0
 
-    gunicorn_port: int = field(init=False, default=0)
+    gunicorn_ports: list[int] = field(init=False, default_factory=list)
     _procs: dict[str, subprocess.Popen[bytes]] = field(init=False, default_factory=dict)
     _outputs: list[IO[bytes]] = field(init=False, default_factory=list)
 
@@ -150,6 +153,11 @@ class Stack:
         self.media_root = self.media_root.resolve()
         self.static_root = self.static_root.resolve()
         self.log_dir = (self.log_dir or self.base_dir / "log").resolve()
+        if self.app_servers < 1:
+            raise StackError(f"app_servers must be at least 1, not {self.app_servers}")
+        if self.app_servers > 1 and self.server != "nginx":
+            # mod_proxy_balancer could do it; nginx's upstream is the tested profile.
+            raise StackError("several app servers are supported behind nginx only")
 
     @property
     def logs(self) -> Path:
@@ -165,8 +173,30 @@ class Stack:
         return self.base_dir / f"{self.server}.conf"
 
     @property
+    def gunicorn_port(self) -> int:
+        """The first app server's port (the only one, unless app_servers > 1)."""
+        return self.gunicorn_ports[0]
+
+    @property
+    def gunicorn_names(self) -> list[str]:
+        """ "gunicorn", then "gunicorn-2", "gunicorn-3"...: process and log names."""
+        return ["gunicorn" if i == 0 else f"gunicorn-{i + 1}" for i in range(self.app_servers)]
+
+    @property
+    def gunicorn_urls(self) -> list[str]:
+        """Each app server's own address, bypassing the front server."""
+        return [f"http://127.0.0.1:{port}" for port in self.gunicorn_ports]
+
+    @property
     def gunicorn_access_log(self) -> Path:
-        return self.logs / "gunicorn-access.log"
+        return self.access_log("gunicorn")
+
+    def access_log(self, name: str) -> Path:
+        return self.logs / f"{name}-access.log"
+
+    def gunicorn_pid(self, name: str = "gunicorn") -> int:
+        """The master's pid of app server `name` (its workers are its children)."""
+        return self._procs[name].pid
 
     @property
     def temp_dir(self) -> Path:
@@ -203,7 +233,11 @@ class Stack:
         values: dict[str, object] = {
             "listen": f"{self.host}:{self.port}",
             "server_name": self.host,
-            "upstream": f"127.0.0.1:{self.gunicorn_port}",
+            "upstream": f"127.0.0.1:{self.gunicorn_ports[0]}",
+            # One line: render() refuses a newline in a value.
+            "upstream_servers": " ".join(
+                f"server 127.0.0.1:{port} fail_timeout=0;" for port in self.gunicorn_ports
+            ),
             # Without Django's secret, one nobody knows: no signed URL verifies.
             "signed_url_secret": self.env.get("PORTAL_SIGNED_URL_SECRET")
             or secrets.token_urlsafe(32),
@@ -239,21 +273,24 @@ class Stack:
         if self._procs:
             raise StackError("already started")
         self.port = self.port or free_port(self.host)
-        self.gunicorn_port = free_port()
+        self.gunicorn_ports = [free_port() for _ in range(self.app_servers)]
         self.render_config()
         # Should the caller never get to stop() (an interrupted test run).
         atexit.register(self.stop)
         try:
             if self.app is not None:
-                self._spawn("gunicorn", self._gunicorn_command(self.app), self.gunicorn_env())
-                self._wait_for_port("gunicorn", self.gunicorn_port)
+                for name, port in zip(self.gunicorn_names, self.gunicorn_ports, strict=True):
+                    command = self._gunicorn_command(self.app, name, port)
+                    self._spawn(name, command, self.gunicorn_env())
+                for name, port in zip(self.gunicorn_names, self.gunicorn_ports, strict=True):
+                    self._wait_for_port(name, port)
             self._spawn(self.server, self._server_command(), dict(os.environ))
             self._wait_for_http(self.server, self.url + "/")
         except BaseException:
             self.stop()
             raise
 
-    def _gunicorn_command(self, app: str) -> list[str]:
+    def _gunicorn_command(self, app: str, name: str, port: int) -> list[str]:
         command = [
             sys.executable,
             "-m",
@@ -263,11 +300,11 @@ class Stack:
             "--chdir",
             str(REPO_DIR),
             "--bind",
-            f"127.0.0.1:{self.gunicorn_port}",
+            f"127.0.0.1:{port}",
             "--access-logfile",
-            str(self.gunicorn_access_log),
+            str(self.access_log(name)),
             "--error-logfile",
-            str(self.logs / "gunicorn-error.log"),
+            str(self.logs / f"{name}-error.log"),
         ]
         if self.workers:
             command += ["--workers", str(self.workers)]
@@ -349,7 +386,7 @@ class Stack:
     def stop(self) -> None:
         """SIGTERM each process, front server first; SIGKILL its group if it lingers."""
         atexit.unregister(self.stop)
-        for name in [self.server, "gunicorn"]:
+        for name in [self.server, *self.gunicorn_names]:
             proc = self._procs.pop(name, None)
             if proc is None:
                 continue

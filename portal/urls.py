@@ -8,3 +8,5 @@ urlpatterns = [
     path("files/", include("files.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "portal.views.server_error"
