@@ -87,7 +87,7 @@ def unavailable(server: Server) -> str | None:
     return None
 
 
-def _let_others_search(paths: Iterable[Path]) -> None:
+def let_others_search(paths: Iterable[Path]) -> None:
     """Add the 'search' bit for others on every directory down to each path.
 
     Started as root, nginx and Apache workers drop to www-data, which must
@@ -226,7 +226,7 @@ class Stack:
         if as_root:
             user = pwd.getpwnam(self.worker_user)
             group = grp.getgrgid(user.pw_gid).gr_name
-            _let_others_search([self.media_root, self.static_root, self.temp_dir])
+            let_others_search([self.media_root, self.static_root, self.temp_dir])
         else:
             user = pwd.getpwuid(os.getuid())
             group = grp.getgrgid(os.getgid()).gr_name

@@ -5,7 +5,9 @@
 - :class:`MultipartBody`: an upload body streamed from disk, its length known;
 - :class:`Sample`: a file on the test machine with its size and sha256;
 - :class:`PortalClient`: Portal over HTTP as a browser uses it (login, upload,
-  find, download).
+  find, download, delete);
+- :func:`scratch_database` on the machine's PostgreSQL, and
+  :class:`PrivatePostgres`, a cluster of our own that a fault test may restart.
 """
 
 from __future__ import annotations
@@ -14,11 +16,18 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import requests
+
+from deploy.stack import free_port, let_others_search
 
 CHUNK = 1024 * 1024
 
@@ -256,3 +265,92 @@ class PortalClient:
             allow_redirects=False,
             timeout=30,
         )
+
+
+# -- PostgreSQL --------------------------------------------------------------
+
+MACHINE_POSTGRES = "postgres://postgres@127.0.0.1:5432"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def postgres_unavailable(url: str = MACHINE_POSTGRES) -> str | None:
+    """Why the machine's PostgreSQL cannot be used, or None."""
+    try:
+        psycopg.connect(f"{url}/postgres", connect_timeout=3).close()
+    except psycopg.Error as error:
+        return f"PostgreSQL at {url} does not answer: {error}"
+    return None
+
+
+@contextmanager
+def scratch_database(server: str = MACHINE_POSTGRES) -> Iterator[str]:
+    """A new, empty database on `server`, dropped afterwards; yields its URL.
+
+    Its own name each time: six checkouts may test on one machine's server.
+    """
+    name = f"portal_scratch_{secrets.token_hex(6)}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            # FORCE: a gunicorn killed uncleanly may leave a session behind.
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own (initdb in a temp dir, a free port), to restart at will.
+
+    Never the machine's own server: a fault test stops and starts this one.
+    As root, the cluster belongs to the `postgres` OS user (initdb refuses root).
+    """
+
+    directory: Path
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}"
+
+    @staticmethod
+    def unavailable() -> str | None:
+        if not (PG_BIN / "initdb").exists():
+            return f"{PG_BIN}/initdb is missing (apt-get install postgresql-15)"
+        return None
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", *args)
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    def start(self) -> None:
+        """initdb on first use, then start and wait until it accepts connections."""
+        if not self.data.exists():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                shutil.chown(self.directory, "postgres", "postgres")
+                let_others_search([self.directory])
+            self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust")
+            self.port = self.port or free_port()
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        self._pg_ctl("-o", options, "-l", str(self.directory / "postgres.log"), "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._pg_ctl("-m", mode, "stop")
+
+    def restart(self, down_for: float = 0.0) -> None:
+        """Stop (dropping every connection), stay down `down_for` seconds, start again."""
+        self.stop()
+        time.sleep(down_for)
+        self.start()

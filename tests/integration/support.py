@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
+import psycopg
+
 from deploy.stack import REPO_DIR, Server, Stack, unavailable
 from tests.availability import skip_or_fail
 from tests.tooling import PortalClient, scrubbed_env
@@ -74,6 +76,7 @@ class PortalStack:
     env: dict[str, str]
     max_upload_size: int
     media_root: Path
+    app_servers: int = 1
     stack: Stack = field(init=False)
 
     def __post_init__(self) -> None:
@@ -83,8 +86,9 @@ class PortalStack:
             media_root=self.media_root,
             static_root=Path(self.env["PORTAL_STATIC_ROOT"]),
             max_upload_size=self.max_upload_size,
-            env={**self.env, "PORTAL_MEDIA_ROOT": str(self.media_root)},
+            env=self.manage_env,
             workers=2,
+            app_servers=self.app_servers,
         )
 
     @property
@@ -99,10 +103,26 @@ class PortalStack:
     def db_path(self) -> Path:
         return self.root / "db.sqlite3"
 
+    @property
+    def manage_env(self) -> dict[str, str]:
+        """What gunicorn runs with, for manage.py commands on this stack's data."""
+        return {**self.env, "PORTAL_MEDIA_ROOT": str(self.media_root)}
+
     def start(self) -> None:
         self.upload_temp_dir.mkdir(parents=True, exist_ok=True)
-        manage({**self.env, "PORTAL_MEDIA_ROOT": str(self.media_root)}, "shell", "-c", _SETUP_DB)
+        manage(self.manage_env, "shell", "-c", _SETUP_DB)
         self.stack.start()
+
+    def fsck(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """manage.py portal_fsck on this stack's database and storage; never raises."""
+        return subprocess.run(
+            [sys.executable, "manage.py", "portal_fsck", *args],
+            cwd=REPO_DIR,
+            env=self.stack.gunicorn_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     def login(self, username: str) -> PortalClient:
         return PortalClient(self.url).login(username, PASSWORD)
@@ -116,14 +136,22 @@ class PortalStack:
         return {path for d in dirs if d.exists() for path in d.rglob("*") if path.is_file()}
 
     def row_count(self) -> int:
+        url = self.env["DATABASE_URL"]
+        if url.startswith("postgres"):
+            with psycopg.connect(url) as db:
+                row = db.execute("SELECT COUNT(*) FROM files_uploadedfile").fetchone()
+                assert row is not None
+                return row[0]
         with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as db:
             return db.execute("SELECT COUNT(*) FROM files_uploadedfile").fetchone()[0]
 
-    def gunicorn_log(self, path_fragment: str, timeout: float = 5.0) -> list[str]:
-        """Gunicorn's access-log lines for a path (it may write them just after answering)."""
+    def gunicorn_log(
+        self, path_fragment: str, timeout: float = 5.0, app_server: str = "gunicorn"
+    ) -> list[str]:
+        """An app server's access-log lines for a path (written just after answering)."""
         deadline = time.monotonic() + timeout
         while True:
-            log = self.stack.gunicorn_access_log
+            log = self.stack.access_log(app_server)
             lines = [line for line in log.read_text().splitlines() if path_fragment in line]
             if lines or time.monotonic() > deadline:
                 return lines
