@@ -30,7 +30,6 @@ from bench.servers import (
     StreamingStack,
     cpu_affinity,
     cpu_busy,
-    gunicorn_workers,
     memory_kib,
     split_cpus,
     static_nginx,
@@ -224,7 +223,7 @@ class Bench:
         with self.stack("upload", "nginx") as stack:
             client = PortalClient(stack.url, timeout=600).login(USERNAME, self.password)
             client.session.get(stack.url + "/files/upload/", timeout=30)  # warm every import
-            workers = gunicorn_workers(stack)
+            workers = stack.worker_pids()
             before = {pid: memory_kib(pid, "VmHWM") for pid in workers}
             self.results.upload_seconds = uploaded(client, self.upload_file)
             after = {pid: memory_kib(pid, "VmHWM") for pid in workers}

@@ -194,9 +194,11 @@ class Stack:
     def access_log(self, name: str) -> Path:
         return self.logs / f"{name}-access.log"
 
-    def gunicorn_pid(self, name: str = "gunicorn") -> int:
-        """The master's pid of app server `name` (its workers are its children)."""
-        return self._procs[name].pid
+    def worker_pids(self, name: str = "gunicorn") -> list[int]:
+        """Pids of the workers of app server `name`: its master's children, now."""
+        master = self._procs[name].pid
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return sorted(int(pid) for pid in children)
 
     @property
     def temp_dir(self) -> Path:
