@@ -186,7 +186,7 @@ class PortalClient:
     def login(self, username: str, password: str) -> PortalClient:
         """Sign in with the form (GET for the CSRF cookie, then POST); raise if refused."""
         login_url = f"{self.url}/accounts/login/"
-        self.session.get(login_url, timeout=30).raise_for_status()
+        self.session.get(login_url, timeout=self.timeout).raise_for_status()
         response = self.session.post(
             login_url,
             data={
@@ -196,7 +196,7 @@ class PortalClient:
             },
             headers={"Referer": login_url},
             allow_redirects=False,
-            timeout=30,
+            timeout=self.timeout,
         )
         if response.status_code != 302 or "sessionid" not in self.session.cookies:
             raise LoginFailed(f"login as {username} failed: HTTP {response.status_code}")
@@ -227,7 +227,7 @@ class PortalClient:
 
     def file_ids(self, name: str) -> list[str]:
         """The ids of the files whose names contain `name`, found as a person would: search."""
-        page = self.session.get(f"{self.url}/files/", params={"q": name}, timeout=30)
+        page = self.session.get(f"{self.url}/files/", params={"q": name}, timeout=self.timeout)
         page.raise_for_status()
         return list(dict.fromkeys(_DOWNLOAD_HREF.findall(page.text)))
 
@@ -263,7 +263,7 @@ class PortalClient:
             data={"csrfmiddlewaretoken": self.csrf_token},
             headers={"Referer": f"{self.url}/files/{file_id}/delete/"},
             allow_redirects=False,
-            timeout=30,
+            timeout=self.timeout,
         )
 
 
