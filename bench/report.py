@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench import s3
 from bench.loadgen import WrkResult
 
 if TYPE_CHECKING:
@@ -124,6 +125,8 @@ def render(results: Results, info: RunInfo) -> str:
         "Targets",
     ]
     lines += [f"  [{'met' if ok else 'MISSED'}] {text}" for ok, text in targets(results)]
+    if results.s3 is not None:
+        lines += ["", *s3.render(results.s3, info.upload_size, info.large_connections)]
     return "\n".join(lines)
 
 

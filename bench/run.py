@@ -23,9 +23,10 @@ from pathlib import Path
 
 import requests
 
-from bench import report
+from bench import report, s3
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
+from bench.s3 import S3Results
 from bench.servers import (
     StreamingStack,
     cpu_affinity,
@@ -34,6 +35,7 @@ from bench.servers import (
     split_cpus,
     static_nginx,
 )
+from deploy.seaweedfs import SeaweedFS
 from deploy.stack import REPO_DIR, Server, Stack
 from tests.tooling import PortalClient, scrubbed_env
 
@@ -65,6 +67,7 @@ class Results:
     upload_seconds: float = 0.0
     upload_peak_kib: int = 0
     upload_baseline_kib: int = 0
+    s3: S3Results | None = None
 
 
 class Bench:
@@ -220,19 +223,60 @@ class Bench:
     def upload(self) -> None:
         """A 1 GiB upload through nginx into a fresh gunicorn; its workers' peak RSS."""
         write_random(self.upload_file, UPLOAD_SIZE, 2)
-        with self.stack("upload", "nginx") as stack:
+        try:
+            seconds, peak, baseline = self.measure_upload("upload")
+        finally:
+            self.upload_file.unlink()
+        self.results.upload_seconds = seconds
+        self.results.upload_peak_kib, self.results.upload_baseline_kib = peak, baseline
+        print(f"  1 GiB upload: {seconds:.1f} s", flush=True)
+
+    def measure_upload(
+        self, name: str, env: Mapping[str, str] | None = None
+    ) -> tuple[float, int, int]:
+        """Seconds, and the peak RSS (KiB) of the worker that took it, then and before."""
+        with self.stack(name, "nginx", env=env) as stack:
             client = PortalClient(stack.url, timeout=600).login(USERNAME, self.password)
             client.session.get(stack.url + "/files/upload/", timeout=30)  # warm every import
             workers = stack.worker_pids()
             before = {pid: memory_kib(pid, "VmHWM") for pid in workers}
-            self.results.upload_seconds = uploaded(client, self.upload_file)
+            seconds = uploaded(client, self.upload_file)
             after = {pid: memory_kib(pid, "VmHWM") for pid in workers}
         # The worker that took the upload is the one whose peak grew the most.
         pid = max(workers, key=lambda pid: after[pid] - before[pid])
-        self.results.upload_peak_kib = max(after.values())
-        self.results.upload_baseline_kib = before[pid]
-        self.upload_file.unlink()
-        print(f"  1 GiB upload: {self.results.upload_seconds:.1f} s", flush=True)
+        return seconds, after[pid], before[pid]
+
+    def s3(self) -> S3Results:
+        """The S3 rows: one store, the download both ways, then the upload both ways."""
+        print("(s3) SeaweedFS: 256 MiB download, nginx vs straight from the gateway", flush=True)
+        with SeaweedFS(self.root / "seaweedfs", max_volumes=s3.STORE_VOLUMES) as store:
+            env = store.django_env()
+            with self.stack("s3", "nginx", env=env) as stack:
+                client = self.login(stack)
+                uploaded(client, self.large_file)
+                path = f"/files/{client.file_id(self.large_file.name)}/download/"
+                [key] = [key for key in store.keys() if key.endswith(path.split("/")[2])]
+                via_nginx, direct = stack.url + path, s3.direct_url(store, key)
+                direct_wrk = Wrk(self.client_cpus, load=self.wrk.load)  # no cookie
+                check_download(via_nginx, None, self.wrk.cookie, LARGE_SIZE)
+                check_download(direct, None, "", LARGE_SIZE)
+                runs = {}
+                for label, wrk, url in (
+                    ("direct", direct_wrk, direct),
+                    ("nginx", self.wrk, via_nginx),
+                ):
+                    runs[label] = wrk.run(url, connections=LARGE_CONNECTIONS, seconds=self.seconds)
+                    check_result(f"s3 {label}", runs[label], LARGE_SIZE)
+                    print(f"  {label}: {runs[label].mb_per_s:,.0f} MB/s", flush=True)
+            print("(s3) 1 GiB upload through nginx -> gunicorn -> S3, and to local storage")
+            write_random(self.upload_file, UPLOAD_SIZE, 2)
+            try:
+                seconds, peak, baseline = self.measure_upload("upload-s3", env)
+                local_seconds = self.measure_upload("upload-local")[0]
+            finally:
+                self.upload_file.unlink()
+            print(f"  S3 {seconds:.1f} s, local {local_seconds:.1f} s", flush=True)
+        return s3.S3Results(runs["nginx"], runs["direct"], seconds, peak, baseline, local_seconds)
 
     def run(self) -> Results:
         print(f"server on CPUs {sorted(self.server_cpus)}, wrk on {sorted(self.client_cpus)}")
@@ -277,7 +321,13 @@ class Bench:
             self.busy_workers("django", stack)
         print("1 GiB upload through nginx -> gunicorn", flush=True)
         self.upload()
+        self.results.s3 = self.s3()
         return self.results
+
+    def run_s3(self) -> S3Results:
+        print(f"server on CPUs {sorted(self.server_cpus)}, wrk on {sorted(self.client_cpus)}")
+        self.prepare()
+        return self.s3()
 
     def portal_urls(self, stack: Stack) -> tuple[str, str]:
         small, large = (self.downloads[p.name] for p in (self.small_file, self.large_file))
@@ -367,6 +417,9 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
+    parser.add_argument(
+        "--only", choices=["s3"], help="run only these rows (s3: SeaweedFS download and upload)"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     busy = cpu_busy(2.0)
@@ -376,6 +429,12 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(Path(tmp), args.seconds)
         # The bench's own HTTP client (the upload) runs beside wrk, not beside the server.
         os.sched_setaffinity(0, bench.client_cpus)
+        if args.only == "s3":
+            s3_results = bench.run_s3()
+            print()
+            print(report.machine())
+            print("\n".join(s3.render(s3_results, UPLOAD_SIZE, LARGE_CONNECTIONS)))
+            return 0
         results = bench.run()
         info = bench.info(busy)
     print()

@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Literal
+from urllib.parse import urlsplit
+
+from files import contract
 
 DEPLOY_DIR = Path(__file__).resolve().parent
 REPO_DIR = DEPLOY_DIR.parent
@@ -59,6 +62,35 @@ def render(template: str, values: Mapping[str, object]) -> str:
         if any(char in str(value) for char in '"\n\r'):
             raise ValueError(f"{name}={value!r} cannot be put in a config file")
     return _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), template)
+
+
+def s3_values(env: Mapping[str, str]) -> dict[str, object]:
+    """Where nginx's /_s3/ location fetches presigned URLs, from Django's AWS_* settings.
+
+    Presigned URLs point at AWS_S3_ENDPOINT_URL (path-style addressing) or at
+    <bucket>.<endpoint host> (virtual-hosted); SigV4 signed that Host header.
+    """
+    timeout = env.get("PORTAL_S3_TIMEOUT") or "20"
+    endpoint = env.get("AWS_S3_ENDPOINT_URL")
+    if env.get("PORTAL_STORAGE") != "s3":
+        # Never used with local storage; port 9 (discard) answers nobody.
+        endpoint = "http://127.0.0.1:9"
+    elif not endpoint:
+        region = env.get("AWS_S3_REGION_NAME") or "us-east-1"
+        endpoint = f"https://s3.{region}.amazonaws.com"
+    parts = urlsplit(endpoint)
+    hostname = parts.hostname or "127.0.0.1"
+    if env.get("AWS_S3_ADDRESSING_STYLE") == "virtual":
+        hostname = f"{env.get('AWS_STORAGE_BUCKET_NAME', 'portal')}.{hostname}"
+    default_port = 443 if parts.scheme == "https" else 80
+    port = parts.port or default_port
+    return {
+        "s3_scheme": parts.scheme,
+        "s3_server": f"{hostname}:{port}",
+        "s3_host": hostname if port == default_port else f"{hostname}:{port}",
+        "s3_hostname": hostname,
+        "s3_timeout": int(timeout),
+    }
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -243,6 +275,9 @@ class Stack:
             # Without Django's secret, one nobody knows: no signed URL verifies.
             "signed_url_secret": self.env.get("PORTAL_SIGNED_URL_SECRET")
             or secrets.token_urlsafe(32),
+            "download_csp": contract.DOWNLOAD_CSP,
+            "signed_location": contract.SIGNED_LOCATION,
+            **s3_values(self.env),
             "media_root": self.media_root,
             "static_root": self.static_root,
             "max_request_body": self.max_upload_size + MULTIPART_HEADROOM,

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
-from files.serving import BACKENDS
+from files.delivery import S3_SENDERS, SENDFILE_BACKENDS
 
 MIN_SECRET_LENGTH = 32
 # The secret is written into nginx.conf inside double quotes, where "$" would
@@ -19,11 +19,11 @@ _SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]*")
 @register()
 def check_serving(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
-    if settings.PORTAL_SENDFILE not in BACKENDS:
+    if settings.PORTAL_SENDFILE not in SENDFILE_BACKENDS:
         errors.append(
             Error(
                 f"PORTAL_SENDFILE is {settings.PORTAL_SENDFILE!r}.",
-                hint=f"Use one of: {', '.join(BACKENDS)}.",
+                hint=f"Use one of: {', '.join(SENDFILE_BACKENDS)}.",
                 id="files.E001",
             )
         )
@@ -35,15 +35,8 @@ def check_serving(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 id="files.E002",
             )
         )
-    elif settings.PORTAL_STORAGE == "s3" and settings.PORTAL_SENDFILE != "django":
-        # X-Sendfile needs a path on disk; nginx's presigned-URL proxy is not built yet.
-        errors.append(
-            Error(
-                f"PORTAL_SENDFILE={settings.PORTAL_SENDFILE} cannot serve files from S3.",
-                hint="With PORTAL_STORAGE=s3, use PORTAL_SENDFILE=django.",
-                id="files.E003",
-            )
-        )
+    else:
+        errors += _s3_errors()
     if settings.PORTAL_SENDFILE == "apache" and not str(settings.MEDIA_ROOT).isascii():
         # Django would MIME-encode a non-ASCII X-Sendfile header; Apache would not find the file.
         errors.append(
@@ -54,6 +47,41 @@ def check_serving(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             )
         )
     errors += _signed_url_errors()
+    return errors
+
+
+def _s3_errors() -> list[CheckMessage]:
+    """Refuse only what cannot work: every other sender reaches S3 without a path on disk."""
+    errors: list[CheckMessage] = []
+    s3, redirect = settings.PORTAL_STORAGE == "s3", settings.PORTAL_S3_REDIRECT
+    if s3 and not redirect and settings.PORTAL_SENDFILE in set(SENDFILE_BACKENDS) - set(S3_SENDERS):
+        # X-Sendfile names a file on the web server's disk; an object has none.
+        errors.append(
+            Error(
+                f"PORTAL_SENDFILE={settings.PORTAL_SENDFILE} cannot send files from S3.",
+                hint=(
+                    "With PORTAL_STORAGE=s3, put nginx in front (PORTAL_SENDFILE=nginx), "
+                    "or redirect to the store (PORTAL_S3_REDIRECT=1)."
+                ),
+                id="files.E003",
+            )
+        )
+    if redirect and not s3:
+        errors.append(
+            Error(
+                "PORTAL_S3_REDIRECT is set, but PORTAL_STORAGE is not s3.",
+                hint="Redirects go to presigned URLs on the store: use PORTAL_STORAGE=s3.",
+                id="files.E008",
+            )
+        )
+    if s3 and settings.PORTAL_S3_TIMEOUT < 1:
+        errors.append(
+            Error(
+                f"PORTAL_S3_TIMEOUT is {settings.PORTAL_S3_TIMEOUT}.",
+                hint="Give the store at least one second (default 20).",
+                id="files.E009",
+            )
+        )
     return errors
 
 

@@ -9,12 +9,13 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from accounts.models import User
+from files import contract
 from files.content import is_inline_safe
 
 
 def storage_key(instance: UploadedFile, filename: str) -> str:
     """Where the bytes live. Never derived from the user's filename, which stays in the DB."""
-    return f"u/{instance.owner_id}/{instance.pk}"
+    return contract.storage_key(instance.owner_id, instance.pk)
 
 
 class UploadedFileQuerySet(models.QuerySet["UploadedFile"]):

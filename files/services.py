@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
+from boto3.exceptions import Boto3Error
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile as Upload
 from django.db import transaction
@@ -13,6 +16,15 @@ from accounts.models import User
 from files.content import HEAD_SIZE, detect_content_type
 from files.models import UploadedFile
 from files.uploadhandler import HashedUpload
+
+logger = logging.getLogger(__name__)
+# What the S3 backend raises when the store is down, slow or refuses us;
+# boto3's transfer manager wraps a failed upload in a Boto3Error.
+STORE_ERRORS = (BotoCoreError, ClientError, Boto3Error)
+
+
+class StoreUnavailable(Exception):
+    """The object store did not take the bytes: nothing was saved, try again later."""
 
 
 def describe_upload(upload: Upload, name: str) -> UploadedFile:
@@ -63,6 +75,7 @@ def store_uploads(owner: User, files: list[UploadedFile]) -> list[UploadedFile]:
     The owner's row is locked so that two concurrent uploads cannot both pass
     the quota check; bytes already moved into storage are removed if anything
     fails, so a failed upload leaves neither a row nor an orphaned file.
+    Raises StoreUnavailable when the store fails (the view answers 503).
 
     The bytes are stored before the rows commit, so a row never exists without
     them. `durable`: this must be the outermost transaction, because a caller's
@@ -79,10 +92,20 @@ def store_uploads(owner: User, files: list[UploadedFile]) -> list[UploadedFile]:
                 upload.owner = owner
                 stored.append(upload)
                 upload.save()  # FileField.pre_save moves the bytes into storage
-    except BaseException:
+    except BaseException as error:
         for upload in stored:
             # _committed: the bytes reached storage, and file.name is now our key.
             if upload.file._committed:
-                upload.file.storage.delete(upload.file.name)
+                _remove_quietly(upload)
+        if isinstance(error, STORE_ERRORS):
+            raise StoreUnavailable(str(error)) from error
         raise
     return files
+
+
+def _remove_quietly(upload: UploadedFile) -> None:
+    """Best effort: a store that just failed may fail this too; the row is gone either way."""
+    try:
+        upload.file.storage.delete(upload.file.name)
+    except STORE_ERRORS:
+        logger.warning("could not remove %s after a failed upload", upload.file.name)

@@ -8,15 +8,17 @@ from django.db.models import OrderBy
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.views import View
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
-from files import serving
+from files import delivery
 from files.forms import RenameForm, UploadForm
 from files.models import UploadedFile, UploadedFileQuerySet
+from files.services import StoreUnavailable
 
 # ?sort= value -> ORDER BY; the tie-breakers keep pages stable.
 SORT_ORDERS: dict[str, tuple[str | OrderBy, ...]] = {
@@ -88,7 +90,13 @@ class UploadView(CreateView):
         return super().get_context_data(max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE, **kwargs)
 
     def form_valid(self, form: UploadForm) -> HttpResponse:
-        stored = form.save()
+        try:
+            stored = form.save()
+        except StoreUnavailable:
+            # Nothing was saved; Django removes the temporary files after the response.
+            response = render(self.request, "files/store_unavailable.html", status=503)
+            response["Retry-After"] = "60"
+            return response
         if len(stored) == 1:
             messages.success(self.request, f"Uploaded {stored[0].name}.")
         else:
@@ -132,4 +140,4 @@ class DownloadView(SingleObjectMixin, View):
         upload = self.get_object()
         if self.inline and not upload.previewable:
             raise Http404("This file has no preview.")
-        return serving.serve(request, upload, inline=self.inline)
+        return delivery.serve(request, upload, inline=self.inline)

@@ -137,16 +137,59 @@ FILE_UPLOAD_PERMISSIONS = 0o644
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 
 PORTAL_STORAGE = os.environ.get("PORTAL_STORAGE", "local")
+# Seconds the S3 client waits to connect to the store, or for its next bytes;
+# nginx's S3 location waits as long. A store that does not answer in time
+# makes an upload fail with a 503 page rather than hold a worker.
+PORTAL_S3_TIMEOUT = envint("PORTAL_S3_TIMEOUT", 20)
+# With S3: a permitted download answers 302 to a presigned URL on the store
+# (for a CDN, or no nginx); it wins over PORTAL_SENDFILE.
+PORTAL_S3_REDIRECT = envbool("PORTAL_S3_REDIRECT")
 if PORTAL_STORAGE == "s3":
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
+
     STORAGES = {
         "default": {"BACKEND": "storages.backends.s3.S3Storage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # django-storages' own names. Unset keys fall back to boto3's usual
+    # sources (AWS_PROFILE, an instance role...).
     AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "portal")
     AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
     AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
+    AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or None
+    AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or None
+    # Private objects: no ACL (the bucket's own, private by default), no public URL.
     AWS_DEFAULT_ACL = None
+    AWS_QUERYSTRING_AUTH = True
+    # Presigned URLs live this long: nginx uses one at once, a redirected
+    # client within seconds; a download that outlasts it keeps streaming.
     AWS_QUERYSTRING_EXPIRE = envint("AWS_QUERYSTRING_EXPIRE", 60)
+    # Keys are unique (u/<owner>/<uuid>): no HEAD request per upload to avoid a clash.
+    AWS_S3_FILE_OVERWRITE = True
+    # Given a client config, django-storages ignores AWS_S3_SIGNATURE_VERSION
+    # and AWS_S3_ADDRESSING_STYLE, so both live in it. SigV4 always: SeaweedFS
+    # (and newer AWS regions) refuse SigV2 presigned URLs with response-content-*.
+    AWS_S3_ADDRESSING_STYLE = os.environ.get("AWS_S3_ADDRESSING_STYLE") or (
+        "path" if AWS_S3_ENDPOINT_URL else "auto"
+    )
+    AWS_S3_CLIENT_CONFIG = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
+        connect_timeout=PORTAL_S3_TIMEOUT,
+        read_timeout=PORTAL_S3_TIMEOUT,
+        # One retry: a store that is down fails the upload within seconds.
+        retries={"mode": "standard", "max_attempts": 2},
+    )
+    # The temporary upload file is streamed in 8 MiB parts, four at a time.
+    # s3transfer reads each part of a seekable file into memory, and by
+    # default up to ten ahead: four keep a 1 GiB upload's worker near 100 MB.
+    AWS_S3_TRANSFER_CONFIG = TransferConfig(
+        multipart_threshold=8 * 1024 * 1024,
+        multipart_chunksize=8 * 1024 * 1024,
+        max_concurrency=4,
+    )
+    AWS_S3_TRANSFER_CONFIG.max_in_memory_upload_chunks = 4
 else:
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -156,7 +199,6 @@ else:
 # How downloads are sent: "nginx" (X-Accel-Redirect), "apache" (X-Sendfile) or
 # "django" (streamed by Python: development only).
 PORTAL_SENDFILE = os.environ.get("PORTAL_SENDFILE", "django")
-PORTAL_SENDFILE_NGINX_PREFIX = "/_protected/"
 # With nginx: a permitted download answers 302 to a URL that nginx's secure_link
 # module verifies, so retries, Range requests and repeats within the TTL skip
 # Python. Unset, the feature is off. The same secret goes into deploy/nginx.conf.

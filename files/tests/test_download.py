@@ -13,8 +13,8 @@ from django.utils.http import http_date
 from pytest_django import DjangoAssertNumQueries, Settings
 
 from accounts.models import User
+from files.contract import DOWNLOAD_CSP
 from files.models import UploadedFile
-from files.serving import DOWNLOAD_CSP
 from files.tests.conftest import MakeFile
 from files.tests.utils import body, image_bytes
 

@@ -7,8 +7,8 @@ from django.test import Client
 from pytest_django import Settings
 
 from accounts.models import User
+from files.contract import DOWNLOAD_CSP
 from files.models import UploadedFile
-from files.serving import DOWNLOAD_CSP
 from files.tests.conftest import MakeFile
 from files.tests.utils import HTML_BYTES, PDF_BYTES, SVG_BYTES, image_bytes
 

@@ -1,4 +1,4 @@
-"""files.serving.serve() alone, without middleware that might add the same headers."""
+"""files.delivery.serve() alone, without middleware that might add the same headers."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ from django.test import RequestFactory
 from pytest_django import Settings
 
 from accounts.models import User
-from files import serving
+from files import delivery
+from files.contract import DOWNLOAD_CSP
+from files.delivery.objects import StoredObject
 from files.models import UploadedFile
 from files.tests.conftest import MakeFile
 from files.tests.utils import image_bytes
 
 METADATA = {
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": serving.DOWNLOAD_CSP,
+    "Content-Security-Policy": DOWNLOAD_CSP,
     "Cache-Control": "private",
 }
 
@@ -33,7 +35,7 @@ def test_nginx_headers(
     alice: User, rf: RequestFactory, upload: UploadedFile, settings: Settings, inline: bool
 ) -> None:
     settings.PORTAL_SENDFILE = "nginx"
-    response = serving.serve(rf.get("/"), upload, inline=inline)
+    response = delivery.serve(rf.get("/"), upload, inline=inline)
     assert response.content == b""
     assert dict(response.headers) == {
         "Content-Type": "image/png",
@@ -47,7 +49,7 @@ def test_apache_headers(
     alice: User, rf: RequestFactory, upload: UploadedFile, settings: Settings
 ) -> None:
     settings.PORTAL_SENDFILE = "apache"
-    response = serving.serve(rf.get("/"), upload)
+    response = delivery.serve(rf.get("/"), upload)
     path = Path(django_settings.MEDIA_ROOT).resolve() / "u" / str(alice.pk) / str(upload.pk)
     assert response.content == b""
     assert dict(response.headers) == {
@@ -61,7 +63,7 @@ def test_apache_headers(
 
 def test_django_headers(rf: RequestFactory, upload: UploadedFile, settings: Settings) -> None:
     settings.PORTAL_SENDFILE = "django"
-    response = serving.serve(rf.get("/"), upload, inline=True)
+    response = delivery.serve(rf.get("/"), upload, inline=True)
     assert b"".join(response.streaming_content) == image_bytes("PNG")
     assert response["Content-Disposition"] == 'inline; filename="pic.png"'
     assert response["Content-Type"] == "image/png"
@@ -75,7 +77,7 @@ def test_it_never_sends_an_unchecked_type_inline(
 ) -> None:
     settings.PORTAL_SENDFILE = backend
     page = make_file(alice, "x.html", b"<html><script>alert(1)</script></html>")
-    response = serving.serve(rf.get("/"), page, inline=True)
+    response = delivery.serve(rf.get("/"), page, inline=True)
     assert response["Content-Disposition"] == 'attachment; filename="x.html"'
     assert response["Content-Type"] == "text/html"
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -86,11 +88,11 @@ def test_nginx_percent_encodes_the_key(
 ) -> None:
     settings.PORTAL_SENDFILE = "nginx"
     upload.file.name = "u/1/odd name?.bin"
-    response = serving.serve(rf.get("/"), upload)
+    response = delivery.serve(rf.get("/"), upload)
     assert response["X-Accel-Redirect"] == "/_protected/u/1/odd%20name%3F.bin"
 
 
-def test_stored_path_refuses_a_link_out_of_media_root(upload: UploadedFile, tmp_path: Path) -> None:
+def test_local_path_refuses_a_link_out_of_media_root(upload: UploadedFile, tmp_path: Path) -> None:
     # Storage's own check is lexical; a symlink inside MEDIA_ROOT would pass it.
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -98,4 +100,4 @@ def test_stored_path_refuses_a_link_out_of_media_root(upload: UploadedFile, tmp_
     (Path(django_settings.MEDIA_ROOT) / "u" / "link").symlink_to(outside)
     upload.file.name = "u/link/secret"
     with pytest.raises(SuspiciousFileOperation, match="stored path leaves MEDIA_ROOT"):
-        serving.stored_path(upload)
+        StoredObject.of(upload).local_path()

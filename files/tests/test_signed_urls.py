@@ -11,8 +11,8 @@ from django.test import Client
 from pytest_django import Settings
 
 from accounts.models import User
-from files import serving
 from files.checks import check_serving
+from files.delivery import nginx
 from files.models import UploadedFile
 from files.tests.conftest import MakeFile
 from files.tests.utils import body, image_bytes
@@ -26,7 +26,7 @@ def _signed(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.PORTAL_SENDFILE = "nginx"
     settings.PORTAL_SIGNED_URL_SECRET = SECRET
     settings.PORTAL_SIGNED_URL_TTL = 60
-    monkeypatch.setattr(serving, "_clock", lambda: NOW)
+    monkeypatch.setattr(nginx, "_clock", lambda: NOW)
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def upload(alice: User, make_file: MakeFile) -> UploadedFile:
 
 
 def expected_url(upload: UploadedFile, query: str, expires: int) -> str:
-    """The URL computed here with hashlib and base64, not by files.serving."""
+    """The URL computed here with hashlib and base64, not by files.delivery."""
     path = f"/_signed/u/{upload.owner_id}/{upload.pk}"
     digest = hashlib.md5(f"{expires}{path}?{query} {SECRET}".encode()).digest()  # noqa: S324
     signature = base64.urlsafe_b64encode(digest).decode().rstrip("=")
@@ -46,7 +46,7 @@ def test_the_signature_is_nginx_secure_link_md5() -> None:
     # echo -n '<expires><uri>?<query> <secret>' | openssl md5 -binary | openssl base64
     #   | tr +/ -_ | tr -d =
     path = "/_signed/u/1/0b9f7a4e-1f7e-4c3e-9d0a-2b4c6d8e0f12"
-    signature = serving.sign(path, "d=inline&t=image/png&f=pic.png", 2147483647, SECRET)
+    signature = nginx.sign(path, "d=inline&t=image/png&f=pic.png", 2147483647, SECRET)
     assert signature == "0sDL6P5HJdiHC1PJDkM-VA"
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from files.contract import DOWNLOAD_CSP
 from tests.integration.conftest import BIG, SIZES
 from tests.integration.support import PortalStack, disposition_filename
 from tests.tooling import PortalClient, Sample
@@ -16,9 +17,7 @@ pytestmark = pytest.mark.integration
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
-    ),
+    "Content-Security-Policy": DOWNLOAD_CSP,
     "Cache-Control": "private",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",

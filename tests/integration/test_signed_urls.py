@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from files import serving
+from files.delivery import nginx
 from tests.integration.support import PortalStack, disposition_filename
 from tests.integration.test_downloads import SECURITY_HEADERS, assert_served_safely
 from tests.tooling import PortalClient, Sample
@@ -48,10 +48,10 @@ def get(stack: PortalStack, path: str, **headers: str) -> requests.Response:
 
 
 def resign(path: str, expires: int, secret: str) -> str:
-    """`path` signed again by files.serving.sign with another expiry."""
+    """`path` signed again by files.delivery.nginx.sign with another expiry."""
     parts = urlsplit(path)
     query = parts.query.split("&e=")[0]
-    return f"{parts.path}?{query}&e={expires}&s={serving.sign(parts.path, query, expires, secret)}"
+    return f"{parts.path}?{query}&e={expires}&s={nginx.sign(parts.path, query, expires, secret)}"
 
 
 def test_it_sends_the_bytes_through_the_signed_url(

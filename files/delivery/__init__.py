@@ -1,0 +1,83 @@
+"""How a permitted download leaves the building.
+
+The one package that knows X-Accel-Redirect (and nginx's signed URLs),
+X-Sendfile, presigned S3 URLs and FileResponse-style streaming. The view has
+already decided that the user may read the file; here we only build the
+response for the storage (PORTAL_STORAGE) and the sender (PORTAL_SENDFILE,
+PORTAL_S3_REDIRECT):
+
+    headers.py  the metadata headers, built in one place
+    nginx.py    X-Accel-Redirect (local and S3) and signed URLs
+    apache.py   X-Sendfile
+    s3.py       presigned URLs and the redirect mode
+    python.py   the Python fallback, with ranges.py for Range
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+
+from files.delivery import apache, headers, nginx, python, s3
+from files.delivery.objects import StoredObject
+from files.filenames import clean_filename
+from files.models import UploadedFile
+
+Sender = Callable[[HttpRequest, StoredObject], HttpResponseBase]
+# PORTAL_SENDFILE -> who sends bytes kept in local storage, or in S3.
+LOCAL_SENDERS: dict[str, Sender] = {
+    "nginx": nginx.x_accel_local,
+    "apache": apache.x_sendfile,
+    "django": python.stream,
+}
+S3_SENDERS: dict[str, Sender] = {
+    "nginx": nginx.x_accel_s3,
+    "django": python.stream,
+}
+SENDFILE_BACKENDS = tuple(LOCAL_SENDERS)
+
+__all__ = ["SENDFILE_BACKENDS", "StoredObject", "send", "serve"]
+
+
+def serve(request: HttpRequest, upload: UploadedFile, *, inline: bool = False) -> HttpResponseBase:
+    """The response that sends `upload`; inline only for types checked by content."""
+    return send(request, StoredObject.of(upload), inline=inline)
+
+
+def send(request: HttpRequest, obj: StoredObject, *, inline: bool = False) -> HttpResponseBase:
+    """The response that sends any object in default_storage (a file, a thumbnail)."""
+    as_attachment = not (inline and obj.inline_allowed)
+    filename = clean_filename(obj.name) or "download"
+    metadata = headers.metadata(
+        content_type=obj.content_type, as_attachment=as_attachment, filename=filename
+    )
+    if settings.PORTAL_STORAGE == "s3":
+        if settings.PORTAL_S3_REDIRECT:
+            return s3.redirect(request, obj, metadata)
+        sender = _sender(S3_SENDERS)
+    else:
+        sender = _sender(LOCAL_SENDERS)
+        if settings.PORTAL_SENDFILE == "nginx" and settings.PORTAL_SIGNED_URL_SECRET:
+            url = nginx.signed_url(obj, as_attachment=as_attachment, filename=filename)
+            if url is not None:
+                redirect = HttpResponseRedirect(url)
+                # Every click comes back here and runs the permission check again;
+                # only the signed URL itself (retries, Range, repeats) skips Python.
+                redirect["Cache-Control"] = "private, no-store"
+                return redirect
+    return headers.apply(sender(request, obj), metadata)
+
+
+def _sender(senders: dict[str, Sender]) -> Sender:
+    sender = senders.get(settings.PORTAL_SENDFILE)
+    if sender is None:
+        storage = settings.PORTAL_STORAGE
+        raise ImproperlyConfigured(
+            f"PORTAL_SENDFILE must be one of {', '.join(senders)} with PORTAL_STORAGE={storage}, "
+            f"not {settings.PORTAL_SENDFILE!r}."
+        )
+    return sender

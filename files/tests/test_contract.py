@@ -1,0 +1,120 @@
+"""The values deploy/nginx.conf shares with Python come from files.contract, and still fit.
+
+No nginx here: the template is rendered as deploy.stack renders it, and its
+location patterns are tried, in Python's regex dialect, on the paths Django writes.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from django.test import RequestFactory
+from django.utils import timezone
+from pytest_django import Settings
+
+from deploy.stack import DEPLOY_DIR, render, s3_values
+from files import contract
+from files.delivery import nginx
+from files.delivery.objects import StoredObject
+
+TEMPLATE = (DEPLOY_DIR / "nginx.conf").read_text()
+OBJECT = StoredObject(
+    key=contract.storage_key(7, uuid.uuid4()),
+    size=1,
+    content_type="image/png",
+    name="pic.png",
+    etag="ab" * 32,
+    modified=timezone.now(),
+)
+
+
+def _rendered(**values: object) -> str:
+    placeholders = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", TEMPLATE))
+    filler: dict[str, object] = dict.fromkeys(placeholders, "x")
+    shared = {"download_csp": contract.DOWNLOAD_CSP, "signed_location": contract.SIGNED_LOCATION}
+    return render(TEMPLATE, filler | shared | s3_values({}) | values)
+
+
+def _location(config: str, start: str) -> re.Pattern[str]:
+    """The regex of the nginx location that begins with `start`, as a Python pattern."""
+    match = re.search(r'location ~ "(' + re.escape(start) + r'[^"]*)"', config)
+    assert match, f"no location {start}..."
+    return re.compile(match.group(1).replace("(?<", "(?P<"))
+
+
+def test_the_template_writes_no_shared_value_itself() -> None:
+    assert "default-src" not in TEMPLATE
+    assert "[0-9a-f-]{36}" not in TEMPLATE
+    assert contract.DOWNLOAD_CSP in _rendered()
+
+
+def test_the_signed_location_takes_the_urls_django_signs(settings: Settings) -> None:
+    settings.PORTAL_SIGNED_URL_SECRET = "s" * 32
+    url = nginx.signed_url(OBJECT, as_attachment=True, filename="pic.png")
+    assert url is not None
+
+    match = _location(_rendered(), "^/_signed/").fullmatch(url.partition("?")[0])
+
+    assert match is not None
+    assert match["portal_signed_id"] == OBJECT.key.rsplit("/", 1)[1]
+
+
+@pytest.mark.parametrize("if_range", [None, '"another version"'])
+def test_the_s3_location_takes_the_redirects_django_writes(
+    rf: RequestFactory, settings: Settings, if_range: str | None
+) -> None:
+    settings.AWS_STORAGE_BUCKET_NAME = "portal"
+    settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
+    settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = "key", "secret"
+    settings.STORAGES = {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+        "staticfiles": settings.STORAGES["staticfiles"],
+    }
+    headers = {"HTTP_RANGE": "bytes=0-0"} | ({"HTTP_IF_RANGE": if_range} if if_range else {})
+    accel = nginx.x_accel_s3(rf.get("/", **headers), OBJECT)["X-Accel-Redirect"]
+
+    match = _location(_rendered(), "^/_s3").fullmatch(accel.partition("?")[0])
+
+    assert match is not None
+    assert match["portal_s3_etag"] == OBJECT.etag
+    assert match["portal_s3_whole"] == ("_whole" if if_range else None)
+    assert match["portal_s3_path"] == f"/portal/{OBJECT.key}"
+
+
+def test_the_protected_location_is_the_prefix_django_uses() -> None:
+    assert f"location {contract.PROTECTED_PREFIX} {{" in TEMPLATE
+
+
+@pytest.mark.parametrize(
+    ("env", "values"),
+    [
+        (
+            {"PORTAL_STORAGE": "s3", "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:8333"},
+            {"s3_server": "127.0.0.1:8333", "s3_host": "127.0.0.1:8333", "s3_scheme": "http"},
+        ),
+        (
+            {"PORTAL_STORAGE": "s3", "AWS_S3_REGION_NAME": "eu-central-1"},
+            {
+                "s3_server": "s3.eu-central-1.amazonaws.com:443",
+                "s3_host": "s3.eu-central-1.amazonaws.com",
+                "s3_scheme": "https",
+            },
+        ),
+        (
+            {
+                "PORTAL_STORAGE": "s3",
+                "AWS_S3_ENDPOINT_URL": "https://storage.example.org",
+                "AWS_S3_ADDRESSING_STYLE": "virtual",
+                "AWS_STORAGE_BUCKET_NAME": "files",
+            },
+            {"s3_server": "files.storage.example.org:443", "s3_host": "files.storage.example.org"},
+        ),
+        ({}, {"s3_server": "127.0.0.1:9"}),
+    ],
+)
+def test_nginx_proxies_to_the_host_the_urls_are_signed_for(
+    env: dict[str, str], values: dict[str, str]
+) -> None:
+    assert s3_values(env).items() >= values.items()
