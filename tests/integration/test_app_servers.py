@@ -1,9 +1,10 @@
-"""Several app servers: two gunicorn masters behind one nginx, sharing PostgreSQL and Redis.
+"""Several app servers: two gunicorn masters behind one nginx, sharing PostgreSQL, Redis
+and an S3 bucket on a real SeaweedFS.
 
 Nothing one app server needs may live only in another's memory or disk: the
 session (Redis, cached_db), the signing secret (the environment), the upload
-(stored before the answer). Sign in through one, upload through the other,
-download through the first; then 20 concurrent uploads through nginx.
+(in the bucket before the answer). Sign in through one, upload through the
+other, download through the first; then 20 concurrent uploads through nginx.
 """
 
 from __future__ import annotations
@@ -11,20 +12,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis
-import requests
 
+from deploy.seaweedfs import SeaweedFS
 from tests.availability import skip_or_fail
 from tests.integration.conftest import DEFAULT_LIMIT
 from tests.integration.support import PASSWORD, PortalStack, base_env, require
+from tests.seaweed import seaweedfs  # noqa: F401 - the session's store
 from tests.tooling import PortalClient, Sample, postgres_unavailable, scratch_database
 
 pytestmark = pytest.mark.integration
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+BUCKET = "portal-app-servers"
 CONCURRENT_UPLOADS = 20
 
 
@@ -36,42 +40,55 @@ def redis_unavailable() -> str | None:
     return None
 
 
+@dataclass
+class TwoAppServers:
+    portal: PortalStack
+    store: SeaweedFS
+
+    def stored_sha256(self) -> dict[str, str]:
+        """{key: sha256} of every object in the bucket."""
+        client = self.store.client()
+        return {
+            key: hashlib.sha256(
+                client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+            ).hexdigest()
+            for key in self.store.keys(BUCKET)
+        }
+
+
 @pytest.fixture(scope="module")
 def two_app_servers(
-    tmp_path_factory: pytest.TempPathFactory, static_root: Path
-) -> Iterator[PortalStack]:
+    tmp_path_factory: pytest.TempPathFactory,
+    static_root: Path,
+    seaweedfs: SeaweedFS,  # noqa: F811
+) -> Iterator[TwoAppServers]:
     require("nginx")
     for reason in (postgres_unavailable(), redis_unavailable()):
         if reason:
             skip_or_fail(reason)
     root = tmp_path_factory.mktemp("two-app-servers")
+    seaweedfs.create_bucket(BUCKET)
     with scratch_database() as database_url:
         env = base_env(
             root,
             DATABASE_URL=database_url,
             REDIS_URL=REDIS_URL,
             PORTAL_STATIC_ROOT=str(static_root),
-            PORTAL_SIGNED_URL_SECRET="shared-by-every-app-server-" + "x" * 16,
+            **seaweedfs.django_env(BUCKET),
         )
         portal = PortalStack("nginx", root, env, DEFAULT_LIMIT, root / "media", app_servers=2)
         portal.start()
         try:
-            yield portal
+            yield TwoAppServers(portal, seaweedfs)
         finally:
             portal.stack.stop()
 
 
-def stored_sha256(portal: PortalStack) -> dict[str, str]:
-    """{uuid: sha256} of every stored object."""
-    return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in portal.media_files()
-    }
-
-
 def test_a_session_from_one_app_server_works_on_the_other(
-    two_app_servers: PortalStack, tmp_path: Path
+    two_app_servers: TwoAppServers, tmp_path: Path
 ) -> None:
-    first, second = two_app_servers.stack.gunicorn_urls
+    portal = two_app_servers.portal
+    first, second = portal.stack.gunicorn_urls
     sample = Sample.write(tmp_path, "across app servers.bin", 256 * 1024)
 
     signed_in = PortalClient(first).login("alice", PASSWORD)
@@ -82,36 +99,43 @@ def test_a_session_from_one_app_server_works_on_the_other(
     assert uploaded.status_code == 302, uploaded.text[:2000]
     file_id = signed_in.file_id(sample.name)
 
-    # The first app server signs a link that nginx verifies with the shared secret.
-    redirect = signed_in.session.get(
+    # The first app server hands nginx the download (X-Accel-Redirect to the
+    # bucket); through nginx, the bytes are the ones uploaded through the second.
+    checked = signed_in.session.get(
         f"{first}/files/{file_id}/download/", allow_redirects=False, timeout=30
     )
-    assert redirect.status_code == 302
-    assert redirect.headers["Location"].startswith("/_signed/")
-    body = requests.get(two_app_servers.url + redirect.headers["Location"], timeout=60)
-    assert body.status_code == 200
-    assert hashlib.sha256(body.content).hexdigest() == sample.sha256
+    assert checked.status_code == 200
+    assert checked.headers["X-Accel-Redirect"].startswith("/_s3/")
+    download = PortalClient(portal.url)
+    download.session = signed_in.session
+    assert download.download(file_id).sha256 == sample.sha256
 
-    assert two_app_servers.gunicorn_log("POST /accounts/login/", app_server="gunicorn")
-    assert two_app_servers.gunicorn_log("POST /files/upload/", app_server="gunicorn-2")
-    assert not two_app_servers.gunicorn_log("POST /files/upload/", 0, app_server="gunicorn")
+    assert portal.gunicorn_log("POST /accounts/login/", app_server="gunicorn")
+    assert portal.gunicorn_log("POST /files/upload/", app_server="gunicorn-2")
+    assert not portal.gunicorn_log("POST /files/upload/", 0, app_server="gunicorn")
+    assert portal.media_files() == set()  # in the bucket, not on an app server's disk
+
+
+def upload_posts(portal: PortalStack) -> list[int]:
+    """How many uploads each app server has answered so far."""
+    return [
+        len(portal.gunicorn_log("POST /files/upload/", 0, app_server=name))
+        for name in portal.stack.gunicorn_names
+    ]
 
 
 def test_concurrent_uploads_through_both_app_servers_are_all_kept(
-    two_app_servers: PortalStack, tmp_path: Path
+    two_app_servers: TwoAppServers, tmp_path: Path
 ) -> None:
-    url = two_app_servers.url
+    portal = two_app_servers.portal
     # Several clients, as several people: two sessions each for alice and bob.
-    clients = [PortalClient(url).login(name, PASSWORD) for name in ("alice", "bob") * 2]
+    clients = [PortalClient(portal.url).login(name, PASSWORD) for name in ("alice", "bob") * 2]
     samples = [
         Sample.write(tmp_path, f"concurrent-{i:02}.bin", 64 * 1024 * (i + 1))
         for i in range(CONCURRENT_UPLOADS)
     ]
-    before = stored_sha256(two_app_servers)
-    posts_before = [
-        len(two_app_servers.gunicorn_log("POST /files/upload/", 0, app_server=name))
-        for name in two_app_servers.stack.gunicorn_names
-    ]
+    before = two_app_servers.stored_sha256()
+    posts_before = upload_posts(portal)
 
     def upload(i: int) -> tuple[PortalClient, Sample, int]:
         client = clients[i % len(clients)]
@@ -121,17 +145,15 @@ def test_concurrent_uploads_through_both_app_servers_are_all_kept(
         results = list(pool.map(upload, range(CONCURRENT_UPLOADS)))
 
     assert [status for _, _, status in results] == [302] * CONCURRENT_UPLOADS
-    stored = stored_sha256(two_app_servers)
-    new = {key: digest for key, digest in stored.items() if key not in before}
-    # Every acknowledged file, with its bytes, and nothing else.
+    stored = two_app_servers.stored_sha256()
+    new = {key.rsplit("/", 1)[1]: digest for key, digest in stored.items() if key not in before}
+    # Every acknowledged file in the bucket, with its bytes, and nothing else.
     expected = {client.file_id(sample.name): sample.sha256 for client, sample, _ in results}
     assert new == expected
-    assert two_app_servers.row_count() == len(stored)
+    assert portal.row_count() == len(stored)
     # nginx spread them over both app servers.
-    posts_after = [
-        len(two_app_servers.gunicorn_log("POST /files/upload/", 0, app_server=name))
-        for name in two_app_servers.stack.gunicorn_names
-    ]
-    assert all(after > before for after, before in zip(posts_after, posts_before, strict=True))
-    fsck = two_app_servers.fsck()
+    assert all(
+        after > before for after, before in zip(upload_posts(portal), posts_before, strict=True)
+    )
+    fsck = portal.fsck()
     assert fsck.returncode == 0, fsck.stdout + fsck.stderr
