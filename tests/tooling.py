@@ -53,6 +53,11 @@ FOREIGN_NAMES = frozenset(
 _DOWNLOAD_HREF = re.compile(r'href="/files/([0-9a-f-]{36})/download/"')
 
 
+def download_ids(page: str) -> list[str]:
+    """The ids of the files a list page links to, in order, once each."""
+    return list(dict.fromkeys(_DOWNLOAD_HREF.findall(page)))
+
+
 def is_foreign(name: str) -> bool:
     return name.startswith(FOREIGN_PREFIXES) or name in FOREIGN_NAMES
 
@@ -229,7 +234,7 @@ class PortalClient:
         """The ids of the files whose names contain `name`, found as a person would: search."""
         page = self.session.get(f"{self.url}/files/", params={"q": name}, timeout=self.timeout)
         page.raise_for_status()
-        return list(dict.fromkeys(_DOWNLOAD_HREF.findall(page.text)))
+        return download_ids(page.text)
 
     def file_id(self, name: str) -> str:
         """The id of the one file called name."""
