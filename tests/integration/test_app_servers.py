@@ -19,13 +19,13 @@ import pytest
 import redis
 
 from deploy.seaweedfs import SeaweedFS
-from tests.availability import skip_or_fail
+from tests.availability import once_per_ci_run, skip_or_fail
 from tests.integration.conftest import DEFAULT_LIMIT
 from tests.integration.support import PASSWORD, PortalStack, base_env, require
 from tests.seaweed import seaweedfs  # noqa: F401 - the session's store
 from tests.tooling import PortalClient, Sample, postgres_unavailable, scratch_database
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, once_per_ci_run]
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 BUCKET = "portal-app-servers"

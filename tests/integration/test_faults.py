@@ -6,28 +6,19 @@ The long run (50 clients, 60 s) is `make load`; its numbers are in docs/performa
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from bench.load import LoadRun, MiB, report, standard_faults
 from deploy.seaweedfs import SeaweedFS
-from tests.availability import skip_or_fail
+from tests.availability import once_per_ci_run, skip_or_fail
 from tests.integration.support import require
 from tests.integration.test_app_servers import redis_unavailable
 from tests.seaweed import seaweedfs  # noqa: F401 - the session's store
 from tests.tooling import PrivatePostgres
 
-pytestmark = [
-    pytest.mark.integration,
-    # Its own PostgreSQL cluster, whatever the suite's DATABASE_URL: CI's
-    # PostgreSQL pass would only repeat the SQLite pass's run.
-    pytest.mark.skipif(
-        os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="runs its own PostgreSQL: once, in the SQLite pass",
-    ),
-]
+pytestmark = [pytest.mark.integration, once_per_ci_run]
 
 SECONDS = 10
 BUCKET = "portal-faults"
