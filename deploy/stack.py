@@ -211,7 +211,7 @@ class Stack:
 
     @property
     def gunicorn_names(self) -> list[str]:
-        """ "gunicorn", then "gunicorn-2", "gunicorn-3"...: process and log names."""
+        """Process and log names: gunicorn, then gunicorn-2, gunicorn-3..."""
         return ["gunicorn" if i == 0 else f"gunicorn-{i + 1}" for i in range(self.app_servers)]
 
     @property
