@@ -35,6 +35,12 @@ def bob(db) -> User:
 
 
 @pytest.fixture
+def charlie(db) -> User:
+    """A stranger: gets 404 for everything of alice's."""
+    return User.objects.create_user("charlie", "charlie@example.org", "password")
+
+
+@pytest.fixture
 def staff(db) -> User:
     return User.objects.create_user("sam", "sam@example.org", "password", is_staff=True)
 
@@ -50,4 +56,11 @@ def alice_client(alice) -> Client:
 def bob_client(bob) -> Client:
     client = Client()
     client.force_login(bob)
+    return client
+
+
+@pytest.fixture
+def charlie_client(charlie) -> Client:
+    client = Client()
+    client.force_login(charlie)
     return client

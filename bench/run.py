@@ -23,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from bench import report, s3
+from bench import folders, report, s3
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
 from bench.s3 import S3Results
@@ -418,9 +418,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
     parser.add_argument(
-        "--only", choices=["s3"], help="run only these rows (s3: SeaweedFS download and upload)"
+        "--only",
+        choices=["downloads", "folders", "s3"],
+        help="run one part: the servers (downloads, uploads), bench.folders, or s3 (SeaweedFS)",
     )
     args = parser.parse_args(argv)
+    if args.only in (None, "folders"):
+        folders.main([])
+        if args.only == "folders":
+            return 0
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     busy = cpu_busy(2.0)
     if busy > 0.1:

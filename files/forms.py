@@ -1,16 +1,22 @@
+"""Forms: what a person typed or picked, translated into calls of the services.
+
+The rules themselves (names, sizes, quota, folder cycles) live in
+files/services.py and files/folders.py; a form only carries their
+ValidationErrors to the right field.
+"""
+
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile as Upload
-from django.template.defaultfilters import filesizeformat
 
-from files import services
-from files.filenames import clean_filename
-from files.models import UploadedFile
+from accounts.models import User
+from files import folders, services
+from files.models import Folder, UploadedFile
+
+TOP_LEVEL = ""  # the `target` choice meaning "no folder"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -30,45 +36,32 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in data]
 
 
-class UploadForm(forms.ModelForm):
-    """Validates one or several uploads for `instance.owner`.
+class UploadForm(forms.Form):
+    """One or several incoming files for `owner`, as Django's docs do it: a plain form.
 
-    The instance this form wraps only carries the owner: `save()` creates one
-    UploadedFile per file, all or none.
+    The view stores them with services.store_uploads(); the quota check here
+    only answers early, the one that counts runs again under a lock there.
     """
 
     # An empty file is still a file (a placeholder, a lock file): store it.
     file = MultipleFileField(label="Files", allow_empty_file=True)
+    # Sent by the script-driven uploader for a file of a dropped folder: the
+    # folders between the target and the file ("holiday/day 1").
+    directory = forms.CharField(required=False, max_length=4096, widget=forms.HiddenInput)
 
-    class Meta:
-        model = UploadedFile
-        fields = ["file"]
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
 
     def clean_file(self) -> list[UploadedFile]:
-        uploads: list[Upload] = self.cleaned_data["file"]
-        described = [self._describe(upload) for upload in uploads]
-        services.check_quota(self.instance.owner, sum(f.size for f in described))
-        return described
+        incoming: list[Upload] = self.cleaned_data["file"]
+        accepted = [services.accept_incoming(one) for one in incoming]
+        services.check_quota(self.owner, sum(f.size for f in accepted))
+        return accepted
 
-    def _describe(self, upload: Upload) -> UploadedFile:
-        name = clean_filename(upload.name or "")
-        if not name:
-            raise ValidationError("A file needs a name.", code="bad_name")
-        size, limit = upload.size or 0, settings.PORTAL_MAX_UPLOAD_SIZE
-        if size > limit:
-            raise ValidationError(
-                "%(name)s is %(size)s; the largest file allowed is %(limit)s.",
-                code="too_large",
-                params={
-                    "name": name,
-                    "size": filesizeformat(size),
-                    "limit": filesizeformat(limit),
-                },
-            )
-        return services.describe_upload(upload, name)
-
-    def save(self, commit: bool = True) -> list[UploadedFile]:
-        return services.store_uploads(self.instance.owner, self.cleaned_data["file"])
+    def clean_directory(self) -> list[str]:
+        parts = [part for part in self.cleaned_data["directory"].split("/") if part.strip()]
+        return [folders.check_folder_name(part) for part in parts]
 
 
 class RenameForm(forms.ModelForm):
@@ -77,7 +70,67 @@ class RenameForm(forms.ModelForm):
         fields = ["name"]
 
     def clean_name(self) -> str:
-        name = clean_filename(self.cleaned_data["name"])
-        if not name:
-            raise ValidationError("A file needs a name.", code="bad_name")
-        return name
+        return services.check_name(self.cleaned_data["name"])
+
+
+class FolderNameForm(forms.Form):
+    name = forms.CharField(label="Folder name", max_length=255)
+
+    def clean_name(self) -> str:
+        return folders.check_folder_name(self.cleaned_data["name"])
+
+
+class FolderChoiceField(forms.ChoiceField):
+    """A folder of one owner, labelled with its whole path; the empty choice is the top level."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(label="Move to", required=False, **kwargs)
+        self.folders: dict[str, Folder] = {}
+
+    def offer(self, owner: User, exclude: Folder | None = None) -> None:
+        """Offer `owner`'s folders, leaving out `exclude` and everything below it."""
+        labelled = [
+            (folder, label)
+            for folder, label in folders.folder_choices(owner)
+            if exclude is None or not folder.path.startswith(exclude.path)
+        ]
+        self.folders = {str(folder.pk): folder for folder, _ in labelled}
+        self.choices = [(TOP_LEVEL, "Top level"), *((str(f.pk), label) for f, label in labelled)]
+
+    def clean(self, value: Any) -> Folder | None:
+        value = super().clean(value)
+        return self.folders[value] if value else None
+
+
+def target_field(form: forms.Form) -> FolderChoiceField:
+    return cast(FolderChoiceField, form.fields["target"])
+
+
+class MoveFolderForm(forms.Form):
+    target = FolderChoiceField()
+
+    def __init__(self, *args: Any, folder: Folder, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.folder = folder
+        # A folder can go neither into itself nor below itself; folders.move_folder
+        # refuses that too, for a request that does not come from this form.
+        target_field(self).offer(folder.owner, exclude=folder)
+
+
+class MoveFilesForm(forms.Form):
+    """A selection of `owner`'s files and the folder they go to."""
+
+    # Not `files`: a form already has an attribute of that name (its uploads).
+    selected = forms.ModelMultipleChoiceField(
+        queryset=UploadedFile.objects.none(),
+        error_messages={"required": "Choose at least one file to move."},
+    )
+    target = FolderChoiceField()
+
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        selected = cast(forms.ModelMultipleChoiceField, self.fields["selected"])
+        # A forged id of someone else's file is "not one of the available choices".
+        selected.queryset = UploadedFile.objects.owned_by(owner).only("pk", "name")
+        target_field(self).offer(owner)

@@ -43,6 +43,18 @@ class FolderQuerySet(models.QuerySet["Folder"]):
             return self.none()
         return self.filter(owner=user)
 
+    def readable_by(self, user: User | AnonymousUser) -> FolderQuerySet:
+        """Folders `user` may browse: their own, or any folder for staff."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(owner=user)
+
+    def writable_by(self, user: User | AnonymousUser) -> FolderQuerySet:
+        """Folders `user` may upload into, rename, move and delete: their own."""
+        return self.owned_by(user)
+
 
 class Folder(models.Model):
     """A folder of one owner's files, nested under `parent` (None: the top level).
@@ -90,6 +102,9 @@ class Folder(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("files:folder", args=[self.pk])
 
     @staticmethod
     def path_below(parent: Folder | None, folder_id: uuid.UUID) -> str:

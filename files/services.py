@@ -1,20 +1,29 @@
-"""Storing uploads: quota, metadata and the all-or-nothing save."""
+"""The rules for an incoming file (name, size, quota) and the all-or-nothing store.
+
+The browser form, the script-driven uploader, and later drop links, WebDAV
+and the API all come through here, so none of them can skip a rule; forms
+and views only turn the ValidationErrors into words for people.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile as Upload
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
 from accounts.models import User
+from files import folders
 from files.content import HEAD_SIZE, detect_content_type
-from files.models import UploadedFile
+from files.filenames import clean_filename, unescape_form_filename
+from files.models import Folder, UploadedFile
 from files.uploadhandler import HashedUpload
 
 logger = logging.getLogger(__name__)
@@ -27,26 +36,58 @@ class StoreUnavailable(Exception):
     """The object store did not take the bytes: nothing was saved, try again later."""
 
 
-def describe_upload(upload: Upload, name: str) -> UploadedFile:
-    """An unsaved UploadedFile for `upload`: name, size, content type and sha256.
+def check_name(name: str) -> str:
+    """`name` as stored: cleaned by files.filenames, refused when nothing is left."""
+    cleaned = clean_filename(name)
+    if not cleaned:
+        raise ValidationError("A file needs a name.", code="bad_name")
+    return cleaned
+
+
+def check_size(name: str, size: int) -> None:
+    limit = settings.PORTAL_MAX_UPLOAD_SIZE
+    if size > limit:
+        raise ValidationError(
+            "%(name)s is %(size)s; the largest file allowed is %(limit)s.",
+            code="too_large",
+            params={"name": name, "size": filesizeformat(size), "limit": filesizeformat(limit)},
+        )
+
+
+def accept_incoming(incoming: Upload, name: str | None = None) -> UploadedFile:
+    """An unsaved UploadedFile for `incoming`, once its name and size pass.
+
+    `name` defaults to the filename of the multipart header, with the
+    browser's form escapes undone; a caller that has the name some other way
+    (a WebDAV path) passes it.
+    """
+    if name is None:
+        name = unescape_form_filename(incoming.name or "")
+    name = check_name(name)
+    check_size(name, incoming.size or 0)
+    return describe_upload(incoming, name)
+
+
+def describe_upload(incoming: Upload, name: str) -> UploadedFile:
+    """An unsaved UploadedFile for `incoming`: name, size, content type and sha256.
 
     HashingUploadHandler has hashed the bytes while they arrived; only a file
     that came another way (a test, a script) is read here.
     """
-    if isinstance(upload, HashedUpload):
-        sha256, head = upload.sha256, upload.head
+    if isinstance(incoming, HashedUpload):
+        sha256, head = incoming.sha256, incoming.head
     else:
         digest = hashlib.sha256()
-        for chunk in upload.chunks():
+        for chunk in incoming.chunks():
             digest.update(chunk)
         sha256 = digest.hexdigest()
-        upload.seek(0)
-        head = upload.read(HEAD_SIZE)
+        incoming.seek(0)
+        head = incoming.read(HEAD_SIZE)
     return UploadedFile(
-        file=upload,
+        file=incoming,
         name=name,
-        size=upload.size or 0,
-        content_type=detect_content_type(name, head, upload),
+        size=incoming.size or 0,
+        content_type=detect_content_type(name, head, incoming),
         sha256=sha256,
     )
 
@@ -69,13 +110,23 @@ def check_quota(owner: User, incoming_bytes: int) -> None:
         )
 
 
-def store_uploads(owner: User, files: list[UploadedFile]) -> list[UploadedFile]:
-    """Save every file for `owner`, or none of them.
+def store_uploads(
+    owner: User,
+    files: list[UploadedFile],
+    folder: Folder | None = None,
+    directory: Sequence[str] = (),
+) -> list[UploadedFile]:
+    """Save every file for `owner` into `folder` (None: the top level), or none of them.
+
+    `directory` names folders below `folder` to put them in, created where
+    missing: a dropped folder recreates its tree this way, one file at a time.
 
     The owner's row is locked so that two concurrent uploads cannot both pass
-    the quota check; bytes already moved into storage are removed if anything
-    fails, so a failed upload leaves neither a row nor an orphaned file.
-    Raises StoreUnavailable when the store fails (the view answers 503).
+    the quota check (and so that two files of one dropped folder do not both
+    create its subfolder); bytes already moved into storage are removed if
+    anything fails, so a failed upload leaves neither a row, nor an orphaned
+    file, nor an empty folder. Raises StoreUnavailable when the store fails
+    (the view answers 503).
 
     The bytes are stored before the rows commit, so a row never exists without
     them. `durable`: this must be the outermost transaction, because a caller's
@@ -83,20 +134,24 @@ def store_uploads(owner: User, files: list[UploadedFile]) -> list[UploadedFile]:
     and nothing here would know. (A worker killed between the two leaves bytes
     without a row: `manage.py portal_fsck --repair` removes them.)
     """
-    stored: list[UploadedFile] = []  # the ones whose save() has begun
+    if folder is not None and folder.owner_id != owner.pk:
+        raise ValueError("a file belongs to the owner of its folder")
+    saving: list[UploadedFile] = []  # the ones whose save() has begun
     try:
         with transaction.atomic(durable=True):
             locked = User.objects.select_for_update().get(pk=owner.pk)
             check_quota(locked, sum(f.size for f in files))
-            for upload in files:
-                upload.owner = owner
-                stored.append(upload)
-                upload.save()  # FileField.pre_save moves the bytes into storage
+            folder = folders.ensure_path(owner, folder, directory)
+            for stored in files:
+                stored.owner = owner
+                stored.folder = folder
+                saving.append(stored)
+                stored.save()  # FileField.pre_save moves the bytes into storage
     except BaseException as error:
-        for upload in stored:
+        for stored in saving:
             # _committed: the bytes reached storage, and file.name is now our key.
-            if upload.file._committed:
-                _remove_quietly(upload)
+            if stored.file._committed:
+                _remove_quietly(stored)
         if isinstance(error, STORE_ERRORS):
             raise StoreUnavailable(str(error)) from error
         raise

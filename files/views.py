@@ -4,20 +4,22 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import OrderBy
 from django.db.models.functions import Lower
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views import View
-from django.views.generic import CreateView, DeleteView, ListView, UpdateView
+from django.views.generic import DeleteView, FormView, ListView, UpdateView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
-from files import delivery
-from files.forms import RenameForm, UploadForm
-from files.models import UploadedFile, UploadedFileQuerySet
+from accounts.models import User
+from files import delivery, folders, services
+from files.forms import MoveFilesForm, RenameForm, UploadForm
+from files.models import Folder, FolderQuerySet, UploadedFile, UploadedFileQuerySet
 from files.services import StoreUnavailable
 
 # ?sort= value -> ORDER BY; the tie-breakers keep pages stable.
@@ -41,19 +43,72 @@ class OwnedFileMixin:
         return UploadedFile.objects.owned_by(self.request.user)
 
 
-class FileListView(OwnedFileMixin, ListView):
+VIEW_MODES = ("table", "grid")
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """True for the script-driven uploader, which asks for JSON; a browser's form asks for HTML.
+
+    A browser's Accept ends in */*, so "accepts JSON" would be true for it too:
+    what counts is which of the two it prefers.
+    """
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+class FolderListView(ListView):
+    """/files/ (the top level) and /files/folders/<uuid>/: subfolders, then a page of files.
+
+    With ?q= it searches names in the folder and everything below it (the whole
+    account at the top level). The queries are the same for ten files or
+    ten thousand: no per-row lookups, the breadcrumb in one query.
+    """
+
     request: AuthenticatedRequest
     template_name = "files/list.html"
     context_object_name = "files"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.folder = self.get_folder()
+        return super().get(request, *args, **kwargs)
+
+    def get_folder(self) -> Folder | None:
+        if "pk" not in self.kwargs:
+            return None
+        visible = Folder.objects.readable_by(self.request.user).select_related("owner")
+        return get_object_or_404(visible, pk=self.kwargs["pk"])
 
     def get_paginate_by(self, queryset: Any) -> int:
         return settings.PORTAL_FILES_PER_PAGE
 
     def get_queryset(self) -> UploadedFileQuerySet:
-        files = super().get_queryset()
+        user, folder = self.request.user, self.folder
+        if folder is None:
+            files = UploadedFile.objects.owned_by(user)
+            files = files if self.query else files.filter(folder=None)
+        else:
+            files = UploadedFile.objects.readable_by(user)
+            if self.query:
+                # An IN (subquery) rather than a join: the planners then start
+                # from the folder index instead of scanning all the owner's files.
+                subtree = Folder.objects.filter(path__startswith=folder.path).values("pk")
+                files = files.filter(folder__in=subtree)
+            else:
+                files = files.filter(folder=folder)
         if self.query:
-            files = files.filter(name__icontains=self.query)
+            # Results come from several folders: say which, without a query per row.
+            files = files.filter(name__icontains=self.query).select_related("folder")
         return files.order_by(*SORT_ORDERS[self.sort], "pk")
+
+    def get_subfolders(self) -> FolderQuerySet:
+        user, folder = self.request.user, self.folder
+        if self.query:
+            below = Folder.objects.readable_by(user) if folder else Folder.objects.owned_by(user)
+            if folder is not None:
+                below = below.filter(path__startswith=folder.path).exclude(pk=folder.pk)
+            return below.filter(name__icontains=self.query)
+        if folder is None:
+            return Folder.objects.owned_by(user).filter(parent=None)
+        return Folder.objects.readable_by(user).filter(parent=folder)
 
     @property
     def query(self) -> str:
@@ -64,44 +119,131 @@ class FileListView(OwnedFileMixin, ListView):
         sort = self.request.GET.get("sort", DEFAULT_SORT)
         return sort if sort in SORT_ORDERS else DEFAULT_SORT
 
+    @property
+    def view_mode(self) -> str:
+        mode = self.request.GET.get("view", VIEW_MODES[0])
+        return mode if mode in VIEW_MODES else VIEW_MODES[0]
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        user = self.request.user
-        return super().get_context_data(
+        user, folder = self.request.user, self.folder
+        writable = folder is None or Folder.objects.writable_by(user).filter(pk=folder.pk).exists()
+        owner = folder.owner if folder else user
+        context = super().get_context_data(
+            folder=folder,
+            breadcrumb=folders.ancestors(folder) if folder else [],
             query=self.query,
             sort=self.sort,
-            storage_used=user.storage_used(),
-            quota=user.effective_quota(),
+            view_mode=self.view_mode,
+            writable=writable,
+            storage_used=owner.storage_used(),
+            quota=owner.effective_quota(),
+            max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
+            upload_url=upload_url(folder),
+            **kwargs,
+        )
+        page = context["page_obj"]
+        # Folders come before the files, on the first page only.
+        first = page is None or page.number == 1
+        context["subfolders"] = list(self.get_subfolders()) if first else []
+        if writable:
+            context["move_form"] = MoveFilesForm(owner=owner)
+        return context
+
+
+def upload_url(folder: Folder | None) -> str:
+    if folder is None:
+        return reverse("files:upload")
+    return reverse("files:folder-upload", args=[folder.pk])
+
+
+class UploadView(FormView):
+    """POST one or several files into the top level or a folder.
+
+    A browser's form gets a redirect with a message; the script-driven
+    uploader (static/uploader.js, one request per file) asks for JSON and
+    gets 201 with the stored file, or 4xx with each error's message and code.
+    """
+
+    request: AuthenticatedRequest
+    form_class = UploadForm
+    template_name = "files/upload.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.folder: Folder | None = None
+        if "pk" in kwargs:
+            writable = Folder.objects.writable_by(request.user).select_related("owner")
+            self.folder = get_object_or_404(writable, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def owner(self) -> User:
+        # Everything in a folder belongs to the folder's owner, whoever uploads it.
+        return self.folder.owner if self.folder else self.request.user
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "owner": self.owner}
+
+    def get_success_url(self) -> str:
+        return self.folder.get_absolute_url() if self.folder else reverse("files:list")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            folder=self.folder,
+            breadcrumb=folders.ancestors(self.folder) if self.folder else [],
+            max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
+            upload_url=upload_url(self.folder),
             **kwargs,
         )
 
-
-class UploadView(CreateView):
-    request: AuthenticatedRequest
-    model = UploadedFile
-    form_class = UploadForm
-    template_name = "files/upload.html"
-    success_url = reverse_lazy("files:list")
-
-    def get_form_kwargs(self) -> dict[str, Any]:
-        # The owner is never a form field: it is whoever is signed in.
-        return {**super().get_form_kwargs(), "instance": UploadedFile(owner=self.request.user)}
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE, **kwargs)
-
     def form_valid(self, form: UploadForm) -> HttpResponse:
         try:
-            stored = form.save()
+            stored = services.store_uploads(
+                self.owner,
+                form.cleaned_data["file"],
+                self.folder,
+                directory=form.cleaned_data["directory"],
+            )
+        except ValidationError as error:
+            # The locked quota re-check lost a race with another upload.
+            form.add_error("file", error)
+            return self.form_invalid(form)
         except StoreUnavailable:
             # Nothing was saved; Django removes the temporary files after the response.
             response = render(self.request, "files/store_unavailable.html", status=503)
             response["Retry-After"] = "60"
             return response
+        if wants_json(self.request):
+            return JsonResponse({"files": [describe(f) for f in stored]}, status=201)
         if len(stored) == 1:
             messages.success(self.request, f"Uploaded {stored[0].name}.")
         else:
             messages.success(self.request, f"Uploaded {len(stored)} files.")
-        return HttpResponseRedirect(self.success_url)
+        return super().form_valid(form)
+
+    def form_invalid(self, form: UploadForm) -> HttpResponse:
+        if not wants_json(self.request):
+            return super().form_invalid(form)
+        errors = [
+            {"field": field, "message": message, "code": error.code}
+            for field, field_errors in form.errors.as_data().items()
+            for error in field_errors
+            for message in error.messages
+        ]
+        codes = {error["code"] for error in errors}
+        return JsonResponse({"errors": errors}, status=413 if "too_large" in codes else 400)
+
+
+def describe(stored: UploadedFile) -> dict[str, Any]:
+    """A stored file as the uploader's JSON names it."""
+    return {
+        "id": str(stored.pk),
+        "name": stored.name,
+        "size": stored.size,
+        "content_type": stored.content_type,
+        "folder": str(stored.folder_id) if stored.folder_id else None,
+        "url": stored.get_absolute_url(),
+        "download_url": stored.get_download_url(),
+    }
 
 
 class FileDetailView(OwnedFileMixin, UpdateView):
@@ -111,6 +253,21 @@ class FileDetailView(OwnedFileMixin, UpdateView):
     template_name = "files/detail.html"
     context_object_name = "upload"
 
+    def get_queryset(self) -> UploadedFileQuerySet:
+        return super().get_queryset().select_related("folder")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        folder = self.object.folder
+        move_form = MoveFilesForm(
+            owner=self.object.owner,
+            initial={"selected": [self.object.pk], "target": str(folder.pk) if folder else ""},
+        )
+        return super().get_context_data(
+            breadcrumb=[*folders.ancestors(folder), folder] if folder else [],
+            move_form=move_form,
+            **kwargs,
+        )
+
     def form_valid(self, form: RenameForm) -> HttpResponse:
         messages.success(self.request, f"Renamed to {form.instance.name}.")
         return super().form_valid(form)
@@ -119,7 +276,10 @@ class FileDetailView(OwnedFileMixin, UpdateView):
 class FileDeleteView(OwnedFileMixin, DeleteView):
     template_name = "files/confirm_delete.html"
     context_object_name = "upload"
-    success_url = reverse_lazy("files:list")
+
+    def get_success_url(self) -> str:
+        folder = self.object.folder
+        return folder.get_absolute_url() if folder else reverse("files:list")
 
     def form_valid(self, form: Any) -> HttpResponse:
         messages.success(self.request, f"Deleted {self.object.name}.")

@@ -1,8 +1,11 @@
-"""The session's SeaweedFS: `from tests.seaweed import seaweedfs` in a conftest to use it.
+"""The session's SeaweedFS, as a pytest fixture.
 
-One `weed server -s3` for the whole run (about 4 s to start), stopped at the
-end. Each stack that must see only its own objects takes its own bucket with
-``seaweedfs.create_bucket(name)``; the default bucket is ``portal``.
+tests/integration/conftest.py imports it, so any test below tests/integration
+just asks for ``seaweedfs``; elsewhere, import it into a conftest (once: each
+import would start its own store). One `weed server -s3` for the whole run
+(about 4 s to start), stopped by PID at the end. Each stack that must see only
+its own objects takes its own bucket with ``seaweedfs.create_bucket(name)``
+and ``seaweedfs.django_env(name)``; the default bucket is ``portal``.
 """
 
 from __future__ import annotations

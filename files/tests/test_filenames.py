@@ -1,4 +1,4 @@
-"""files.filenames.clean_filename: what a user's filename may look like."""
+"""files.filenames: what a user's filename may look like, and what a browser meant by it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from files.filenames import MAX_NAME_LENGTH, clean_filename
+from files.filenames import MAX_NAME_LENGTH, clean_filename, unescape_form_filename
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,24 @@ def test_it_normalizes_after_removing_characters() -> None:
     cleaned = clean_filename("cafe\u200b\u0301.txt")
     assert cleaned == "caf\u00e9.txt"
     assert unicodedata.is_normalized("NFC", cleaned)
+
+
+@pytest.mark.parametrize(
+    ("sent", "meant"),
+    [
+        ("say %22hi%22.txt", 'say "hi".txt'),
+        ("two%0D%0Alines.txt", "two\r\nlines.txt"),
+        ("only%0Alf.txt", "only\nlf.txt"),
+        # Nothing else is decoded: these are what the file is really called.
+        ("100%25.txt", "100%25.txt"),
+        ("%41.txt", "%41.txt"),
+        ("lower%0a.txt", "lower%0a.txt"),
+        ("plain.txt", "plain.txt"),
+    ],
+)
+def test_it_undoes_the_three_escapes_of_a_multipart_filename(sent: str, meant: str) -> None:
+    assert unescape_form_filename(sent) == meant
+
+
+def test_an_escaped_line_break_ends_up_removed() -> None:
+    assert clean_filename(unescape_form_filename("two%0D%0Alines.txt")) == "twolines.txt"

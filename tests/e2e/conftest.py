@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.availability import skip_or_fail
 
 CHROMIUM = "/usr/bin/chromium"
+# Screenshots a person can look at after a run (var/ is git-ignored).
+OUTPUT_DIR = Path(__file__).resolve().parents[2] / "var" / "test-output"
 # No sandbox as root in CI; no GPU headless; no calls home on a closed network.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -39,3 +42,21 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def page_without_js(browser, live_server):
+    """The same browser with JavaScript off: every action must still work through plain forms."""
+    context = browser.new_context(
+        base_url=live_server.url, accept_downloads=True, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    return OUTPUT_DIR

@@ -35,7 +35,10 @@ def log_out(page) -> None:
     page.wait_for_url(re.compile(r"/accounts/login/$"))
 
 
-def test_a_new_user_signs_up_uploads_renames_downloads_and_deletes(page, tmp_path: Path):
+def test_without_javascript_a_new_user_signs_up_uploads_renames_downloads_and_deletes(
+    page_without_js, tmp_path: Path
+):
+    page = page_without_js
     sign_up(page, "alice", "a long enough passphrase")
     page.wait_for_url(re.compile(r"/files/$"))
     assert page.locator("text=No files yet").is_visible()
@@ -101,7 +104,8 @@ def test_a_user_logs_out_logs_in_and_changes_password(page):
     page.wait_for_url(re.compile(r"/files/$"))
 
 
-def test_another_user_cannot_open_a_file_page(page, tmp_path: Path):
+def test_another_user_cannot_open_a_file_page(page_without_js, tmp_path: Path):
+    page = page_without_js
     owner = User.objects.create_user("carol", password="carol's passphrase")
     User.objects.create_user("dave", password="dave's passphrase")
     secret = tmp_path / "secret.txt"

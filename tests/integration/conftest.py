@@ -19,6 +19,7 @@ from PIL import Image
 
 from deploy.stack import SERVERS, Server
 from tests.integration.support import PortalStack, base_env, manage, require
+from tests.seaweed import seaweedfs  # noqa: F401 - one store for the session, S3 tests use it
 from tests.tooling import PortalClient, Sample
 
 MIB = 1024 * 1024

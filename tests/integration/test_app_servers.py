@@ -22,7 +22,6 @@ from deploy.seaweedfs import SeaweedFS
 from tests.availability import once_per_ci_run, skip_or_fail
 from tests.integration.conftest import DEFAULT_LIMIT
 from tests.integration.support import PASSWORD, PortalStack, base_env, require
-from tests.seaweed import seaweedfs  # noqa: F401 - the session's store
 from tests.tooling import PortalClient, Sample, postgres_unavailable, scratch_database
 
 pytestmark = [pytest.mark.integration, once_per_ci_run]
@@ -60,7 +59,7 @@ class TwoAppServers:
 def two_app_servers(
     tmp_path_factory: pytest.TempPathFactory,
     static_root: Path,
-    seaweedfs: SeaweedFS,  # noqa: F811
+    seaweedfs: SeaweedFS,
 ) -> Iterator[TwoAppServers]:
     require("nginx")
     for reason in (postgres_unavailable(), redis_unavailable()):

@@ -15,7 +15,6 @@ from deploy.seaweedfs import SeaweedFS
 from tests.availability import once_per_ci_run, skip_or_fail
 from tests.integration.support import require
 from tests.integration.test_app_servers import redis_unavailable
-from tests.seaweed import seaweedfs  # noqa: F401 - the session's store
 from tests.tooling import PrivatePostgres
 
 pytestmark = [pytest.mark.integration, once_per_ci_run]
@@ -26,7 +25,7 @@ BUCKET = "portal-faults"
 
 def test_a_short_load_with_faults_answers_only_clear_refusals_and_loses_nothing(
     tmp_path: Path,
-    seaweedfs: SeaweedFS,  # noqa: F811
+    seaweedfs: SeaweedFS,
 ) -> None:
     require("nginx")
     for reason in (PrivatePostgres.unavailable(), redis_unavailable()):

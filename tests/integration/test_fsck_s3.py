@@ -15,7 +15,6 @@ from accounts.models import User
 from deploy.seaweedfs import SeaweedFS
 from files import services
 from files.models import UploadedFile
-from tests.seaweed import seaweedfs  # noqa: F401 - the session's store
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +22,7 @@ BUCKET = "portal-fsck"
 
 
 @pytest.fixture
-def bucket(settings: Settings, seaweedfs: SeaweedFS) -> Iterator[Any]:  # noqa: F811
+def bucket(settings: Settings, seaweedfs: SeaweedFS) -> Iterator[Any]:
     """default_storage on a fresh bucket; yields a boto3 client to plant damage with."""
     if BUCKET not in {b["Name"] for b in seaweedfs.client().list_buckets()["Buckets"]}:
         seaweedfs.create_bucket(BUCKET)

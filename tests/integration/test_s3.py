@@ -23,7 +23,6 @@ from deploy.seaweedfs import SeaweedFS
 from files.contract import DOWNLOAD_CSP, STORAGE_KEY, storage_key
 from tests.integration.conftest import BIG, DEFAULT_LIMIT, ODD_NAMES
 from tests.integration.support import PortalStack, base_env, disposition_filename, require
-from tests.seaweed import seaweedfs  # noqa: F401 - the session's store
 from tests.tooling import CHUNK, Download, PortalClient, Sample
 
 pytestmark = pytest.mark.integration
@@ -92,7 +91,7 @@ def s3(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     static_root: Path,
-    seaweedfs: SeaweedFS,  # noqa: F811
+    seaweedfs: SeaweedFS,
     samples: dict[str, Sample],
 ) -> Iterator[S3Stack]:
     """A stack on its own bucket, with every sample uploaded by alice."""

@@ -6,12 +6,11 @@ import pytest
 import requests
 
 from deploy.seaweedfs import SeaweedFS
-from tests.seaweed import seaweedfs  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.integration
 
 
-def test_it_stores_under_the_identity(seaweedfs: SeaweedFS) -> None:  # noqa: F811
+def test_it_stores_under_the_identity(seaweedfs: SeaweedFS) -> None:
     seaweedfs.create_bucket("fixture-check")
     client = seaweedfs.client()
     client.put_object(Bucket="fixture-check", Key="u/1/probe", Body=b"abc")
@@ -21,7 +20,7 @@ def test_it_stores_under_the_identity(seaweedfs: SeaweedFS) -> None:  # noqa: F8
     assert body == b"abc"
 
 
-def test_it_refuses_anonymous_reads_and_writes(seaweedfs: SeaweedFS) -> None:  # noqa: F811
+def test_it_refuses_anonymous_reads_and_writes(seaweedfs: SeaweedFS) -> None:
     url = f"{seaweedfs.endpoint_url}/{seaweedfs.bucket}/u/1/anonymous"
 
     assert requests.put(url, data=b"x", timeout=10).status_code == 403

@@ -1,0 +1,188 @@
+"""Folder pages: create, rename, move and delete folders; move files between them.
+
+Each view is one POST action with its own URL and a plain-form GET page, so
+everything works without JavaScript; the rules are in files/folders.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.generic import FormView, TemplateView
+
+from accounts.http import AuthenticatedRequest
+from files import folders
+from files.forms import FolderNameForm, MoveFilesForm, MoveFolderForm
+from files.models import Folder
+
+
+def folder_url(folder: Folder | None) -> str:
+    return folder.get_absolute_url() if folder else reverse("files:list")
+
+
+class WritableFolderMixin:
+    """Looks up the folder in the URL among those the user may change: for anyone else, 404."""
+
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
+    def get_folder(self) -> Folder:
+        writable = Folder.objects.writable_by(self.request.user).select_related("owner")
+        return get_object_or_404(writable, pk=self.kwargs["pk"])
+
+
+class FolderCreateView(WritableFolderMixin, FormView):
+    """/files/folders/new/ (top level) and /files/folders/<uuid>/new/ (inside a folder)."""
+
+    request: AuthenticatedRequest
+
+    form_class = FolderNameForm
+    template_name = "files/folder_form.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.parent = self.get_folder() if "pk" in kwargs else None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        where = f"in “{self.parent.name}”" if self.parent else "at the top level"
+        return super().get_context_data(
+            title=f"New folder {where}", button="Create", back=folder_url(self.parent), **kwargs
+        )
+
+    def form_valid(self, form: FolderNameForm) -> HttpResponse:
+        owner = self.parent.owner if self.parent else self.request.user
+        try:
+            folder = folders.create_folder(owner, self.parent, form.cleaned_data["name"])
+        except ValidationError as error:
+            form.add_error("name", error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Created folder {folder.name}.")
+        return HttpResponseRedirect(folder_url(self.parent))
+
+
+class FolderRenameView(WritableFolderMixin, FormView):
+    form_class = FolderNameForm
+    template_name = "files/folder_form.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.folder = self.get_folder()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"name": self.folder.name}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            title=f"Rename “{self.folder.name}”",
+            button="Rename",
+            back=folder_url(self.folder),
+            **kwargs,
+        )
+
+    def form_valid(self, form: FolderNameForm) -> HttpResponse:
+        old_name = self.folder.name
+        try:
+            folders.rename_folder(self.folder, form.cleaned_data["name"])
+        except ValidationError as error:
+            self.folder.name = old_name
+            form.add_error("name", error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Renamed {old_name} to {self.folder.name}.")
+        return HttpResponseRedirect(folder_url(self.folder))
+
+
+class FolderMoveView(WritableFolderMixin, FormView):
+    form_class = MoveFolderForm
+    template_name = "files/folder_form.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.folder = self.get_folder()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "folder": self.folder}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"target": str(self.folder.parent_id or "")}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            title=f"Move “{self.folder.name}”",
+            button="Move",
+            back=folder_url(self.folder),
+            **kwargs,
+        )
+
+    def form_valid(self, form: MoveFolderForm) -> HttpResponse:
+        target: Folder | None = form.cleaned_data["target"]
+        try:
+            folders.move_folder(self.folder, target)
+        except ValidationError as error:
+            form.add_error("target", error)
+            return self.form_invalid(form)
+        where = f"“{target.name}”" if target else "the top level"
+        messages.success(self.request, f"Moved {self.folder.name} to {where}.")
+        return HttpResponseRedirect(folder_url(self.folder))
+
+
+class FolderDeleteView(WritableFolderMixin, TemplateView):
+    """GET says what would go (folders, files, bytes); POST removes it all."""
+
+    template_name = "files/folder_confirm_delete.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.folder = self.get_folder()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            folder=self.folder, contents=folders.contents(self.folder), **kwargs
+        )
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        parent = self.folder.parent
+        folders.delete_folder(self.folder)
+        messages.success(request, f"Deleted folder {self.folder.name} and everything in it.")
+        return HttpResponseRedirect(folder_url(parent))
+
+
+class MoveFilesView(FormView):
+    """POST /files/move/: a selection of files (checkboxes `files`) into `target`.
+
+    The form lives on the list and file pages, so there is no page of its own:
+    a refusal goes back to where the form was, as a message.
+    """
+
+    request: AuthenticatedRequest
+    form_class = MoveFilesForm
+    http_method_names = ["post"]
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "owner": self.request.user}
+
+    def form_valid(self, form: MoveFilesForm) -> HttpResponse:
+        target: Folder | None = form.cleaned_data["target"]
+        moved = folders.move_files(
+            self.request.user, [f.pk for f in form.cleaned_data["selected"]], target
+        )
+        where = f"“{target.name}”" if target else "the top level"
+        what = form.cleaned_data["selected"][0].name if moved == 1 else f"{moved} files"
+        messages.success(self.request, f"Moved {what} to {where}.")
+        return HttpResponseRedirect(folder_url(target))
+
+    def form_invalid(self, form: MoveFilesForm) -> HttpResponse:
+        for errors in form.errors.as_data().values():
+            for error in errors:
+                for message in error.messages:
+                    messages.error(self.request, message)
+        back = self.request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={self.request.get_host()}):
+            back = reverse("files:list")
+        return HttpResponseRedirect(back)

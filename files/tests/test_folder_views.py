@@ -1,0 +1,315 @@
+"""The folder pages: browse, create, rename, move, delete; and moving files between folders."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.http import HttpResponse
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
+
+from accounts.models import User
+from files import folders
+from files.models import Folder, UploadedFile
+from files.tests.conftest import MakeFile
+from files.tests.utils import stored_paths
+
+
+@pytest.fixture
+def photos(alice: User) -> Folder:
+    return folders.create_folder(alice, None, "Photos")
+
+
+@pytest.fixture
+def summer(alice: User, photos: Folder) -> Folder:
+    return folders.create_folder(alice, photos, "Summer")
+
+
+def page_text(response: HttpResponse) -> str:
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+# Browsing
+
+
+def test_the_top_level_lists_top_folders_and_loose_files(
+    alice: User, alice_client: Client, photos: Folder, summer: Folder, make_file: MakeFile
+) -> None:
+    loose = make_file(alice, "loose.txt")
+    inside = make_file(alice, "inside.txt")
+    folders.move_files(alice, [inside.pk], photos)
+    response = alice_client.get("/files/")
+    assert list(response.context["subfolders"]) == [photos]
+    assert list(response.context["files"]) == [loose]
+    assert f'href="/files/folders/{photos.pk}/"' in page_text(response)
+
+
+def test_a_folder_page_shows_its_breadcrumb_subfolders_and_files(
+    alice: User, alice_client: Client, photos: Folder, summer: Folder, make_file: MakeFile
+) -> None:
+    beach = make_file(alice, "beach.jpg")
+    folders.move_files(alice, [beach.pk], summer)
+    response = alice_client.get(f"/files/folders/{summer.pk}/")
+    html = page_text(response)
+    assert response.context["breadcrumb"] == [photos]
+    assert list(response.context["files"]) == [beach]
+    assert '<span aria-current="page">Summer</span>' in html
+    assert f'<a href="/files/folders/{photos.pk}/">Photos</a>' in html
+    # The upload form and the drop zone post into the folder being shown.
+    assert f'action="/files/folders/{summer.pk}/upload/"' in html
+    assert f'data-upload-url="/files/folders/{summer.pk}/upload/"' in html
+
+
+def test_an_empty_folder_says_what_to_do(alice_client: Client, photos: Folder) -> None:
+    html = page_text(alice_client.get(f"/files/folders/{photos.pk}/"))
+    assert "This folder is empty." in html
+    assert "Drop files or a whole folder here" in html
+
+
+def test_search_in_a_folder_covers_its_subtree_only(
+    alice: User, alice_client: Client, photos: Folder, summer: Folder, make_file: MakeFile
+) -> None:
+    deep = make_file(alice, "report deep.txt")
+    folders.move_files(alice, [deep.pk], summer)
+    make_file(alice, "report outside.txt")
+    response = alice_client.get(f"/files/folders/{photos.pk}/", {"q": "report"})
+    assert [f.name for f in response.context["files"]] == ["report deep.txt"]
+    # Each result says where it lives.
+    assert f'in <a href="/files/folders/{summer.pk}/">Summer</a>' in page_text(response)
+    everywhere = alice_client.get("/files/", {"q": "report", "sort": "name"})
+    assert [f.name for f in everywhere.context["files"]] == [
+        "report deep.txt",
+        "report outside.txt",
+    ]
+
+
+def test_search_finds_folders_by_name(alice_client: Client, photos: Folder, summer: Folder) -> None:
+    response = alice_client.get("/files/", {"q": "summ"})
+    assert list(response.context["subfolders"]) == [summer]
+
+
+def test_a_folder_page_runs_the_same_queries_for_two_files_or_forty(
+    alice: User, alice_client: Client, photos: Folder, summer: Folder, make_file: MakeFile
+) -> None:
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert alice_client.get(f"/files/folders/{summer.pk}/").status_code == 200
+            assert alice_client.get(f"/files/folders/{photos.pk}/", {"q": "f"}).status_code == 200
+        return len(queries)
+
+    folders.move_files(alice, [make_file(alice, f"f{i}").pk for i in range(2)], summer)
+    few = count()
+    folders.move_files(alice, [make_file(alice, f"f{i}").pk for i in range(38)], summer)
+    folders.create_folder(alice, summer, "another")
+    assert count() == few
+
+
+def test_the_view_switch_shows_a_grid(
+    alice: User, alice_client: Client, photos: Folder, make_file: MakeFile
+) -> None:
+    make_file(alice, "a.txt")
+    html = page_text(alice_client.get("/files/", {"view": "grid"}))
+    assert '<ul class="grid">' in html
+    assert 'href="?q=&amp;sort=-created&amp;view=grid" aria-current="true"' in html
+    assert '<table class="files">' in page_text(alice_client.get("/files/", {"view": "bogus"}))
+
+
+def test_a_stranger_gets_404_for_every_folder_page(charlie_client: Client, photos: Folder) -> None:
+    assert charlie_client.get(f"/files/folders/{photos.pk}/").status_code == 404
+    for suffix in ["new/", "upload/", "rename/", "move/", "delete/"]:
+        assert charlie_client.get(f"/files/folders/{photos.pk}/{suffix}").status_code == 404
+        assert charlie_client.post(f"/files/folders/{photos.pk}/{suffix}").status_code == 404
+    assert Folder.objects.filter(pk=photos.pk).exists()
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client: Client, photos: Folder) -> None:
+    response = client.get(f"/files/folders/{photos.pk}/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/?next=")
+
+
+def test_an_unknown_folder_is_404(alice_client: Client) -> None:
+    assert alice_client.get(f"/files/folders/{uuid.uuid4()}/").status_code == 404
+    assert alice_client.get("/files/folders/not-a-uuid/").status_code == 404
+
+
+# Creating, renaming, moving
+
+
+def test_it_creates_a_folder_inside_another(
+    alice: User, alice_client: Client, photos: Folder
+) -> None:
+    response = alice_client.post(
+        f"/files/folders/{photos.pk}/new/", {"name": "Winter"}, follow=True
+    )
+    assert response.redirect_chain == [(f"/files/folders/{photos.pk}/", 302)]
+    assert "Created folder Winter." in page_text(response)
+    winter = Folder.objects.get(name="Winter")
+    assert (winter.owner, winter.parent) == (alice, photos)
+
+
+def test_it_creates_a_top_level_folder(alice: User, alice_client: Client) -> None:
+    response = alice_client.post("/files/folders/new/", {"name": "Docs"})
+    assert response.status_code == 302
+    assert Folder.objects.get().parent is None
+
+
+def test_a_taken_name_is_a_form_error(alice_client: Client, photos: Folder) -> None:
+    response = alice_client.post("/files/folders/new/", {"name": "PHOTOS"})
+    assert response.status_code == 200
+    assert [e.code for e in response.context["form"].errors.as_data()["name"]] == ["name_taken"]
+    assert "A folder named “PHOTOS” already exists in the top level." in page_text(response)
+    assert Folder.objects.count() == 1
+
+
+def test_it_renames_a_folder(alice_client: Client, photos: Folder) -> None:
+    assert alice_client.get(f"/files/folders/{photos.pk}/rename/").context["form"].initial == {
+        "name": "Photos"
+    }
+    response = alice_client.post(
+        f"/files/folders/{photos.pk}/rename/", {"name": "Pictures"}, follow=True
+    )
+    assert "Renamed Photos to Pictures." in page_text(response)
+    photos.refresh_from_db()
+    assert photos.name == "Pictures"
+
+
+def test_renaming_to_a_taken_name_is_a_form_error(
+    alice: User, alice_client: Client, photos: Folder
+) -> None:
+    folders.create_folder(alice, None, "Music")
+    response = alice_client.post(f"/files/folders/{photos.pk}/rename/", {"name": "music"})
+    assert response.status_code == 200
+    assert "already exists" in page_text(response)
+    photos.refresh_from_db()
+    assert photos.name == "Photos"
+
+
+def test_it_moves_a_folder(
+    alice: User, alice_client: Client, photos: Folder, summer: Folder
+) -> None:
+    archive = folders.create_folder(alice, None, "Archive")
+    response = alice_client.post(
+        f"/files/folders/{summer.pk}/move/", {"target": str(archive.pk)}, follow=True
+    )
+    assert "Moved Summer to “Archive”." in page_text(response)
+    summer.refresh_from_db()
+    assert summer.parent == archive
+
+
+def test_the_move_form_offers_no_folder_inside_the_one_moved(
+    alice_client: Client, photos: Folder, summer: Folder
+) -> None:
+    form = alice_client.get(f"/files/folders/{photos.pk}/move/").context["form"]
+    assert [label for _, label in form.fields["target"].choices] == ["Top level"]
+
+
+def test_a_forged_move_into_a_descendant_is_refused(
+    alice_client: Client, photos: Folder, summer: Folder
+) -> None:
+    response = alice_client.post(f"/files/folders/{photos.pk}/move/", {"target": str(summer.pk)})
+    assert response.status_code == 200
+    assert response.context["form"].errors["target"]
+    photos.refresh_from_db()
+    assert photos.parent is None
+
+
+def test_it_moves_a_selection_of_files(
+    alice: User, alice_client: Client, photos: Folder, make_file: MakeFile
+) -> None:
+    one, two, stay = (make_file(alice, n) for n in ("one", "two", "stay"))
+    response = alice_client.post(
+        "/files/move/", {"selected": [one.pk, two.pk], "target": str(photos.pk)}, follow=True
+    )
+    assert response.redirect_chain == [(f"/files/folders/{photos.pk}/", 302)]
+    assert "Moved 2 files to “Photos”." in page_text(response)
+    assert set(photos.files.all()) == {one, two}
+    stay.refresh_from_db()
+    assert stay.folder is None
+
+
+def test_moving_a_strangers_file_is_refused(
+    alice: User, bob: User, alice_client: Client, photos: Folder, make_file: MakeFile
+) -> None:
+    theirs = make_file(bob, "theirs.txt")
+    response = alice_client.post(
+        "/files/move/",
+        {"selected": [theirs.pk], "target": str(photos.pk), "next": "/files/?sort=name"},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/files/?sort=name", 302)]
+    assert "is not one of the available choices" in page_text(response)
+    theirs.refresh_from_db()
+    assert theirs.folder is None
+
+
+def test_moving_into_a_strangers_folder_is_refused(
+    bob: User, alice: User, alice_client: Client, make_file: MakeFile
+) -> None:
+    theirs = folders.create_folder(bob, None, "theirs")
+    mine = make_file(alice, "mine.txt")
+    alice_client.post("/files/move/", {"selected": [mine.pk], "target": str(theirs.pk)})
+    mine.refresh_from_db()
+    assert mine.folder is None
+
+
+def test_moving_files_refuses_a_get_and_an_outside_next(
+    alice: User, alice_client: Client, make_file: MakeFile
+) -> None:
+    assert alice_client.get("/files/move/").status_code == 405
+    response = alice_client.post("/files/move/", {"next": "https://evil.example/"})
+    assert response.url == "/files/"
+
+
+# Deleting
+
+
+def test_deleting_asks_first_with_what_would_go(
+    alice: User, alice_client: Client, photos: Folder, summer: Folder, make_file: MakeFile
+) -> None:
+    folders.move_files(alice, [make_file(alice, "a", b"x" * 2048).pk], photos)
+    folders.move_files(alice, [make_file(alice, "b", b"x" * 2048).pk], summer)
+    html = page_text(alice_client.get(f"/files/folders/{photos.pk}/delete/"))
+    assert "<strong>2 files</strong>\n  (4.0\xa0KB) in 1 subfolder." in html
+
+
+def test_deleting_removes_everything_below_and_the_bytes_after_commit(
+    alice: User,
+    alice_client: Client,
+    photos: Folder,
+    summer: Folder,
+    make_file: MakeFile,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    folders.move_files(alice, [make_file(alice, "a").pk], summer)
+    kept = make_file(alice, "kept.txt")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = alice_client.post(f"/files/folders/{photos.pk}/delete/", follow=True)
+    assert response.redirect_chain == [("/files/", 302)]
+    assert "Deleted folder Photos and everything in it." in page_text(response)
+    assert not Folder.objects.exists()
+    assert list(UploadedFile.objects.all()) == [kept]
+    assert len(callbacks) == 1
+    assert len(stored_paths()) == 1
+
+
+def test_deleting_a_subfolder_goes_back_to_its_parent(
+    alice_client: Client, photos: Folder, summer: Folder
+) -> None:
+    response = alice_client.post(f"/files/folders/{summer.pk}/delete/")
+    assert response.url == f"/files/folders/{photos.pk}/"
+
+
+def test_staff_may_browse_but_not_change_a_folder(
+    staff: User, photos: Folder, settings: Settings
+) -> None:
+    client = Client()
+    client.force_login(staff)
+    response = client.get(f"/files/folders/{photos.pk}/")
+    assert response.status_code == 200
+    assert not response.context["writable"]
+    assert client.post(f"/files/folders/{photos.pk}/delete/").status_code == 404
