@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import InterfaceError, OperationalError
 from django.test import Client
-
-from files.views import FileListView
 
 
 @pytest.mark.parametrize("error", [OperationalError, InterfaceError])
 def test_a_database_error_answers_503(
     alice_client: Client, monkeypatch: pytest.MonkeyPatch, error: type[Exception]
 ) -> None:
-    def fail(self: FileListView) -> None:
+    # The session is the first thing a signed-in request reads from the database.
+    def fail(self: SessionStore) -> None:
         raise error("connection to server at 127.0.0.1 failed: Connection refused")
 
-    monkeypatch.setattr(FileListView, "get_queryset", fail)
+    monkeypatch.setattr(SessionStore, "load", fail)
     alice_client.raise_request_exception = False
 
     response = alice_client.get("/files/")
@@ -33,10 +33,10 @@ def test_a_database_error_answers_503(
 def test_any_other_error_is_still_a_500(
     alice_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(self: FileListView) -> None:
+    def fail(self: SessionStore) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(FileListView, "get_queryset", fail)
+    monkeypatch.setattr(SessionStore, "load", fail)
     alice_client.raise_request_exception = False
 
     response = alice_client.get("/files/")
