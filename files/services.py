@@ -129,16 +129,18 @@ def store_uploads(
     (the view answers 503).
 
     The bytes are stored before the rows commit, so a row never exists without
-    them. `durable`: this must be the outermost transaction, because a caller's
-    transaction rolled back after ours would drop the rows and keep the bytes,
-    and nothing here would know. (A worker killed between the two leaves bytes
-    without a row: `manage.py portal_fsck --repair` removes them.)
+    them. Call it outside any transaction of your own: one rolled back after
+    ours would drop the rows and keep the bytes. (Not enforced with
+    `durable=True`: the browser tests' live server shares one SQLite
+    connection between its threads, so a concurrent upload looks nested.) A
+    worker killed between the two leaves bytes without a row:
+    `manage.py portal_fsck --repair` removes them.
     """
     if folder is not None and folder.owner_id != owner.pk:
         raise ValueError("a file belongs to the owner of its folder")
     saving: list[UploadedFile] = []  # the ones whose save() has begun
     try:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             locked = User.objects.select_for_update().get(pk=owner.pk)
             check_quota(locked, sum(f.size for f in files))
             folder = folders.ensure_path(owner, folder, directory)

@@ -1,7 +1,8 @@
-"""A file's bytes and its row live or die together (the parts a unit test can reach).
+"""What a worker killed mid-upload leaves, and who removes it (the unit-test part).
 
-The killed worker and the client that disconnects mid-upload are proved
-through a real gunicorn in tests/integration/test_integrity.py.
+A failed store is in test_services.py; the killed worker itself and the client
+that disconnects mid-upload are proved through a real gunicorn in
+tests/integration/test_integrity.py.
 """
 
 from __future__ import annotations
@@ -9,29 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from pytest_django import Settings
 
-from accounts.models import User
-from files import services
-from files.models import UploadedFile
-from files.tests.utils import stored_paths
 from files.uploadhandler import HashedUpload, remove_temp_files_of, temp_file_prefix
-
-
-def describe(name: str, content: bytes) -> UploadedFile:
-    return services.describe_upload(SimpleUploadedFile(name, content), name)
-
-
-def test_storing_refuses_to_run_inside_a_callers_transaction(alice: User) -> None:
-    # A caller's rollback after our commit-less store would keep the bytes and
-    # drop the rows; so the store insists on committing by itself.
-    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
-        services.store_uploads(alice, [describe("a.txt", b"a")])
-    assert not UploadedFile.objects.exists()
-    assert stored_paths() == []
 
 
 def test_a_worker_names_its_temp_files_with_its_pid(settings: Settings, tmp_path: Path) -> None:
