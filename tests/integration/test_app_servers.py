@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from deploy import seaweedfs
 from deploy.seaweedfs import SeaweedFS
 from tests.availability import once_per_ci_run, skip_or_fail
 from tests.integration.conftest import DEFAULT_LIMIT
@@ -57,28 +58,29 @@ class TwoAppServers:
 
 @pytest.fixture(scope="module")
 def two_app_servers(
-    tmp_path_factory: pytest.TempPathFactory,
-    static_root: Path,
-    seaweedfs: SeaweedFS,
+    tmp_path_factory: pytest.TempPathFactory, static_root: Path
 ) -> Iterator[TwoAppServers]:
     require("nginx")
     for reason in (postgres_unavailable(), redis_unavailable()):
         if reason:
             skip_or_fail(reason)
+    reason = seaweedfs.unavailable()
+    if reason:
+        skip_or_fail(reason)
     root = tmp_path_factory.mktemp("two-app-servers")
-    seaweedfs.create_bucket(BUCKET)
-    with scratch_database() as database_url:
+    # A store of its own: each bucket takes volumes from the session's store.
+    with SeaweedFS(root / "seaweedfs", bucket=BUCKET) as store, scratch_database() as database_url:
         env = base_env(
             root,
             DATABASE_URL=database_url,
             REDIS_URL=REDIS_URL,
             PORTAL_STATIC_ROOT=str(static_root),
-            **seaweedfs.django_env(BUCKET),
+            **store.django_env(),
         )
         portal = PortalStack("nginx", root, env, DEFAULT_LIMIT, root / "media", app_servers=2)
         portal.start()
         try:
-            yield TwoAppServers(portal, seaweedfs)
+            yield TwoAppServers(portal, store)
         finally:
             portal.stack.stop()
 

@@ -12,21 +12,31 @@ from django.core.management import CommandError, call_command
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from accounts.models import User
+from deploy import seaweedfs
 from deploy.seaweedfs import SeaweedFS
 from files import services
 from files.models import UploadedFile
+from tests.availability import skip_or_fail
 
 pytestmark = pytest.mark.integration
 
 BUCKET = "portal-fsck"
 
 
+@pytest.fixture(scope="module")
+def own_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """A store of its own: each bucket takes volumes from the session's store."""
+    reason = seaweedfs.unavailable()
+    if reason:
+        skip_or_fail(reason)
+    with SeaweedFS(tmp_path_factory.mktemp("fsck-seaweedfs"), bucket=BUCKET) as store:
+        yield store
+
+
 @pytest.fixture
-def bucket(settings: Settings, seaweedfs: SeaweedFS) -> Iterator[Any]:
-    """default_storage on a fresh bucket; yields a boto3 client to plant damage with."""
-    if BUCKET not in {b["Name"] for b in seaweedfs.client().list_buckets()["Buckets"]}:
-        seaweedfs.create_bucket(BUCKET)
-    env = seaweedfs.django_env(BUCKET)
+def bucket(settings: Settings, own_store: SeaweedFS) -> Iterator[Any]:
+    """default_storage on the store's bucket; yields a boto3 client to plant damage with."""
+    env = own_store.django_env()
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -43,9 +53,9 @@ def bucket(settings: Settings, seaweedfs: SeaweedFS) -> Iterator[Any]:
             },
         },
     }
-    client = seaweedfs.client()
+    client = own_store.client()
     yield client
-    for key in seaweedfs.keys(BUCKET):
+    for key in own_store.keys(BUCKET):
         client.delete_object(Bucket=BUCKET, Key=key)
 
 
@@ -55,9 +65,9 @@ def owner(db: None) -> User:
     return User.objects.create_user("alice", "alice@example.org", "password")
 
 
-def store(owner: User, name: str, content: bytes) -> UploadedFile:
-    upload = SimpleUploadedFile(name, content)
-    [stored] = services.store_uploads(owner, [services.describe_upload(upload, name)])
+def upload(owner: User, name: str, content: bytes) -> UploadedFile:
+    incoming = SimpleUploadedFile(name, content)
+    [stored] = services.store_uploads(owner, [services.describe_upload(incoming, name)])
     return stored
 
 
@@ -71,8 +81,8 @@ def fsck(*args: str) -> tuple[int, str]:
 
 
 def test_it_is_clean_after_uploads_to_the_bucket(owner: User, bucket: Any) -> None:
-    store(owner, "a.txt", b"aaa")
-    store(owner, "b.txt", b"")
+    upload(owner, "a.txt", b"aaa")
+    upload(owner, "b.txt", b"")
     assert fsck() == (0, "2 rows, 2 stored objects: 0 problems, 0 repaired\n")
 
 
@@ -81,9 +91,9 @@ def test_it_finds_and_repairs_each_kind_of_damage_in_the_bucket(
     bucket: Any,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
-    gone = store(owner, "gone.txt", b"12345")
-    resized = store(owner, "resized.txt", b"hello world")
-    flipped = store(owner, "flipped.txt", b"hello world")
+    gone = upload(owner, "gone.txt", b"12345")
+    resized = upload(owner, "resized.txt", b"hello world")
+    flipped = upload(owner, "flipped.txt", b"hello world")
     orphan = f"u/{owner.pk}/00000000-0000-4000-8000-000000000000"
     bucket.delete_object(Bucket=BUCKET, Key=gone.file.name)
     bucket.put_object(Bucket=BUCKET, Key=resized.file.name, Body=b"hello")
