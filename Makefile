@@ -11,7 +11,7 @@ PORT   ?= 8000
 RUNTIME := $(VENV)/.runtime-installed
 DEV     := $(VENV)/.dev-installed
 
-.PHONY: run test lint format serve bench lock clean
+.PHONY: run test lint format serve bench load lock clean
 
 run: $(RUNTIME)
 	$(BIN)/python manage.py migrate --noinput
@@ -35,6 +35,11 @@ serve: $(RUNTIME)
 
 bench: $(DEV)
 	$(BIN)/python -m bench.run
+
+# 50 clients for 60 s against the `APP_SERVERS=2 make serve` stack, with faults
+# (LOAD_ARGS="--clients 10 --seconds 20" for a shorter run; see bench/load.py).
+load: $(DEV)
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

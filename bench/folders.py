@@ -28,6 +28,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.tooling import scrubbed_env
+
 FILES = 100_000
 BIG_FOLDER = 10_000
 OTHER_FOLDERS = 90  # the other 90,000 files, 1,000 a folder
@@ -37,13 +39,10 @@ POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 POSTGRES_BENCH_DB = "portal_bench_folders"
 WORDS = ["report", "photo", "invoice", "notes", "scan", "draft", "song", "video", "backup", "plan"]
 EXTENSIONS = ["pdf", "jpg", "txt", "docx", "png", "mp3", "mp4", "zip"]
-# The settings a user's shell might carry that would point this at real data.
-FOREIGN_ENV = ("PORTAL_", "DJANGO_", "DATABASE_URL", "SECRET_KEY")
 
 
 def child_env(database_url: str, root: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_ENV)}
-    env.update(
+    return scrubbed_env(
         DATABASE_URL=database_url,
         PORTAL_VAR_DIR=str(root / "var"),
         PORTAL_MEDIA_ROOT=str(root / "media"),
@@ -54,7 +53,6 @@ def child_env(database_url: str, root: Path) -> dict[str, str]:
         ALLOWED_HOSTS="testserver",
         DJANGO_SETTINGS_MODULE="portal.settings",
     )
-    return env
 
 
 # -- in the child: one database ----------------------------------------------

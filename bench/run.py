@@ -28,7 +28,6 @@ from typing import Any
 import requests
 
 from bench import folders, report, s3, thumbnails
-from bench.client import PortalClient
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
 from bench.s3 import S3Results
@@ -36,13 +35,13 @@ from bench.servers import (
     StreamingStack,
     cpu_affinity,
     cpu_busy,
-    gunicorn_workers,
     memory_kib,
     split_cpus,
     static_nginx,
 )
 from deploy.seaweedfs import SeaweedFS
 from deploy.stack import REPO_DIR, Server, Stack
+from tests.tooling import PortalClient, scrubbed_env
 
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
 SMALL_SIZE = 4 * KiB
@@ -57,9 +56,9 @@ LARGE_CONNECTIONS = 4
 BUSY_DOWNLOADS = 32
 # --only takes one; a whole run takes all but "s3", whose rows "downloads" ends with.
 PARTS = ("folders", "downloads", "thumbnails", "s3")
-# Settings the user's shell might carry that would point the stacks at real data.
-# CACHE_URL / REDIS_URL pass: they only move sessions to Redis (cached_db).
-FOREIGN_ENV = ("PORTAL_", "DJANGO_", "DATABASE_URL", "SECRET_KEY")
+# Of the Portal settings in the user's shell, only these pass into the stacks:
+# they move sessions to Redis (cached_db), which the report then says.
+PASSED_ENV = ("CACHE_URL", "REDIS_URL")
 
 
 @dataclass
@@ -98,8 +97,9 @@ class Bench:
 
     def env(self) -> dict[str, str]:
         """gunicorn's and manage.py's environment: everything in the temp dir."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_ENV)}
-        env.update(
+        passed = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
+        env = scrubbed_env(
+            **passed,
             DATABASE_URL=f"sqlite:///{self.root / 'db.sqlite3'}",
             PORTAL_VAR_DIR=str(self.root / "var"),
             PORTAL_MEDIA_ROOT=str(self.media_root),
@@ -169,8 +169,8 @@ class Bench:
             stack.stop()
 
     def login(self, stack: Stack) -> PortalClient:
-        client = PortalClient(stack.url)
-        self.wrk.cookie = client.login(USERNAME, self.password)
+        client = PortalClient(stack.url, timeout=600).login(USERNAME, self.password)
+        self.wrk.cookie = client.cookie_header()
         return client
 
     # -- measurements ---------------------------------------------------------
@@ -248,12 +248,11 @@ class Bench:
     ) -> tuple[float, int, int]:
         """Seconds, and the peak RSS (KiB) of the worker that took it, then and before."""
         with self.stack(name, "nginx", env=env) as stack:
-            client = PortalClient(stack.url)
-            client.login(USERNAME, self.password)
+            client = PortalClient(stack.url, timeout=600).login(USERNAME, self.password)
             client.session.get(stack.url + "/files/upload/", timeout=30)  # warm every import
-            workers = gunicorn_workers(stack)
+            workers = stack.worker_pids()
             before = {pid: memory_kib(pid, "VmHWM") for pid in workers}
-            seconds = client.upload(self.upload_file)
+            seconds = uploaded(client, self.upload_file)
             after = {pid: memory_kib(pid, "VmHWM") for pid in workers}
         # The worker that took the upload is the one whose peak grew the most.
         pid = max(workers, key=lambda pid: after[pid] - before[pid])
@@ -266,8 +265,8 @@ class Bench:
             env = store.django_env()
             with self.stack("s3", "nginx", env=env) as stack:
                 client = self.login(stack)
-                client.upload(self.large_file)
-                path = client.download_path(self.large_file.name)
+                uploaded(client, self.large_file)
+                path = f"/files/{client.file_id(self.large_file.name)}/download/"
                 [key] = [key for key in store.keys() if key.endswith(path.split("/")[2])]
                 via_nginx, direct = stack.url + path, s3.direct_url(store, key)
                 direct_wrk = Wrk(self.client_cpus, load=self.wrk.load)  # no cookie
@@ -297,8 +296,8 @@ class Bench:
         with self.stack("x-accel", "nginx") as stack:
             client = self.login(stack)
             for path in (self.small_file, self.large_file):
-                client.upload(path)
-                self.downloads[path.name] = client.download_path(path.name)
+                uploaded(client, path)
+                self.downloads[path.name] = f"/files/{client.file_id(path.name)}/download/"
                 uuid = self.downloads[path.name].split("/")[2]
                 [stored] = self.media_root.glob(f"u/*/{uuid}")
                 self.keys[path.name] = str(stored.relative_to(self.media_root))
@@ -383,6 +382,17 @@ def write_random(path: Path, size: int, seed: int) -> None:
             file.write(stamped[: size - offset])
 
 
+def uploaded(client: PortalClient, path: Path) -> float:
+    """Upload `path` and return the seconds it took; anything but the 302 to the list fails."""
+    started = time.perf_counter()
+    response = client.upload(path)
+    elapsed = time.perf_counter() - started
+    # A form error comes back as a 200 page.
+    if response.status_code != 302:
+        raise RuntimeError(f"upload of {path.name} failed: HTTP {response.status_code}")
+    return elapsed
+
+
 def check_download(url: str, content: bytes | None, cookie: str, size: int = 0) -> None:
     """One request before wrk: a login redirect or a wrong body would count as success there."""
     headers = {"Cookie": cookie}
@@ -401,7 +411,7 @@ def signed_url(client: PortalClient, download_url: str) -> str:
     location = response.headers.get("Location", "")
     if response.status_code != 302 or not location.startswith("/_signed/"):
         raise RuntimeError(f"GET {download_url}: HTTP {response.status_code} {location!r}")
-    return client.base_url + location
+    return client.url + location
 
 
 def check_result(label: str, result: WrkResult, size: int) -> None:

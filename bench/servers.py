@@ -134,28 +134,6 @@ class ForeignLoad:
         return share
 
 
-def gunicorn_workers(stack: Stack) -> list[int]:
-    """Pids of the stack's gunicorn workers: children of the process bound to its port.
-
-    Workers are forks of the master, so they share its command line; the master
-    is the one whose parent is not one of them.
-    """
-    bind = f"127.0.0.1:{stack.gunicorn_port}".encode()
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if bind not in (entry / "cmdline").read_bytes().split(b"\0"):
-                continue
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name in field 2 may hold spaces; fields after ")" do not.
-        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return sorted(pid for pid, parent in parents.items() if parent in parents)
-
-
 def memory_kib(pid: int, field: str) -> int:
     """A field of /proc/<pid>/status in KiB: VmHWM (peak resident) or VmRSS (now)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

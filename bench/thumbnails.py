@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 import requests
 from PIL import Image
 
-from bench.client import PortalClient
 from bench.servers import cpu_affinity, memory_kib, static_nginx
 from deploy.stack import REPO_DIR, Stack
+from tests.tooling import PortalClient
 
 if TYPE_CHECKING:
     from bench.run import Bench
@@ -131,7 +131,7 @@ def wait_for_thumbnail(client: PortalClient, file_id: str) -> float:
     deadline = started + WAIT
     while time.perf_counter() < deadline:
         response = client.session.get(
-            f"{client.base_url}/files/{file_id}/thumbnail/", allow_redirects=False, timeout=30
+            f"{client.url}/files/{file_id}/thumbnail/", allow_redirects=False, timeout=30
         )
         if response.status_code != 404:
             return time.perf_counter() - started
@@ -154,12 +154,12 @@ def task_seconds(db_path: Path, file_id: str) -> float:
 
 
 def file_ids(client: PortalClient, names: list[str]) -> list[str]:
-    return [client.download_path(name).split("/")[2] for name in names]
+    return [client.file_id(name) for name in names]
 
 
 def photo(bench: Bench, results: ThumbnailResults) -> None:
     """(t1): the 50-megapixel JPEG, in process and through the worker."""
-    from bench.run import write_random  # bench.run imports this module
+    from bench.run import uploaded, write_random  # bench.run imports this module
 
     path = bench.data_dir / "fifty-megapixels.jpg"
     write_photo(path, PHOTO_SIZE)
@@ -175,13 +175,13 @@ def photo(bench: Bench, results: ThumbnailResults) -> None:
         results.worker_idle_kib = memory_kib(worker, "VmHWM")
         # A fresh worker's first task also imports the task's modules and
         # Pillow's plugins (WebP's save loads them all): a small photo pays that.
-        client.upload(warm_up)
+        uploaded(client, warm_up)
         [warm_up_id] = file_ids(client, [warm_up.name])
         wait_for_thumbnail(client, warm_up_id)
         results.first_task_seconds = task_seconds(bench.root / "db.sqlite3", warm_up_id)
         # The same number of bytes that are no image: no sniffing by Pillow, no task.
-        results.plain_upload_seconds = client.upload(same_size)
-        results.upload_seconds = client.upload(path)
+        results.plain_upload_seconds = uploaded(client, same_size)
+        results.upload_seconds = uploaded(client, path)
         [file_id] = file_ids(client, [path.name])
         results.visible_after = wait_for_thumbnail(client, file_id)
         results.worker_peak_kib = memory_kib(worker, "VmHWM")
@@ -196,6 +196,8 @@ def photo(bench: Bench, results: ThumbnailResults) -> None:
 
 def grid(bench: Bench, results: ThumbnailResults) -> None:
     """(t2): 100 thumbnails on one grid page, Portal against nginx static."""
+    from bench.run import uploaded  # bench.run imports this module
+
     names = [f"grid-{index:03}.jpg" for index in range(GRID_FILES)]
     for seed, name in enumerate(names):
         write_photo(bench.data_dir / name, GRID_PHOTO_SIZE, seed)
@@ -213,7 +215,7 @@ def grid(bench: Bench, results: ThumbnailResults) -> None:
     with bench.stack("grid", "nginx", env=signing, worker=True) as stack:
         client = bench.login(stack)
         for name in names:
-            client.upload(bench.data_dir / name)
+            uploaded(client, bench.data_dir / name)
         for file_id in file_ids(client, names):
             wait_for_thumbnail(client, file_id)
         static = static_nginx(bench.root / "grid-static", bench.media_root)

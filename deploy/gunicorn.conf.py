@@ -8,6 +8,7 @@ log files of each instance it starts.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 wsgi_app = "portal.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -45,3 +46,16 @@ access_log_format = (
 )
 errorlog = "-"
 loglevel = "info"
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """In the master, after a worker exited: remove the upload temp files it left.
+
+    A worker killed mid-upload cannot clean up after itself; its files carry its
+    pid. Imported here, not above: the master reads settings only when needed.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    from files.uploadhandler import remove_temp_files_of
+
+    for path in remove_temp_files_of(worker.pid):
+        server.log.warning("removed %s, left by worker %s", path, worker.pid)

@@ -3,8 +3,10 @@
 Migrates, collects static files, then runs gunicorn plus nginx with
 X-Accel-Redirect and signed URLs (``SERVER=apache``: Apache with mod_xsendfile),
 and the background task worker (thumbnails), on
-http://127.0.0.1:8080 (``PORT``, ``HOST`` override) until Ctrl-C. Logs go to
-``var/log/``; the rendered config lives in a temporary directory under ``var/``.
+http://127.0.0.1:8080 (``PORT``, ``HOST`` override) until Ctrl-C. ``APP_SERVERS=N``
+runs N gunicorn instances, each its own master and port, behind nginx's one
+upstream. Logs go to ``var/log/``; the rendered config lives in a temporary
+directory under ``var/``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from types import FrameType
 from typing import cast
 
 from deploy.stack import REPO_DIR, SERVERS, Server, Stack, StackError, unavailable
-from portal.env import persistent_secret
+from portal.env import envint, persistent_secret
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -60,22 +62,32 @@ def main() -> int:
 
     var_dir = Path(settings.VAR_DIR)
     base_dir = Path(tempfile.mkdtemp(prefix=f"serve-{server}-", dir=var_dir))
-    stack = Stack(
-        server=cast(Server, server),
-        base_dir=base_dir,
-        media_root=Path(settings.MEDIA_ROOT),
-        static_root=Path(settings.STATIC_ROOT),
-        max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "8080")),
-        log_dir=var_dir / "log",
-        worker=True,
-    )
+    try:
+        stack = Stack(
+            server=cast(Server, server),
+            base_dir=base_dir,
+            media_root=Path(settings.MEDIA_ROOT),
+            static_root=Path(settings.STATIC_ROOT),
+            max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
+            host=os.environ.get("HOST", "127.0.0.1"),
+            port=int(os.environ.get("PORT", "8080")),
+            log_dir=var_dir / "log",
+            app_servers=envint("APP_SERVERS", 1),
+            worker=True,
+        )
+    except StackError as error:
+        shutil.rmtree(base_dir, ignore_errors=True)
+        print(f"cannot serve: {error}", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
         stack.start()
-        print(f"Portal: {stack.url}/ (gunicorn + {server} + task worker); logs in {stack.logs}")
+        apps = ", ".join(stack.gunicorn_urls)
+        print(
+            f"Portal: {stack.url}/ ({server} in front of gunicorn at {apps}, "
+            f"and the task worker); logs in {stack.logs}"
+        )
         print("Ctrl-C to stop.", flush=True)
         stack.wait()
     except KeyboardInterrupt:

@@ -120,7 +120,7 @@ def unavailable(server: Server) -> str | None:
     return None
 
 
-def _let_others_search(paths: Iterable[Path]) -> None:
+def let_others_search(paths: Iterable[Path]) -> None:
     """Add the 'search' bit for others on every directory down to each path.
 
     Started as root, nginx and Apache workers drop to www-data, which must
@@ -168,12 +168,15 @@ class Stack:
     workers: int | None = None
     # Also run `manage.py db_worker` (thumbnails), with gunicorn's environment.
     worker: bool = False
+    # Gunicorn instances, each its own master on its own port, all in nginx's
+    # one upstream block: what several app servers share is proved here.
+    app_servers: int = 1
     # The account nginx/Apache workers switch to when started as root.
     worker_user: str = "www-data"
     start_timeout: float = 30.0
     stop_timeout: float = 5.0
 
-    gunicorn_port: int = field(init=False, default=0)
+    gunicorn_ports: list[int] = field(init=False, default_factory=list)
     _procs: dict[str, subprocess.Popen[bytes]] = field(init=False, default_factory=dict)
     _outputs: list[IO[bytes]] = field(init=False, default_factory=list)
 
@@ -185,6 +188,11 @@ class Stack:
         self.media_root = self.media_root.resolve()
         self.static_root = self.static_root.resolve()
         self.log_dir = (self.log_dir or self.base_dir / "log").resolve()
+        if self.app_servers < 1:
+            raise StackError(f"app_servers must be at least 1, not {self.app_servers}")
+        if self.app_servers > 1 and self.server != "nginx":
+            # mod_proxy_balancer could do it; nginx's upstream is the tested profile.
+            raise StackError("several app servers are supported behind nginx only")
 
     @property
     def logs(self) -> Path:
@@ -200,8 +208,32 @@ class Stack:
         return self.base_dir / f"{self.server}.conf"
 
     @property
+    def gunicorn_port(self) -> int:
+        """The first app server's port (the only one, unless app_servers > 1)."""
+        return self.gunicorn_ports[0]
+
+    @property
+    def gunicorn_names(self) -> list[str]:
+        """Process and log names: gunicorn, then gunicorn-2, gunicorn-3..."""
+        return ["gunicorn" if i == 0 else f"gunicorn-{i + 1}" for i in range(self.app_servers)]
+
+    @property
+    def gunicorn_urls(self) -> list[str]:
+        """Each app server's own address, bypassing the front server."""
+        return [f"http://127.0.0.1:{port}" for port in self.gunicorn_ports]
+
+    @property
     def gunicorn_access_log(self) -> Path:
-        return self.logs / "gunicorn-access.log"
+        return self.access_log("gunicorn")
+
+    def access_log(self, name: str) -> Path:
+        return self.logs / f"{name}-access.log"
+
+    def worker_pids(self, name: str = "gunicorn") -> list[int]:
+        """Pids of the workers of app server `name`: its master's children, now."""
+        master = self._procs[name].pid
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return sorted(int(pid) for pid in children)
 
     @property
     def temp_dir(self) -> Path:
@@ -231,14 +263,18 @@ class Stack:
         if as_root:
             user = pwd.getpwnam(self.worker_user)
             group = grp.getgrgid(user.pw_gid).gr_name
-            _let_others_search([self.media_root, self.static_root, self.temp_dir])
+            let_others_search([self.media_root, self.static_root, self.temp_dir])
         else:
             user = pwd.getpwuid(os.getuid())
             group = grp.getgrgid(os.getgid()).gr_name
         values: dict[str, object] = {
             "listen": f"{self.host}:{self.port}",
             "server_name": self.host,
-            "upstream": f"127.0.0.1:{self.gunicorn_port}",
+            "upstream": f"127.0.0.1:{self.gunicorn_ports[0]}",
+            # One line: render() refuses a newline in a value.
+            "upstream_servers": " ".join(
+                f"server 127.0.0.1:{port} fail_timeout=0;" for port in self.gunicorn_ports
+            ),
             # Without Django's secret, one nobody knows: no signed URL verifies.
             "signed_url_secret": self.env.get("PORTAL_SIGNED_URL_SECRET")
             or secrets.token_urlsafe(32),
@@ -277,14 +313,17 @@ class Stack:
         if self._procs:
             raise StackError("already started")
         self.port = self.port or free_port(self.host)
-        self.gunicorn_port = free_port()
+        self.gunicorn_ports = [free_port() for _ in range(self.app_servers)]
         self.render_config()
         # Should the caller never get to stop() (an interrupted test run).
         atexit.register(self.stop)
         try:
             if self.app is not None:
-                self._spawn("gunicorn", self._gunicorn_command(self.app), self.gunicorn_env())
-                self._wait_for_port("gunicorn", self.gunicorn_port)
+                for name, port in zip(self.gunicorn_names, self.gunicorn_ports, strict=True):
+                    command = self._gunicorn_command(self.app, name, port)
+                    self._spawn(name, command, self.gunicorn_env())
+                for name, port in zip(self.gunicorn_names, self.gunicorn_ports, strict=True):
+                    self._wait_for_port(name, port)
             if self.worker:
                 self._spawn("worker", worker_command(), self.gunicorn_env())
             self._spawn(self.server, self._server_command(), dict(os.environ))
@@ -293,7 +332,7 @@ class Stack:
             self.stop()
             raise
 
-    def _gunicorn_command(self, app: str) -> list[str]:
+    def _gunicorn_command(self, app: str, name: str, port: int) -> list[str]:
         command = [
             sys.executable,
             "-m",
@@ -303,11 +342,11 @@ class Stack:
             "--chdir",
             str(REPO_DIR),
             "--bind",
-            f"127.0.0.1:{self.gunicorn_port}",
+            f"127.0.0.1:{port}",
             "--access-logfile",
-            str(self.gunicorn_access_log),
+            str(self.access_log(name)),
             "--error-logfile",
-            str(self.logs / "gunicorn-error.log"),
+            str(self.logs / f"{name}-error.log"),
         ]
         if self.workers:
             command += ["--workers", str(self.workers)]
@@ -393,7 +432,7 @@ class Stack:
     def stop(self) -> None:
         """Stop each process, front server first, the task worker last."""
         atexit.unregister(self.stop)
-        for name in [self.server, "gunicorn", "worker"]:
+        for name in [self.server, *self.gunicorn_names, "worker"]:
             proc = self._procs.pop(name, None)
             if proc is not None:
                 stop_process(proc, self.stop_timeout)

@@ -127,6 +127,14 @@ def store_uploads(
     anything fails, so a failed upload leaves neither a row, nor an orphaned
     file, nor an empty folder. Raises StoreUnavailable when the store fails
     (the view answers 503).
+
+    The bytes are stored before the rows commit, so a row never exists without
+    them. Call it outside any transaction of your own: one rolled back after
+    ours would drop the rows and keep the bytes. (Not enforced with
+    `durable=True`: the browser tests' live server shares one SQLite
+    connection between its threads, so a concurrent upload looks nested.) A
+    worker killed between the two leaves bytes without a row:
+    `manage.py portal_fsck --repair` removes them.
     """
     if folder is not None and folder.owner_id != owner.pk:
         raise ValueError("a file belongs to the owner of its folder")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from django.core.files.storage import Storage
@@ -8,6 +9,8 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from files.models import UploadedFile, thumbnail_key
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(post_delete, sender=UploadedFile)
@@ -25,9 +28,18 @@ def delete_stored_bytes(
     if not instance.file.name:
         return
     names = {instance.file.name, thumbnail_key(instance.file.name), instance.thumbnail.name}
-    transaction.on_commit(partial(_delete, storage, sorted(names - {""})))
+    transaction.on_commit(partial(_delete_after_commit, storage, sorted(names - {""})))
 
 
-def _delete(storage: Storage, names: list[str]) -> None:
+def _delete_after_commit(storage: Storage, names: list[str]) -> None:
+    """Delete the bytes; if the store fails, log it rather than fail the request.
+
+    The row is gone and committed, so the person's delete has happened; a 500
+    would tell them otherwise. The bytes left are an orphan that
+    `manage.py portal_fsck --repair` removes.
+    """
     for name in names:
-        storage.delete(name)  # a name that is not there (no thumbnail) is no error
+        try:
+            storage.delete(name)  # a name that is not there (no thumbnail) is no error
+        except Exception:  # any store error (OSError, botocore's): the same answer
+            logger.exception("could not delete %s after its row; portal_fsck --repair will", name)

@@ -2,12 +2,35 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
+from pathlib import Path
 
 from django.conf import settings
-from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
 from files.content import HEAD_SIZE
+
+
+def temp_file_prefix(pid: int) -> str:
+    """How the temporary files of upload worker `pid` begin (see remove_temp_files_of)."""
+    return f"portal-upload-{pid}-"
+
+
+def remove_temp_files_of(pid: int) -> list[Path]:
+    """Delete the upload temp files a dead worker process left, and return them.
+
+    A worker killed mid-upload (SIGKILL, the gunicorn timeout, the OOM killer)
+    cannot remove its own temporary file; gunicorn's master calls this when a
+    worker exits (deploy/gunicorn.conf.py). The pid in the name makes the
+    choice exact: another worker's upload in progress is never touched.
+    """
+    directory = Path(settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir())
+    removed = []
+    for path in directory.glob(f"{temp_file_prefix(pid)}*"):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 class HashedUpload(TemporaryUploadedFile):
@@ -21,7 +44,14 @@ class HashedUpload(TemporaryUploadedFile):
         charset: str | None,
         content_type_extra: dict[str, bytes] | None = None,
     ) -> None:
-        super().__init__(name, content_type, size, charset, content_type_extra)
+        # TemporaryUploadedFile's own __init__, but with the worker's pid in
+        # the name, so that its files can be found if it dies.
+        file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed with the upload
+            prefix=temp_file_prefix(os.getpid()),
+            suffix=".upload" + os.path.splitext(name)[1],
+            dir=settings.FILE_UPLOAD_TEMP_DIR,
+        )
+        UploadedFile.__init__(self, file, name, content_type, size, charset, content_type_extra)
         self._digest = hashlib.sha256()
         self.head = b""
 

@@ -10,3 +10,5 @@ urlpatterns = [
     path("s/", include("files.links")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "portal.views.server_error"

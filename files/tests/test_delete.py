@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.test import Client
 from pytest_django import DjangoCaptureOnCommitCallbacks
@@ -125,3 +126,24 @@ def test_a_queryset_delete_removes_the_bytes(
     with django_capture_on_commit_callbacks(execute=True):
         UploadedFile.objects.all().delete()
     assert stored_paths() == []
+
+
+def test_a_store_failing_the_delete_still_deletes_the_row(
+    alice_client: Client,
+    upload: UploadedFile,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def unreachable(self: object, name: str) -> None:
+        raise OSError("the store does not answer")
+
+    monkeypatch.setattr(FileSystemStorage, "delete", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(f"/files/{upload.pk}/delete/")
+
+    assert response.status_code == 302
+    assert not UploadedFile.objects.filter(pk=upload.pk).exists()
+    # The bytes stay, an orphan for portal_fsck --repair; the log says so.
+    assert stored_path(upload.file.name).exists()
+    assert "portal_fsck --repair" in caplog.text

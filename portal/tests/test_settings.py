@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import socket
 import subprocess
@@ -12,16 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.availability import skip_or_fail
+from tests.tooling import scrubbed_env
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def run_django(code: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """Run `code` after django.setup() in a new interpreter with only `env` set."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DJANGO_"))}
-    for name in ("DATABASE_URL", "CACHE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"):
-        clean.pop(name, None)
-    clean.update({"PORTAL_VAR_DIR": str(tmp_path / "var"), **env})
+    clean = scrubbed_env(PORTAL_VAR_DIR=str(tmp_path / "var"), **env)
     clean["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup()\n{code}"],

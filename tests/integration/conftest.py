@@ -18,15 +18,9 @@ import pytest
 from PIL import Image
 
 from deploy.stack import SERVERS, Server
-from tests.integration.support import (
-    Client,
-    PortalStack,
-    Sample,
-    base_env,
-    manage,
-    require,
-)
+from tests.integration.support import PortalStack, base_env, manage, require
 from tests.seaweed import seaweedfs  # noqa: F401 - one store for the session, S3 tests use it
+from tests.tooling import PortalClient, Sample
 
 MIB = 1024 * 1024
 DEFAULT_LIMIT = 2 * 1024**3  # PORTAL_MAX_UPLOAD_SIZE's default
@@ -147,17 +141,17 @@ def signed_uploaded(signed_stack: PortalStack, signed_samples: dict[str, Sample]
 
 
 @pytest.fixture(scope="session")
-def alice(stack: PortalStack) -> Client:
+def alice(stack: PortalStack) -> PortalClient:
     return stack.login("alice")
 
 
 @pytest.fixture(scope="session")
-def bob(stack: PortalStack) -> Client:
+def bob(stack: PortalStack) -> PortalClient:
     return stack.login("bob")
 
 
 @pytest.fixture(scope="session")
-def uploaded(stack: PortalStack, alice: Client, samples: dict[str, Sample]) -> dict[str, str]:
+def uploaded(stack: PortalStack, alice: PortalClient, samples: dict[str, Sample]) -> dict[str, str]:
     """Every sample uploaded by alice: {name: file id}.
 
     The big file goes alone; the others in one request, as a person selecting

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.integration.support import Client, PortalStack, Sample
+from tests.integration.support import PortalStack
+from tests.tooling import PortalClient, Sample
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,7 @@ def stored_key(stack: PortalStack, uploaded: dict[str, str], samples: dict[str, 
 
 @pytest.mark.parametrize("prefix", ["/_protected/", "/media/"])
 def test_stored_files_have_no_public_url(
-    stack: PortalStack, alice: Client, stored_key: str, prefix: str
+    stack: PortalStack, alice: PortalClient, stored_key: str, prefix: str
 ) -> None:
     anonymous = requests.get(f"{stack.url}{prefix}{stored_key}", timeout=30)
     signed_in = alice.session.get(f"{stack.url}{prefix}{stored_key}", timeout=30)
@@ -33,7 +34,7 @@ def test_stored_files_have_no_public_url(
         assert len(response.content) < 100_000
 
 
-def test_a_stranger_gets_404(bob: Client, uploaded: dict[str, str]) -> None:
+def test_a_stranger_gets_404(bob: PortalClient, uploaded: dict[str, str]) -> None:
     download = bob.download(uploaded[NAME])
 
     assert download.status == 404

@@ -10,7 +10,8 @@ import pytest
 
 from files.contract import DOWNLOAD_CSP
 from tests.integration.conftest import BIG, SIZES
-from tests.integration.support import Client, PortalStack, Sample, disposition_filename
+from tests.integration.support import PortalStack, disposition_filename
+from tests.tooling import PortalClient, Sample
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +35,7 @@ def assert_served_safely(headers: Mapping[str, str]) -> None:
 
 @pytest.mark.parametrize("name", list(SIZES))
 def test_it_returns_the_bytes_uploaded(
-    alice: Client, uploaded: dict[str, str], samples: dict[str, Sample], name: str
+    alice: PortalClient, uploaded: dict[str, str], samples: dict[str, Sample], name: str
 ) -> None:
     download = alice.download(uploaded[name])
 
@@ -45,7 +46,9 @@ def test_it_returns_the_bytes_uploaded(
 
 
 @pytest.mark.parametrize("name", list(SIZES))
-def test_it_names_the_file_as_uploaded(alice: Client, uploaded: dict[str, str], name: str) -> None:
+def test_it_names_the_file_as_uploaded(
+    alice: PortalClient, uploaded: dict[str, str], name: str
+) -> None:
     disposition = alice.download(uploaded[name]).headers["Content-Disposition"]
 
     assert disposition.startswith("attachment;")
@@ -55,7 +58,7 @@ def test_it_names_the_file_as_uploaded(alice: Client, uploaded: dict[str, str], 
 
 
 def test_python_does_not_send_the_body(
-    stack: PortalStack, alice: Client, uploaded: dict[str, str], samples: dict[str, Sample]
+    stack: PortalStack, alice: PortalClient, uploaded: dict[str, str], samples: dict[str, Sample]
 ) -> None:
     file_id = uploaded[BIG]
 
@@ -70,7 +73,7 @@ def test_python_does_not_send_the_body(
 
 
 def test_it_answers_a_range_with_the_slice(
-    alice: Client, uploaded: dict[str, str], samples: dict[str, Sample]
+    alice: PortalClient, uploaded: dict[str, str], samples: dict[str, Sample]
 ) -> None:
     sample = samples["five-mib.bin"]
     expected = sample.path.read_bytes()[1000:2000]
@@ -84,7 +87,7 @@ def test_it_answers_a_range_with_the_slice(
 
 
 def test_it_answers_a_suffix_range_of_the_big_file(
-    alice: Client, uploaded: dict[str, str], samples: dict[str, Sample]
+    alice: PortalClient, uploaded: dict[str, str], samples: dict[str, Sample]
 ) -> None:
     sample = samples[BIG]
     with sample.path.open("rb") as source:
@@ -97,7 +100,7 @@ def test_it_answers_a_suffix_range_of_the_big_file(
     assert download.head == expected
 
 
-def test_it_answers_if_none_match_with_304(alice: Client, uploaded: dict[str, str]) -> None:
+def test_it_answers_if_none_match_with_304(alice: PortalClient, uploaded: dict[str, str]) -> None:
     file_id = uploaded["five-mib.bin"]
     etag = alice.download(file_id).headers["ETag"]
 
@@ -108,7 +111,9 @@ def test_it_answers_if_none_match_with_304(alice: Client, uploaded: dict[str, st
     assert_served_safely(download.headers)
 
 
-def test_it_answers_if_modified_since_with_304(alice: Client, uploaded: dict[str, str]) -> None:
+def test_it_answers_if_modified_since_with_304(
+    alice: PortalClient, uploaded: dict[str, str]
+) -> None:
     file_id = uploaded["five-mib.bin"]
     last_modified = alice.download(file_id).headers["Last-Modified"]
 
@@ -118,7 +123,7 @@ def test_it_answers_if_modified_since_with_304(alice: Client, uploaded: dict[str
     assert download.size == 0
 
 
-def test_it_sends_the_security_headers(alice: Client, uploaded: dict[str, str]) -> None:
+def test_it_sends_the_security_headers(alice: PortalClient, uploaded: dict[str, str]) -> None:
     download = alice.download(uploaded["日本語.txt"])
 
     assert download.status == 200
@@ -126,7 +131,7 @@ def test_it_sends_the_security_headers(alice: Client, uploaded: dict[str, str]) 
 
 
 def test_the_front_server_logs_no_errors(
-    stack: PortalStack, alice: Client, uploaded: dict[str, str]
+    stack: PortalStack, alice: PortalClient, uploaded: dict[str, str]
 ) -> None:
     alice.download(uploaded["five-mib.bin"])
     # A connection to gunicorn left waiting for a body that never comes shows

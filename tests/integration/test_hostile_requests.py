@@ -15,8 +15,9 @@ import pytest
 import requests
 
 from tests.integration.conftest import MIB
-from tests.integration.support import Client, MultipartBody, PortalStack, Sample
+from tests.integration.support import PortalStack
 from tests.integration.test_upload_limit import eventually
+from tests.tooling import MultipartBody, PortalClient, Sample
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +98,7 @@ def test_an_anonymous_upload_leaves_no_temporary_file(
 
 @pytest.mark.parametrize("header", RANGES)
 def test_the_front_server_answers_any_range_cleanly(
-    alice: Client, uploaded: dict[str, str], header: str
+    alice: PortalClient, uploaded: dict[str, str], header: str
 ) -> None:
     # requests sends str headers as latin-1: the UTF-8 bytes of the header, as sent.
     download = alice.download(uploaded["five-mib.bin"], Range=header.encode().decode("latin-1"))

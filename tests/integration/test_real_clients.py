@@ -19,7 +19,8 @@ from files.delivery.headers import content_disposition
 from files.filenames import ascii_fallback, clean_filename
 from tests.availability import skip_or_fail
 from tests.integration.conftest import MIB
-from tests.integration.support import Client, PortalStack, Sample
+from tests.integration.support import PortalStack
+from tests.tooling import PortalClient, Sample
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +53,9 @@ def command(tool: str, url: str, cookie: str) -> list[str]:
         "-x4",
         "-s4",
         "--min-split-size=1M",
+        # Slow enough per connection that one cannot fetch it all before the
+        # others open: the segmented download must really be segmented.
+        "--max-download-limit=4M",
         "--allow-overwrite=false",
         "--auto-file-renaming=false",
         "--header",
@@ -67,7 +71,7 @@ def saved_name(tool: str, name: str) -> str:
 
 def upload_all(
     portal: PortalStack, directory: Path
-) -> tuple[Client, dict[str, str], dict[str, Sample]]:
+) -> tuple[PortalClient, dict[str, str], dict[str, Sample]]:
     alice = portal.login("alice")
     samples = {name: Sample.write(directory, name, SIZE) for name in NAMES}
     response = alice.upload(*samples.values())

@@ -22,16 +22,8 @@ import requests
 from deploy.seaweedfs import SeaweedFS
 from files.contract import DOWNLOAD_CSP, STORAGE_KEY, storage_key
 from tests.integration.conftest import BIG, DEFAULT_LIMIT, ODD_NAMES
-from tests.integration.support import (
-    CHUNK,
-    Client,
-    Download,
-    PortalStack,
-    Sample,
-    base_env,
-    disposition_filename,
-    require,
-)
+from tests.integration.support import PortalStack, base_env, disposition_filename, require
+from tests.tooling import CHUNK, Download, PortalClient, Sample
 
 pytestmark = pytest.mark.integration
 
@@ -54,8 +46,8 @@ class S3Stack:
     store: SeaweedFS
     bucket: str
     mode: str
-    alice: Client
-    bob: Client
+    alice: PortalClient
+    bob: PortalClient
     ids: dict[str, str]
 
     def keys(self) -> set[str]:
@@ -72,7 +64,7 @@ class S3Stack:
     def key_of(self, file_id: str) -> str:
         return storage_key(self.row(file_id)[0], file_id)
 
-    def fetch(self, client: Client, file_id: str, **headers: str) -> Download:
+    def fetch(self, client: PortalClient, file_id: str, **headers: str) -> Download:
         """What the person's client ends up with: in redirect mode, it follows the 302."""
         download = client.download(file_id, **headers)
         if self.mode == "nginx" or download.status != 302:

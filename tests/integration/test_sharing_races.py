@@ -25,7 +25,8 @@ import requests
 
 from deploy.stack import REPO_DIR
 from tests.availability import skip_or_fail
-from tests.integration.support import MultipartBody, PortalStack, Sample, base_env, require
+from tests.integration.support import PortalStack, base_env, require
+from tests.tooling import MultipartBody, Sample
 
 QUOTA = 1000
 UPLOAD_SIZE = 200  # five fit, fifteen do not

@@ -9,8 +9,9 @@ import pytest
 import requests
 
 from files.delivery import nginx
-from tests.integration.support import Client, PortalStack, Sample, disposition_filename
+from tests.integration.support import PortalStack, disposition_filename
 from tests.integration.test_downloads import SECURITY_HEADERS, assert_served_safely
+from tests.tooling import PortalClient, Sample
 
 pytestmark = pytest.mark.integration
 
@@ -20,16 +21,16 @@ VOLATILE = {"Date", "ETag", "Last-Modified"}
 
 # alice and bob here are the signed stack's users, not the X-Accel stack's.
 @pytest.fixture(scope="session")
-def alice(signed_stack: PortalStack) -> Client:
+def alice(signed_stack: PortalStack) -> PortalClient:
     return signed_stack.login("alice")
 
 
 @pytest.fixture(scope="session")
-def bob(signed_stack: PortalStack) -> Client:
+def bob(signed_stack: PortalStack) -> PortalClient:
     return signed_stack.login("bob")
 
 
-def signed(client: Client, file_id: str, view: str = "download") -> str:
+def signed(client: PortalClient, file_id: str, view: str = "download") -> str:
     """The signed URL the permission-checked view answers with."""
     response = client.session.get(
         f"{client.url}/files/{file_id}/{view}/", allow_redirects=False, timeout=30
@@ -55,7 +56,7 @@ def resign(path: str, expires: int, secret: str) -> str:
 
 def test_it_sends_the_bytes_through_the_signed_url(
     signed_stack: PortalStack,
-    alice: Client,
+    alice: PortalClient,
     signed_uploaded: dict[str, str],
     signed_samples: dict[str, Sample],
 ) -> None:
@@ -69,7 +70,7 @@ def test_it_sends_the_bytes_through_the_signed_url(
 
 
 def test_a_png_preview_has_exactly_the_x_accel_headers(
-    signed_stack: PortalStack, alice: Client, signed_uploaded: dict[str, str]
+    signed_stack: PortalStack, alice: PortalClient, signed_uploaded: dict[str, str]
 ) -> None:
     response = get(signed_stack, signed(alice, signed_uploaded["pic.png"], "preview"))
 
@@ -106,7 +107,7 @@ def test_a_png_preview_has_exactly_the_x_accel_headers(
 )
 def test_an_attachment_is_named_per_rfc_6266(
     signed_stack: PortalStack,
-    alice: Client,
+    alice: PortalClient,
     signed_uploaded: dict[str, str],
     name: str,
     content_type: str,
@@ -122,7 +123,7 @@ def test_an_attachment_is_named_per_rfc_6266(
 
 
 def test_the_download_url_never_sends_a_png_inline(
-    signed_stack: PortalStack, alice: Client, signed_uploaded: dict[str, str]
+    signed_stack: PortalStack, alice: PortalClient, signed_uploaded: dict[str, str]
 ) -> None:
     response = get(signed_stack, signed(alice, signed_uploaded["pic.png"]))
 
@@ -165,7 +166,7 @@ def _tampered(path: str, other: str) -> dict[str, str]:
     ],
 )
 def test_a_tampered_link_is_404(
-    signed_stack: PortalStack, alice: Client, signed_uploaded: dict[str, str], change: str
+    signed_stack: PortalStack, alice: PortalClient, signed_uploaded: dict[str, str], change: str
 ) -> None:
     path = signed(alice, signed_uploaded["notes.bin"])
     other = signed(alice, signed_uploaded["five-mib.bin"])
@@ -178,7 +179,10 @@ def test_a_tampered_link_is_404(
 
 
 def test_an_expired_link_goes_back_to_the_permission_check(
-    signed_stack: PortalStack, alice: Client, bob: Client, signed_uploaded: dict[str, str]
+    signed_stack: PortalStack,
+    alice: PortalClient,
+    bob: PortalClient,
+    signed_uploaded: dict[str, str],
 ) -> None:
     file_id = signed_uploaded["pic.png"]
     secret = signed_stack.env["PORTAL_SIGNED_URL_SECRET"]
@@ -195,7 +199,7 @@ def test_an_expired_link_goes_back_to_the_permission_check(
 
 
 def test_a_stranger_gets_404_and_no_link(
-    signed_stack: PortalStack, bob: Client, signed_uploaded: dict[str, str]
+    signed_stack: PortalStack, bob: PortalClient, signed_uploaded: dict[str, str]
 ) -> None:
     download = bob.download(signed_uploaded["notes.bin"])
 
@@ -206,7 +210,7 @@ def test_a_stranger_gets_404_and_no_link(
 
 def test_it_answers_a_range_with_the_slice(
     signed_stack: PortalStack,
-    alice: Client,
+    alice: PortalClient,
     signed_uploaded: dict[str, str],
     signed_samples: dict[str, Sample],
 ) -> None:
@@ -227,7 +231,7 @@ def test_it_answers_a_range_with_the_slice(
 
 
 def test_it_answers_conditional_requests_with_304(
-    signed_stack: PortalStack, alice: Client, signed_uploaded: dict[str, str]
+    signed_stack: PortalStack, alice: PortalClient, signed_uploaded: dict[str, str]
 ) -> None:
     path = signed(alice, signed_uploaded["pic.png"], "preview")
     first = get(signed_stack, path)
@@ -244,7 +248,7 @@ def test_it_answers_conditional_requests_with_304(
 
 
 def test_the_front_server_logs_no_errors(
-    signed_stack: PortalStack, alice: Client, signed_uploaded: dict[str, str]
+    signed_stack: PortalStack, alice: PortalClient, signed_uploaded: dict[str, str]
 ) -> None:
     get(signed_stack, signed(alice, signed_uploaded["five-mib.bin"]))
 
@@ -252,7 +256,7 @@ def test_the_front_server_logs_no_errors(
 
 
 def test_a_deleted_file_is_gone_at_once(
-    signed_stack: PortalStack, alice: Client, tmp_path_factory: pytest.TempPathFactory
+    signed_stack: PortalStack, alice: PortalClient, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     sample = Sample.write(tmp_path_factory.mktemp("doomed"), "doomed.bin", 4096)
     assert alice.upload(sample).status_code == 302

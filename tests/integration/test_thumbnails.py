@@ -11,8 +11,9 @@ import requests
 from PIL import Image
 
 from files.tests.utils import photo_bytes
-from tests.integration.support import Client, PortalStack, Sample
+from tests.integration.support import PortalStack
 from tests.integration.test_signed_urls import get, resign, signed
+from tests.tooling import PortalClient, Sample
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 WAIT = 20.0
 
 
-def upload_photo(client: Client, directory: Path, name: str) -> str:
+def upload_photo(client: PortalClient, directory: Path, name: str) -> str:
     path = directory / name
     path.write_bytes(photo_bytes((900, 600)))
     sample = Sample(name, path, path.stat().st_size, "")
@@ -29,7 +30,7 @@ def upload_photo(client: Client, directory: Path, name: str) -> str:
     return client.file_id(name)
 
 
-def wait_for_thumbnail(client: Client, file_id: str) -> requests.Response:
+def wait_for_thumbnail(client: PortalClient, file_id: str) -> requests.Response:
     """The thumbnail view once the worker has rendered it (404 until then)."""
     deadline = time.monotonic() + WAIT
     while True:
@@ -49,13 +50,15 @@ def assert_upright_webp(data: bytes) -> None:
 
 
 def test_the_worker_renders_it_and_the_front_server_sends_it(
-    alice: Client, bob: Client, tmp_path: Path
+    alice: PortalClient, bob: PortalClient, tmp_path: Path
 ) -> None:
     file_id = upload_photo(alice, tmp_path, "sideways photo.jpg")
     response = wait_for_thumbnail(alice, file_id)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/webp"
-    assert response.headers["Content-Disposition"] == 'inline; filename="sideways photo.webp"'
+    assert response.headers["Content-Disposition"] == (
+        "inline; filename=\"sideways_photo.webp\"; filename*=utf-8''sideways%20photo.webp"
+    )
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "private"
     assert_upright_webp(response.content)

@@ -10,7 +10,8 @@ import pytest
 
 from deploy.stack import MULTIPART_HEADROOM
 from tests.integration.conftest import MIB, SMALL_LIMIT
-from tests.integration.support import PortalStack, Sample
+from tests.integration.support import PortalStack
+from tests.tooling import Sample
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,165 @@
+"""Storage against the database: what `manage.py portal_fsck` finds and repairs.
+
+Only the Storage API (listdir, size, open, get_modified_time, delete), so one
+code path checks the local disk and an S3 bucket alike. The stored keys are
+`u/<owner-id>/<uuid>` (files.models.storage_key); nothing outside `u/` is ours
+to judge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
+
+from django.core.files.storage import Storage
+from django.utils import timezone
+
+from files.models import UploadedFile
+
+TOP = "u"
+CHUNK = 1024 * 1024
+# What storage_key() writes; anything else under u/ is not one of our files.
+_KEY = re.compile(r"^u/(?P<owner>[0-9]+)/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+
+
+class Kind(Enum):
+    MISSING = "missing"  # a row whose bytes are gone
+    ORPHAN = "orphan"  # bytes no row points to
+    SIZE = "size"  # the bytes' length differs from the row's size
+    SHA256 = "sha256"  # same length, other content
+    QUOTA = "quota"  # an owner is charged other than what they store
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: Kind
+    key: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value:8} {self.key}: {self.detail}"
+
+
+@dataclass
+class Report:
+    rows: int = 0
+    objects: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    repaired: list[Problem] = field(default_factory=list)
+
+    def of(self, kind: Kind) -> list[Problem]:
+        return [problem for problem in self.problems if problem.kind is kind]
+
+    @property
+    def unrepaired(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem not in self.repaired]
+
+
+def stored_keys(storage: Storage, directory: str = TOP) -> Iterator[str]:
+    """Every key below `directory`, walking the listing as a tree (S3 prefixes too)."""
+    try:
+        directories, files = storage.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{directory}/{name}"
+    for name in directories:
+        yield from stored_keys(storage, f"{directory}/{name}")
+
+
+def sha256_of(storage: Storage, key: str) -> str:
+    digest = hashlib.sha256()
+    with storage.open(key, "rb") as stream:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check(storage: Storage, hash_contents: bool = True) -> Report:
+    """Compare every row with storage and every stored key with the rows."""
+    report = Report()
+    rows = {
+        name: (pk, owner_id, size, sha256)
+        for pk, name, owner_id, size, sha256 in UploadedFile.objects.values_list(
+            "pk", "file", "owner_id", "size", "sha256"
+        ).iterator()
+    }
+    report.rows = len(rows)
+    charged: dict[int, int] = defaultdict(int)  # owner -> bytes the quota counts
+    stored: dict[int, int] = defaultdict(int)  # owner -> bytes under u/<owner>/
+    for _, owner_id, size, _ in rows.values():
+        charged[owner_id] += size
+
+    keys = set()
+    for key in stored_keys(storage):
+        report.objects += 1
+        keys.add(key)
+        match = _KEY.match(key)
+        if match is None:
+            continue
+        size = storage.size(key)
+        stored[int(match["owner"])] += size
+        row = rows.get(key)
+        if row is None:
+            report.problems.append(Problem(Kind.ORPHAN, key, f"{size} bytes, no row"))
+            continue
+        pk, _, row_size, row_sha256 = row
+        if size != row_size:
+            detail = f"file {pk}: {size} bytes stored, {row_size} recorded"
+            report.problems.append(Problem(Kind.SIZE, key, detail))
+        elif hash_contents and sha256_of(storage, key) != row_sha256:
+            report.problems.append(Problem(Kind.SHA256, key, f"file {pk}: content changed"))
+
+    for key, (pk, _, size, _) in rows.items():
+        if key not in keys:
+            detail = f"file {pk}: {size} bytes recorded, nothing stored"
+            report.problems.append(Problem(Kind.MISSING, key, detail))
+
+    for owner_id in sorted(set(charged) | set(stored)):
+        if charged[owner_id] != stored[owner_id]:
+            detail = (
+                f"user {owner_id} is charged {charged[owner_id]} bytes "
+                f"and stores {stored[owner_id]}"
+            )
+            report.problems.append(Problem(Kind.QUOTA, f"{TOP}/{owner_id}/", detail))
+    return report
+
+
+def repair(
+    report: Report, storage: Storage, orphan_age: timedelta, delete_missing: bool = False
+) -> None:
+    """Fix what is safe to fix, recording it in `report.repaired`.
+
+    - An orphan older than `orphan_age` is deleted: younger, it may be an
+      upload whose row is about to commit (the bytes are stored first).
+    - A row whose bytes are gone is deleted only with `delete_missing`: the
+      bytes may come back from a backup, and a person should decide.
+    - Size and sha256 mismatches are reported only: which side is right is
+      not knowable here; restore the bytes from a backup.
+    - Quota usage is summed from the rows, never stored, so a drift is gone
+      once its cause (orphans, missing bytes) is.
+    """
+    cutoff = timezone.now() - orphan_age
+    for problem in report.of(Kind.ORPHAN):
+        # Checked again: the row may have committed since check() listed the key.
+        if UploadedFile.objects.filter(file=problem.key).exists():
+            continue
+        if storage.get_modified_time(problem.key) <= cutoff:
+            storage.delete(problem.key)
+            report.repaired.append(problem)
+    if delete_missing:
+        for problem in report.of(Kind.MISSING):
+            # The post_delete receiver deletes the (absent) bytes: a no-op.
+            if UploadedFile.objects.filter(file=problem.key).delete()[0]:
+                report.repaired.append(problem)
+    fixed = {problem.key for problem in report.repaired}
+    for problem in report.of(Kind.QUOTA):
+        owner_keys = [p for p in report.problems if p.key.startswith(problem.key)]
+        causes = [p for p in owner_keys if p.kind is not Kind.QUOTA]
+        if causes and all(p.key in fixed for p in causes):
+            report.repaired.append(problem)
