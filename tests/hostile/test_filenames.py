@@ -25,7 +25,7 @@ from files.filenames import MAX_NAME_LENGTH, ascii_fallback, clean_filename
 from files.models import UploadedFile
 from files.tests.conftest import MakeFile
 from files.tests.utils import body, stored_paths
-from tests.integration.support import MultipartBody
+from tests.tooling import MultipartBody
 
 KEY = re.compile(r"u/[0-9]+/[0-9a-f-]{36}")
 HEADER = re.compile(

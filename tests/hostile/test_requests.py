@@ -19,7 +19,7 @@ from pytest_django import Settings
 from accounts.models import User
 from files.models import UploadedFile
 from files.tests.utils import stored_paths
-from tests.integration.support import MultipartBody
+from tests.tooling import MultipartBody
 
 
 @pytest.fixture
