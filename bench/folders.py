@@ -200,9 +200,10 @@ def recreate_postgres_db(drop_only: bool = False) -> None:
             conn.execute(f"CREATE DATABASE {POSTGRES_BENCH_DB}")
 
 
-def run_child(database_url: str, root: Path) -> dict[str, Any]:
+def run_child(module: str, database_url: str, root: Path, *args: str) -> dict[str, Any]:
+    """Run `python -m module --child *args` on `database_url`; its last line is its JSON."""
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.folders", "--child", database_url],
+        [sys.executable, "-m", module, "--child", *args],
         env=child_env(database_url, root),
         cwd=Path(__file__).resolve().parents[1],
         check=True,
@@ -252,13 +253,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="portal-bench-folders-") as tmp:
         root = Path(tmp)
         if args.database in ("sqlite", "both"):
-            results.append(run_child(f"sqlite:///{root / 'db.sqlite3'}", root))
+            sqlite_url = f"sqlite:///{root / 'db.sqlite3'}"
+            results.append(run_child("bench.folders", sqlite_url, root, sqlite_url))
         if args.database in ("postgresql", "both"):
             if postgres_available():
                 recreate_postgres_db()
                 try:
                     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_BENCH_DB}"
-                    results.append(run_child(url, root))
+                    results.append(run_child("bench.folders", url, root, url))
                 finally:
                     recreate_postgres_db(drop_only=True)
             else:

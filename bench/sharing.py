@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,9 +23,9 @@ from typing import Any
 from bench.folders import (
     BIG_FOLDER,
     POSTGRES_ADMIN_URL,
-    child_env,
     p95,
     postgres_available,
+    run_child,
     seed,
 )
 
@@ -109,18 +108,6 @@ def measure() -> dict[str, Any]:
     return results
 
 
-def run_child(database_url: str, root: Path) -> dict[str, Any]:
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.sharing", "--child"],
-        env=child_env(database_url, root),
-        cwd=Path(__file__).resolve().parents[1],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 def render(results: list[dict[str, Any]]) -> str:
     lines = [
         f"Shared folder of {BIG_FOLDER:,} files; the recipient also holds "
@@ -151,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="portal-bench-sharing-") as tmp:
         root = Path(tmp)
         if args.database in ("sqlite", "both"):
-            results.append(run_child(f"sqlite:///{root / 'db.sqlite3'}", root))
+            results.append(run_child("bench.sharing", f"sqlite:///{root / 'db.sqlite3'}", root))
         if args.database in ("postgresql", "both") and postgres_available():
             import psycopg
 
@@ -160,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 admin.execute(f"CREATE DATABASE {POSTGRES_BENCH_DB}")
             try:
                 url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_BENCH_DB}"
-                results.append(run_child(url, root))
+                results.append(run_child("bench.sharing", url, root))
             finally:
                 with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
                     admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_BENCH_DB} WITH (FORCE)")
