@@ -1,11 +1,11 @@
 """Who may do what: the one module that decides access to files and folders.
 
 Each function returns a filter (a Q) for UploadedFile or Folder querysets; the
-queryset methods `owned_by`, `readable_by` and `writable_by` are their only
-callers. A share on a folder covers everything below it, now and later: the
-item's (or its folder's) materialized `path` starts with the shared folder's
-path, one EXISTS per rule whatever the number of shares, so a list page keeps
-its number of queries constant.
+queryset methods (`owned_by`, `readable_by`, `writable_by`, `movable_by`,
+`move_targets_for`) are their only callers. A share on a folder covers
+everything below it, now and later: the item's (or its folder's) materialized
+`path` starts with the shared folder's path, one EXISTS per rule whatever the
+number of shares, so a list page keeps its number of queries constant.
 
 Strangers get a filter that matches nothing, so views answer 404, never 403.
 """
@@ -13,7 +13,7 @@ Strangers get a filter that matches nothing, so views answer 404, never 403.
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, TextField, Value
 from django.db.models.lookups import StartsWith
 
 from accounts.models import User
@@ -102,6 +102,32 @@ def movable_folders(user: User | AnonymousUser) -> Q:
     if not user.is_authenticated:
         return NOTHING
     return Q(owner=user) | Q(_folder_shared_above(user, OuterRef("path"), EDITING, strictly=True))
+
+
+def move_targets(user: User | AnonymousUser, owner_id: object, path: str | None) -> Q:
+    """Folders `user` may move something of the owner `owner_id`, at `path`, into.
+
+    `path` is where the item lives (a folder's own path, or a file's folder's
+    path; None: the owner's top level). The owner moves anywhere in their own
+    tree. An editor moves only inside a folder shared with them for editing
+    that holds the item too, so nothing leaves the shared subtree: not to the
+    owner's other folders, not into another share of theirs, not to anyone
+    else's tree. The top level is no folder, so it is never in this filter;
+    files.folders decides that only the owner may move there.
+    """
+    if not user.is_authenticated:
+        return NOTHING
+    if owner_id == user.pk:
+        return Q(owner=user)
+    if path is None:
+        return NOTHING
+    shares = files_models.Share.objects.filter(
+        StartsWith(Value(path, output_field=TextField()), F("folder__path")),
+        StartsWith(OuterRef("path"), F("folder__path")),
+        recipient=user,
+        role__in=EDITING,
+    )
+    return Q(Exists(shares))
 
 
 def files_via_link(link: files_models.Link) -> Q:

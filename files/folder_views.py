@@ -31,8 +31,8 @@ class WritableFolderMixin:
     """Looks up the folder in the URL among those the user may change: for anyone else, 404.
 
     Which folders those are depends on the action (files.access has the rules):
-    an editor of a shared folder adds to it and renames what is inside it;
-    moving (which offers the owner's whole tree) and deleting stay the owner's.
+    an editor of a shared folder adds to it, and renames and moves what is
+    inside it (between the folders of the share only); deleting stays the owner's.
     """
 
     request: HttpRequest
@@ -113,15 +113,18 @@ class FolderMoveView(WritableFolderMixin, FormView):
     form_class = MoveFolderForm
     template_name = "files/folder_form.html"
 
+    request: AuthenticatedRequest
+
     def folders_in_scope(self) -> FolderQuerySet:
-        return Folder.objects.owned_by(self.request.user)
+        # An editor moves what is inside the shared folder, never the shared folder.
+        return Folder.objects.movable_by(self.request.user)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.folder = self.get_folder()
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "folder": self.folder}
+        return {**super().get_form_kwargs(), "folder": self.folder, "user": self.request.user}
 
     def get_initial(self) -> dict[str, Any]:
         return {"target": str(self.folder.parent_id or "")}
@@ -137,7 +140,7 @@ class FolderMoveView(WritableFolderMixin, FormView):
     def form_valid(self, form: MoveFolderForm) -> HttpResponse:
         target: Folder | None = form.cleaned_data["target"]
         try:
-            folders.move_folder(self.folder, target)
+            folders.move_folder(self.folder, target, by=self.request.user)
         except ValidationError as error:
             form.add_error("target", error)
             return self.form_invalid(form)
@@ -182,13 +185,17 @@ class MoveFilesView(FormView):
     http_method_names = ["post"]
 
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "owner": self.request.user}
+        return {**super().get_form_kwargs(), "user": self.request.user}
 
     def form_valid(self, form: MoveFilesForm) -> HttpResponse:
         target: Folder | None = form.cleaned_data["target"]
-        moved = folders.move_files(
-            self.request.user, [f.pk for f in form.cleaned_data["selected"]], target
-        )
+        try:
+            moved = folders.move_files(
+                self.request.user, [f.pk for f in form.cleaned_data["selected"]], target
+            )
+        except ValidationError as error:
+            form.add_error("target", error)
+            return self.form_invalid(form)
         where = f"“{target.name}”" if target else "the top level"
         what = form.cleaned_data["selected"][0].name if moved == 1 else f"{moved} files"
         messages.success(self.request, f"Moved {what} to {where}.")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum, TextField, Value
+from django.db.models import Count, QuerySet, Sum, TextField, Value
 from django.db.models.functions import Concat, Substr
 
 from accounts.models import User
@@ -91,12 +91,36 @@ def rename_folder(folder: Folder, name: str) -> Folder:
     return folder
 
 
-def move_folder(folder: Folder, target: Folder | None) -> Folder:
+def check_move(
+    user: User | AnonymousUser, owner_id: object, path: str | None, target: Folder | None
+) -> None:
+    """Refuse moving something of `owner_id`'s, living at `path`, into `target` for `user`.
+
+    The owner moves within their whole tree; an editor of a shared folder only
+    between folders of that shared subtree (files.access.move_targets), never
+    to the owner's top level, which would take the item out of the share.
+    """
+    if target is None:
+        allowed = user.is_authenticated and owner_id == user.pk
+    else:
+        allowed = (
+            Folder.objects.move_targets_for(user, owner_id, path).filter(pk=target.pk).exists()
+        )
+    if not allowed:
+        raise ValidationError(
+            "You can move this only to a folder inside the folder shared with you.",
+            code="outside_share",
+        )
+
+
+def move_folder(folder: Folder, target: Folder | None, *, by: User | None = None) -> Folder:
     """Put `folder` (with everything below it) into `target` (None: the top level).
 
     A folder cannot go into itself or its own subtree: that would cut it off
     from the top level. The owner's row is locked so that two crossing moves
     (A into B while B goes into A) cannot each pass the check and make a cycle.
+    `by`: the person moving it, whose rights (check_move) the target must suit;
+    None for callers that checked already.
     """
     with transaction.atomic():
         User.objects.select_for_update().get(pk=folder.owner_id)
@@ -111,6 +135,10 @@ def move_folder(folder: Folder, target: Folder | None) -> Folder:
                     code="cycle",
                     params={"name": folder.name},
                 )
+        if by is not None:
+            # Under the lock, on the refreshed path: a concurrent move of the
+            # folder cannot slip it out of the share between check and update.
+            check_move(by, folder.owner_id, folder.path, target)
         if folder.parent_id == (target.pk if target else None):
             return folder
         old_path = folder.path
@@ -126,16 +154,26 @@ def move_folder(folder: Folder, target: Folder | None) -> Folder:
     return folder
 
 
-def move_files(owner: User, file_ids: Iterable[uuid.UUID], target: Folder | None) -> int:
-    """Move `owner`'s files among `file_ids` into `target`; returns how many moved.
+def move_files(user: User, file_ids: Iterable[uuid.UUID], target: Folder | None) -> int:
+    """Move the files among `file_ids` that `user` may change into `target`; how many moved.
 
-    Ids of files `owner` does not own are ignored: the caller scoped them already,
-    and a forged id must not move a stranger's file.
+    Ids of files `user` may not change are ignored: the caller scoped them
+    already, and a forged id must not move a stranger's file. A file `user`
+    may change but not put into `target` (an editor's file going out of the
+    shared folder, or into another owner's tree) refuses the whole move.
     """
-    if target is not None and target.owner_id != owner.pk:
+    files = list(
+        UploadedFile.objects.writable_by(user)
+        .filter(pk__in=list(file_ids))
+        .select_related("folder")
+    )
+    # One check per place the files come from, not per file.
+    places = {(f.owner_id, f.folder.path if f.folder else None) for f in files}
+    for owner_id, path in places:
+        check_move(user, owner_id, path, target)
+    if target is not None and any(f.owner_id != target.owner_id for f in files):
         raise ValueError("files move only inside their owner's tree")
-    files = UploadedFile.objects.filter(owner=owner, pk__in=list(file_ids))
-    return files.update(folder=target)
+    return UploadedFile.objects.filter(pk__in=[f.pk for f in files]).update(folder=target)
 
 
 def contents(folder: Folder) -> Contents:
@@ -193,9 +231,13 @@ def ensure_path(owner: User, parent: Folder | None, parts: Iterable[str]) -> Fol
     return folder
 
 
-def folder_choices(owner: User) -> list[tuple[Folder, str]]:
-    """Every folder of `owner` with its full path as a label, in tree order, in one query."""
-    folders = list(Folder.objects.filter(owner=owner))
+def folder_choices(owner: User, only: QuerySet[Folder] | None = None) -> list[tuple[Folder, str]]:
+    """`owner`'s folders (or those of `only`) labelled with their path, in tree order, one query.
+
+    A label names only the folders in the set: an editor offered the folders of
+    a share sees paths from the shared folder down, not the owner's above it.
+    """
+    folders = list(Folder.objects.filter(owner=owner) if only is None else only)
     by_id = {str(f.pk): f for f in folders}
 
     def names(folder: Folder) -> list[str]:

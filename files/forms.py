@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import UploadedFile as Upload
 
 from accounts.models import User
@@ -87,15 +88,39 @@ class FolderChoiceField(forms.ChoiceField):
         super().__init__(label="Move to", required=False, **kwargs)
         self.folders: dict[str, Folder] = {}
 
-    def offer(self, owner: User, exclude: Folder | None = None) -> None:
-        """Offer `owner`'s folders, leaving out `exclude` and everything below it."""
+    def offer(
+        self,
+        user: User | AnonymousUser,
+        owner: User,
+        at: Folder | None,
+        exclude: Folder | None = None,
+    ) -> None:
+        """Offer where `user` may move something of `owner`'s from `at`, leaving out `exclude`.
+
+        The owner gets their whole tree and the top level; an editor the folders
+        of the share holding `at`, and no top level: folders.check_move decides.
+        """
+        path = at.path if at else None
         labelled = [
             (folder, label)
-            for folder, label in folders.folder_choices(owner)
+            for folder, label in folders.folder_choices(
+                owner, only=Folder.objects.move_targets_for(user, owner.pk, path)
+            )
             if exclude is None or not folder.path.startswith(exclude.path)
         ]
+        self._set(labelled, top_level=owner.pk == user.pk)
+
+    def offer_writable(self, user: User) -> None:
+        """Accept any folder `user` may add to: a POST whose items are not known yet.
+
+        folders.move_files then checks the target against each item's place.
+        """
+        self._set([(f, f.name) for f in Folder.objects.writable_by(user)], top_level=True)
+
+    def _set(self, labelled: list[tuple[Folder, str]], *, top_level: bool) -> None:
         self.folders = {str(folder.pk): folder for folder, _ in labelled}
-        self.choices = [(TOP_LEVEL, "Top level"), *((str(f.pk), label) for f, label in labelled)]
+        top = [(TOP_LEVEL, "Top level")] if top_level else []
+        self.choices = [*top, *((str(f.pk), label) for f, label in labelled)]
 
     def clean(self, value: Any) -> Folder | None:
         value = super().clean(value)
@@ -109,16 +134,23 @@ def target_field(form: forms.Form) -> FolderChoiceField:
 class MoveFolderForm(forms.Form):
     target = FolderChoiceField()
 
-    def __init__(self, *args: Any, folder: Folder, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, folder: Folder, user: User | AnonymousUser, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.folder = folder
         # A folder can go neither into itself nor below itself; folders.move_folder
         # refuses that too, for a request that does not come from this form.
-        target_field(self).offer(folder.owner, exclude=folder)
+        target_field(self).offer(user, folder.owner, folder, exclude=folder)
 
 
 class MoveFilesForm(forms.Form):
-    """A selection of `owner`'s files and the folder they go to."""
+    """A selection of files `user` may change and the folder they go to.
+
+    With `owner` and `at` (a page showing `owner`'s folder `at`) it offers where
+    things from there may go; without them (the POST) it accepts any folder
+    `user` may add to, and folders.move_files checks each file's place.
+    """
 
     # Not `files`: a form already has an attribute of that name (its uploads).
     selected = forms.ModelMultipleChoiceField(
@@ -127,10 +159,20 @@ class MoveFilesForm(forms.Form):
     )
     target = FolderChoiceField()
 
-    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: User,
+        owner: User | None = None,
+        at: Folder | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.owner = owner
+        self.user = user
         selected = cast(forms.ModelMultipleChoiceField, self.fields["selected"])
-        # A forged id of someone else's file is "not one of the available choices".
-        selected.queryset = UploadedFile.objects.owned_by(owner).only("pk", "name")
-        target_field(self).offer(owner)
+        # A forged id of a file `user` may not change is "not one of the available choices".
+        selected.queryset = UploadedFile.objects.writable_by(user).only("pk", "name")
+        if owner is None:
+            target_field(self).offer_writable(user)
+        else:
+            target_field(self).offer(user, owner, at)

@@ -60,6 +60,12 @@ class FolderQuerySet(models.QuerySet["Folder"]):
         """Folders `user` may rename or move: own, or inside a folder shared for editing."""
         return self.filter(access.movable_folders(user))
 
+    def move_targets_for(
+        self, user: User | AnonymousUser, owner_id: object, path: str | None
+    ) -> FolderQuerySet:
+        """Folders `user` may move something of `owner_id`'s, living at `path`, into."""
+        return self.filter(access.move_targets(user, owner_id, path))
+
     def via_link(self, link: Link) -> FolderQuerySet:
         """Folders an open public link shows."""
         return self.filter(access.folders_via_link(link))

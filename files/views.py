@@ -151,9 +151,9 @@ class FolderListView(ListView):
         # Folders come before the files, on the first page only.
         first = page is None or page.number == 1
         context["subfolders"] = list(self.get_subfolders()) if first else []
-        if owner == user:
-            # The targets are every folder of the owner's: not for an editor's eyes.
-            context["move_form"] = MoveFilesForm(owner=owner)
+        if writable:
+            # An editor is offered the folders of the share only (files.access.move_targets).
+            context["move_form"] = MoveFilesForm(user=user, owner=owner, at=folder)
         return context
 
 
@@ -273,15 +273,23 @@ class FileDetailView(UpdateView):
         user, upload = self.request.user, self.object
         folder = upload.folder
         is_owner = upload.owner_id == user.pk
-        move_form = MoveFilesForm(
-            owner=upload.owner,
-            initial={"selected": [upload.pk], "target": str(folder.pk) if folder else ""},
+        can_rename = UploadedFile.objects.writable_by(user).filter(pk=upload.pk).exists()
+        # Whoever may change the file may move it, within what files.access allows.
+        move_form = (
+            MoveFilesForm(
+                user=user,
+                owner=upload.owner,
+                at=folder,
+                initial={"selected": [upload.pk], "target": str(folder.pk) if folder else ""},
+            )
+            if can_rename
+            else None
         )
         return super().get_context_data(
             breadcrumb=[*folders.ancestors(folder, user), folder] if folder else [],
             move_form=move_form,
             is_owner=is_owner,
-            can_rename=UploadedFile.objects.writable_by(user).filter(pk=upload.pk).exists(),
+            can_rename=can_rename,
             recent_downloads=audit.recent(upload) if is_owner else [],
             shares=list(upload.shares.select_related("recipient")) if is_owner else [],
             preview=previews.preview_of(self.object),

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from accounts.models import User
-from files import folders
-from files.models import Folder, UploadedFile
+from files import folders, sharing
+from files.models import Folder, Share, UploadedFile
 from files.tests.conftest import MakeFile
 from files.tests.utils import stored_paths
 
@@ -313,3 +313,140 @@ def test_staff_may_browse_but_not_change_a_folder(
     assert response.status_code == 200
     assert not response.context["writable"]
     assert client.post(f"/files/folders/{photos.pk}/delete/").status_code == 404
+
+
+# An editor moves things between the folders of the share, and nowhere else
+
+
+@pytest.fixture
+def share_tree(alice: User, bob: User, charlie: User) -> dict[str, Folder]:
+    """alice's Shared/ (A/, B/) edited by bob and viewed by charlie; her Private/ and Other/,
+    the latter also edited by bob, as a second share the first must not leak into."""
+    shared = folders.create_folder(alice, None, "Shared")
+    tree = {
+        "shared": shared,
+        "a": folders.create_folder(alice, shared, "A"),
+        "b": folders.create_folder(alice, shared, "B"),
+        "private": folders.create_folder(alice, None, "Private"),
+        "other": folders.create_folder(alice, None, "Other"),
+    }
+    sharing.share(shared, bob, Share.Role.EDITOR)
+    sharing.share(tree["other"], bob, Share.Role.EDITOR)
+    sharing.share(shared, charlie)
+    return tree
+
+
+def test_an_editor_moves_a_file_between_folders_of_the_share(
+    alice: User, bob_client: Client, share_tree: dict[str, Folder], make_file: MakeFile
+) -> None:
+    inside = make_file(alice, "inside.txt", folder=share_tree["a"])
+    response = bob_client.post(
+        "/files/move/", {"selected": [inside.pk], "target": str(share_tree["b"].pk)}, follow=True
+    )
+    assert "Moved inside.txt to “B”." in page_text(response)
+    inside.refresh_from_db()
+    assert inside.folder == share_tree["b"]
+    assert inside.owner == alice  # still hers, and still counted in her quota
+
+
+def test_an_editor_moves_a_subfolder_inside_the_share(
+    bob_client: Client, share_tree: dict[str, Folder]
+) -> None:
+    a, b = share_tree["a"], share_tree["b"]
+    response = bob_client.post(f"/files/folders/{b.pk}/move/", {"target": str(a.pk)}, follow=True)
+    assert "Moved B to “A”." in page_text(response)
+    b.refresh_from_db()
+    assert b.parent == a
+    # And back up to the shared folder itself.
+    bob_client.post(f"/files/folders/{b.pk}/move/", {"target": str(share_tree["shared"].pk)})
+    b.refresh_from_db()
+    assert b.parent == share_tree["shared"]
+
+
+def test_an_editor_is_offered_only_the_folders_of_the_share(
+    bob_client: Client, share_tree: dict[str, Folder], make_file: MakeFile, alice: User
+) -> None:
+    form = bob_client.get(f"/files/folders/{share_tree['b'].pk}/move/").context["form"]
+    labels = [label for _, label in form.fields["target"].choices]
+    assert labels == ["Shared", "Shared / A"]  # no top level, no Private, no Other
+    make_file(alice, "inside.txt", folder=share_tree["a"])
+    text = page_text(bob_client.get(f"/files/folders/{share_tree['a'].pk}/"))
+    assert 'id="move-form"' in text
+    assert f"/files/folders/{share_tree['a'].pk}/move/" in text
+    assert "Private" not in text and "Top level" not in text
+
+
+@pytest.mark.parametrize("where", ["top level", "private", "other", "strangers"])
+def test_an_editor_cannot_move_a_file_out_of_the_share(
+    alice: User,
+    charlie: User,
+    bob_client: Client,
+    share_tree: dict[str, Folder],
+    make_file: MakeFile,
+    where: str,
+) -> None:
+    targets = {
+        "top level": "",
+        "private": str(share_tree["private"].pk),
+        "other": str(share_tree["other"].pk),
+        "strangers": str(folders.create_folder(charlie, None, "Theirs").pk),
+    }
+    inside = make_file(alice, "inside.txt", folder=share_tree["a"])
+    response = bob_client.post(
+        "/files/move/",
+        {"selected": [inside.pk], "target": targets[where], "next": "/files/shared/"},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/files/shared/", 302)]
+    text = page_text(response)
+    assert "Moved" not in text
+    assert "only to a folder inside the folder shared with you" in text or (
+        "is not one of the available choices" in text
+    )
+    inside.refresh_from_db()
+    assert inside.folder == share_tree["a"]
+
+
+@pytest.mark.parametrize("where", ["top level", "private", "other"])
+def test_an_editor_cannot_move_a_folder_out_of_the_share(
+    bob_client: Client, share_tree: dict[str, Folder], where: str
+) -> None:
+    target = "" if where == "top level" else str(share_tree[where].pk)
+    a = share_tree["a"]
+    response = bob_client.post(f"/files/folders/{a.pk}/move/", {"target": target})
+    assert response.status_code == 200
+    assert response.context["form"].errors["target"]
+    a.refresh_from_db()
+    assert a.parent == share_tree["shared"]
+
+
+def test_an_editor_cannot_move_the_shared_folder_itself(
+    bob_client: Client, share_tree: dict[str, Folder]
+) -> None:
+    shared = share_tree["shared"]
+    assert bob_client.get(f"/files/folders/{shared.pk}/move/").status_code == 404
+    response = bob_client.post(
+        f"/files/folders/{shared.pk}/move/", {"target": str(share_tree["other"].pk)}
+    )
+    assert response.status_code == 404
+    shared.refresh_from_db()
+    assert shared.parent is None
+
+
+def test_a_viewer_cannot_move_anything_in_the_share(
+    alice: User, charlie_client: Client, share_tree: dict[str, Folder], make_file: MakeFile
+) -> None:
+    a, b = share_tree["a"], share_tree["b"]
+    assert charlie_client.get(f"/files/folders/{a.pk}/move/").status_code == 404
+    assert (
+        charlie_client.post(f"/files/folders/{a.pk}/move/", {"target": str(b.pk)}).status_code
+        == 404
+    )
+    inside = make_file(alice, "inside.txt", folder=a)
+    charlie_client.post("/files/move/", {"selected": [inside.pk], "target": str(b.pk)})
+    inside.refresh_from_db()
+    assert inside.folder == a
+    a.refresh_from_db()
+    assert a.parent == share_tree["shared"]
+    text = page_text(charlie_client.get(f"/files/folders/{a.pk}/"))
+    assert 'id="move-form"' not in text and "/move/" not in text

@@ -8,8 +8,8 @@ from django.db import transaction
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import User
-from files import folders
-from files.models import Folder, UploadedFile
+from files import folders, sharing
+from files.models import Folder, Share, UploadedFile
 from files.tests.conftest import MakeFile
 from files.tests.utils import stored_path, stored_paths
 
@@ -234,3 +234,42 @@ def test_folder_choices_are_labelled_with_their_path_in_tree_order(alice: User) 
         (b, "b"),
         (b_sub, "b / sub"),
     ]
+
+
+def test_an_editor_moves_only_inside_the_share_holding_the_item(
+    alice: User, bob: User, make_file: MakeFile
+) -> None:
+    shared = folders.create_folder(alice, None, "Shared")
+    a = folders.create_folder(alice, shared, "A")
+    b = folders.create_folder(alice, shared, "B")
+    other = folders.create_folder(alice, None, "Other")
+    sharing.share(shared, bob, Share.Role.EDITOR)
+    sharing.share(other, bob, Share.Role.EDITOR)
+    inside = make_file(alice, "inside.txt", folder=a)
+
+    assert folders.move_files(bob, [inside.pk], b) == 1
+    folders.move_folder(b, a, by=bob)
+    b.refresh_from_db()
+    assert b.path == f"{a.path}{b.pk}/"
+
+    # Not to alice's top level, not into her other share: both leave this one.
+    for target in (None, other):
+        with pytest.raises(ValidationError) as error:
+            folders.move_files(bob, [inside.pk], target)
+        assert code(error) == "outside_share"
+        with pytest.raises(ValidationError) as error:
+            folders.move_folder(a, target, by=bob)
+        assert code(error) == "outside_share"
+    inside.refresh_from_db()
+    a.refresh_from_db()
+    assert inside.folder == b and a.parent == shared
+
+
+def test_a_viewer_moves_nothing(alice: User, bob: User, make_file: MakeFile) -> None:
+    shared = folders.create_folder(alice, None, "Shared")
+    a = folders.create_folder(alice, shared, "A")
+    sharing.share(shared, bob)
+    inside = make_file(alice, "inside.txt", folder=shared)
+    assert folders.move_files(bob, [inside.pk], a) == 0  # not his to change: ignored
+    with pytest.raises(ValidationError):
+        folders.check_move(bob, alice.pk, shared.path, a)

@@ -123,6 +123,18 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         Call("POST", lambda w: f"/files/folders/{w.sub.pk}/rename/", lambda w: {"name": "Y"}),
     ),
     "move folder": ("files:folder-move", Call("GET", lambda w: f"/files/folders/{w.sub.pk}/move/")),
+    "move inside": (
+        "files:folder-move",
+        Call(
+            "POST",
+            lambda w: f"/files/folders/{w.sub.pk}/move/",
+            lambda w: {"target": str(w.shared.pk)},
+        ),
+    ),
+    "move shared root": (
+        "files:folder-move",
+        Call("POST", lambda w: f"/files/folders/{w.shared.pk}/move/", lambda w: {"target": ""}),
+    ),
     "delete folder": (
         "files:folder-delete",
         Call("POST", lambda w: f"/files/folders/{w.sub.pk}/delete/"),
@@ -182,7 +194,9 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "upload into":         (302, 404, 302, 404, 404, 404, 302),
     "rename shared root":  (302, 404, 404, 404, 404, 404, 302),
     "rename inside":       (302, 404, 302, 404, 404, 404, 302),
-    "move folder":         (200, 404, 404, 404, 404, 404, 302),
+    "move folder":         (200, 404, 200, 404, 404, 404, 302),
+    "move inside":         (302, 404, 302, 404, 404, 404, 302),
+    "move shared root":    (302, 404, 404, 404, 404, 404, 302),
     "delete folder":       (302, 404, 404, 404, 404, 404, 302),
     "folder sharing":      (200, 404, 404, 404, 404, 404, 302),
     "share folder":        (302, 404, 404, 404, 404, 404, 302),
