@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "portal.views.bad_request"
 handler500 = "portal.views.server_error"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.db import InterfaceError, OperationalError
 from django.test import Client
+
+from portal.views import bad_request
 
 
 @pytest.mark.parametrize("error", [OperationalError, InterfaceError])
@@ -43,3 +47,40 @@ def test_any_other_error_is_still_a_500(
 
     assert response.status_code == 500
     assert b"briefly unavailable" not in response.content
+
+
+def test_a_session_the_database_could_not_save_answers_503(
+    client: Client, alice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database goes away between reading the session and saving it (a
+    # sign-in while PostgreSQL restarts). The db backend raises UpdateError
+    # from the OperationalError, and SessionMiddleware makes that a 400.
+    def fail(self: SessionStore, must_create: bool = False) -> None:
+        raise UpdateError from OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(SessionStore, "save", fail)
+    client.raise_request_exception = False
+
+    response = client.post("/accounts/login/", {"username": "alice", "password": "password"})
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+
+
+def test_any_other_bad_request_is_still_a_400(client: Client) -> None:
+    response = client.get("/accounts/login/", headers={"host": "evil.example.org"})
+
+    assert response.status_code == 400
+    assert b"briefly unavailable" not in response.content
+
+
+def test_handler400_answers_503_for_a_session_interrupted_by_the_database(rf) -> None:
+    # As SessionMiddleware raises it: inside `except UpdateError`, itself
+    # raised from the backend's OperationalError.
+    update_error = UpdateError()
+    update_error.__cause__ = OperationalError("the database system is shutting down")
+    interrupted = SessionInterrupted("The request's session was deleted.")
+    interrupted.__context__ = update_error
+
+    assert bad_request(rf.get("/"), interrupted).status_code == 503
+    assert bad_request(rf.get("/"), SessionInterrupted("no database involved")).status_code == 400
