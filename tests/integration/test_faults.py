@@ -18,7 +18,7 @@ from tests.integration.support import require
 from tests.integration.test_app_servers import redis_unavailable
 from tests.tooling import PrivatePostgres
 
-pytestmark = [pytest.mark.integration, once_per_ci_run]
+pytestmark = [pytest.mark.integration, pytest.mark.faults, once_per_ci_run]
 
 SECONDS = 10
 
