@@ -66,6 +66,7 @@ class Outcome:
     seconds: float
     status: int  # 0: no HTTP answer at all
     detail: str = ""
+    target: str = ""  # the file a download or delete was for
 
 
 @dataclass
@@ -87,6 +88,9 @@ class Acknowledged:
     sha256: str
     file_id: str | None = None
     deleted: bool = False
+    # A delete whose answer was lost (a worker killed after the commit, so nginx
+    # says 503): it may have happened, and the client no longer touches the file.
+    maybe_deleted: bool = False
 
 
 @dataclass
@@ -99,6 +103,8 @@ class Results:
     problems: list[str] = field(default_factory=list)
     # Orphans of refused uploads that the fsck found (and --repair removed).
     leftovers: list[str] = field(default_factory=list)
+    # Deletes without an answer that had in fact removed the file.
+    silent_deletes: int = 0
 
     def refusal(self, outcome: Outcome) -> bool:
         """A clear refusal: a 503 (or what the fault allows) while a fault lasts."""
@@ -153,9 +159,11 @@ class LoadClient:
         self.mine: list[Acknowledged] = []
         self.counter = 0
 
-    def record(self, kind: str, started: float, status: int, detail: str = "") -> None:
+    def record(
+        self, kind: str, started: float, status: int, detail: str = "", target: str = ""
+    ) -> None:
         now = time.monotonic()
-        self.run.record(Outcome(kind, started - self.run.t0, now - started, status, detail))
+        self.run.record(Outcome(kind, started - self.run.t0, now - started, status, detail, target))
 
     def loop(self, stop: threading.Event) -> None:
         self.sign_in()
@@ -208,7 +216,7 @@ class LoadClient:
         started = time.monotonic()
         response = self.client.upload(sample)
         sample.path.unlink()
-        self.record("upload", started, response.status_code)
+        self.record("upload", started, response.status_code, target=name)
         if response.status_code == 302:
             acknowledged = Acknowledged(self.username, name, sample.sha256)
             self.run.acknowledge(acknowledged)
@@ -221,7 +229,7 @@ class LoadClient:
         response = self.client.session.get(
             f"{self.run.url}/files/", params={"q": upload.name}, timeout=120
         )
-        self.record("list", started, response.status_code)
+        self.record("list", started, response.status_code, target=upload.name)
         ids = download_ids(response.text) if response.status_code == 200 else []
         upload.file_id = ids[0] if len(ids) == 1 else None
 
@@ -241,18 +249,20 @@ class LoadClient:
                 digest.update(chunk)
         status = response.status_code
         if status == 200 and digest.hexdigest() != target.sha256:
-            self.record("download", started, -1, f"wrong bytes for {target.name}")
+            self.record("download", started, -1, "wrong bytes", target.name)
             return
-        self.record("download", started, status)
+        self.record("download", started, status, target=target.name)
 
     def delete(self) -> None:
         target, file_id = self.pick()
         started = time.monotonic()
         response = self.client.delete(file_id)
-        self.record("delete", started, response.status_code)
+        self.record("delete", started, response.status_code, target=target.name)
         if response.status_code == 302:
             target.deleted = True
-            self.mine.remove(target)
+        else:
+            target.maybe_deleted = True
+        self.mine.remove(target)
 
 
 @dataclass
@@ -491,11 +501,8 @@ class LoadRun:
         with psycopg.connect(f"{self.postgres.url}/portal") as db:
             query = "SELECT name, sha256 FROM files_uploadedfile"
             rows: dict[str, str] = dict(db.execute(query).fetchall())
-        for upload in results.uploads:
-            if upload.deleted and upload.name in rows:
-                problems.append(f"{upload.name}: deleted (302) but still there")
-            elif not upload.deleted and rows.get(upload.name) != upload.sha256:
-                problems.append(f"{upload.name}: acknowledged but missing or changed")
+        lost, results.silent_deletes = compare(results.uploads, rows)
+        problems += lost
         # An upload refused while the store was stopped may land in the bucket
         # once it resumes (the store finishes a PUT its client gave up on): an
         # orphan, no row. `--repair` removes those; with nothing in flight now,
@@ -508,6 +515,24 @@ class LoadRun:
         if fsck.returncode != 0:
             problems.append(f"fsck after --repair: {fsck.stdout}{fsck.stderr}".strip())
         return problems
+
+
+def compare(uploads: list[Acknowledged], rows: dict[str, str]) -> tuple[list[str], int]:
+    """What the clients were told against the rows (name: sha256) after the run.
+
+    Returns the problems, and how many deletes without an answer had removed
+    their file: those may be there or not, but if there, intact.
+    """
+    problems = []
+    silent_deletes = 0
+    for upload in uploads:
+        if upload.deleted and upload.name in rows:
+            problems.append(f"{upload.name}: deleted (302) but still there")
+        elif upload.maybe_deleted and upload.name not in rows:
+            silent_deletes += 1
+        elif not upload.deleted and rows.get(upload.name) != upload.sha256:
+            problems.append(f"{upload.name}: acknowledged but missing or changed")
+    return problems, silent_deletes
 
 
 def standard_faults(run: LoadRun, seconds: float, down_for: float) -> list[Fault]:
@@ -539,6 +564,8 @@ def report(results: Results) -> str:
         f"{results.clients} clients for {results.seconds:.0f} s: {len(results.outcomes)} "
         f"requests, {len(errors)} errors, refusals during faults {dict(refused)}, "
         f"{len(results.uploads)} acknowledged uploads, "
+        f"{sum(u.maybe_deleted for u in results.uploads)} deletes without an answer "
+        f"({results.silent_deletes} of which had removed the file), "
         f"{len(results.leftovers)} orphans of refused uploads removed by fsck --repair",
         "",
         results.table(),
@@ -548,6 +575,11 @@ def report(results: Results) -> str:
         lines.append(f"- {fault.started:5.1f}-{fault.ended:5.1f} s {fault.name}: {fault.result}")
     for error in errors[:20]:
         lines.append(f"error: {error}")
+    # What happened to each file an error or a problem names, in order.
+    named = {o.target for o in errors} | {p.split(":")[0] for p in results.problems}
+    for outcome in results.outcomes:
+        if outcome.target and outcome.target in named:
+            lines.append(f"history of {outcome.target}: {outcome}")
     lines += [f"problem: {problem}" for problem in results.problems]
     return "\n".join(lines)
 
