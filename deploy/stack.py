@@ -36,9 +36,6 @@ from files import contract
 DEPLOY_DIR = Path(__file__).resolve().parent
 REPO_DIR = DEPLOY_DIR.parent
 APACHE_MODULES_DIR = Path("/usr/lib/apache2/modules")
-# Room for multipart boundaries, part headers and the CSRF field on top of the
-# largest file, so the front server never refuses what Django would accept.
-MULTIPART_HEADROOM = 1024 * 1024
 # Where Debian puts nginx and apache2; not on an ordinary user's PATH.
 SBIN_PATH = "/usr/local/sbin:/usr/sbin:/sbin"
 
@@ -283,7 +280,7 @@ class Stack:
             **s3_values(self.env),
             "media_root": self.media_root,
             "static_root": self.static_root,
-            "max_request_body": self.max_upload_size + MULTIPART_HEADROOM,
+            "max_request_body": self.max_upload_size + contract.MULTIPART_HEADROOM,
             "log_dir": self.logs,
             "temp_dir": self.temp_dir,
             "run_dir": self.base_dir / "run",

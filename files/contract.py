@@ -26,6 +26,11 @@ THUMBNAIL_SUFFIX = ".thumb.webp"
 # What the /_signed/ location sends: a file's key, or its thumbnail's.
 SIGNABLE_KEY = re.compile(f"{STORAGE_KEY.pattern}(?:{re.escape(THUMBNAIL_SUFFIX)})?")
 
+# Room for multipart boundaries, part headers and the CSRF field on top of the
+# largest file (PORTAL_MAX_UPLOAD_SIZE), so the front server never refuses what
+# Django would accept.
+MULTIPART_HEADROOM = 1024 * 1024
+
 # Internal nginx locations Django points X-Accel-Redirect at, and the public
 # prefix of signed URLs.
 PROTECTED_PREFIX = "/_protected/"

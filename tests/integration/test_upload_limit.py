@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.stack import MULTIPART_HEADROOM
+from files.contract import MULTIPART_HEADROOM
 from tests.integration.conftest import MIB, SMALL_LIMIT
 from tests.integration.support import PortalStack
 from tests.tooling import Sample

@@ -1,0 +1,51 @@
+"""Reads and discards a request body that no view read, so its answer arrives.
+
+A view may answer without reading the body: LoginRequiredMiddleware sends an
+anonymous (or signed-out) upload to the login page before a byte is parsed.
+If the WSGI server then closes the connection with the body still unread, the
+kernel resets it, and the front server, still sending, reports 502 (nginx
+turns that into its "briefly unavailable" page) instead of the redirect: a
+person whose session expired during a 1 GiB upload would be told to retry,
+forever. Reading to the end, without parsing or storing, lets the real answer
+through. nginx has spooled the body to disk, so this is a local copy at disk
+speed; Apache streams it, so a time budget keeps a slow anonymous body from
+holding a worker thread for long (docs/security.md, "Known limits").
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+
+from files.contract import MULTIPART_HEADROOM
+
+# Small reads, so that a slow body overruns the budget by little.
+CHUNK = 16 * 1024
+DRAIN_SECONDS = 10.0
+
+
+class DrainUnreadBody:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if not request._read_started:  # type: ignore[attr-defined]
+            drain(request)
+        return response
+
+
+def drain(request: HttpRequest) -> None:
+    """Read what is left of the body, within the upload limit and the time budget."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    if not 0 < length <= settings.PORTAL_MAX_UPLOAD_SIZE + MULTIPART_HEADROOM:
+        return
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while request.read(CHUNK) and time.monotonic() < deadline:
+        pass
