@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -113,7 +114,9 @@ class FolderListView(ListView):
 
     @property
     def query(self) -> str:
-        return self.request.GET.get("q", "").strip()
+        # Names are stored in NFC (files.filenames): so is the query, or an "é"
+        # typed as e + combining accent (macOS, some keyboards) finds nothing.
+        return unicodedata.normalize("NFC", self.request.GET.get("q", "").strip())
 
     @property
     def sort(self) -> str:

@@ -117,6 +117,15 @@ def test_it_searches_names_case_insensitively(
     assert response.context["query"] == "report"
 
 
+def test_a_query_in_another_unicode_normal_form_finds_the_name(
+    alice: User, alice_client: Client, make_file: MakeFile
+) -> None:
+    make_file(alice, "rapport d\u2019\u00e9t\u00e9.pdf")  # stored as NFC, as uploads are
+    make_file(alice, "rapport annuel.pdf")
+    response = alice_client.get(URL, {"q": "e\u0301t\u00e9"})  # "été" with a combining accent
+    assert names(response) == ["rapport d\u2019\u00e9t\u00e9.pdf"]
+
+
 def test_it_paginates(
     alice: User, alice_client: Client, make_file: MakeFile, settings: Settings
 ) -> None:
