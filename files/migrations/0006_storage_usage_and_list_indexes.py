@@ -48,14 +48,15 @@ POSTGRESQL = [
     END $$""",
     """CREATE OR REPLACE FUNCTION files_usage_remove() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        UPDATE files_storageusage SET used = used - gone.used
-        FROM (SELECT owner_id, SUM(size) AS used FROM gone GROUP BY owner_id) AS gone
-        WHERE files_storageusage.owner_id = gone.owner_id;
+        UPDATE files_storageusage SET used = files_storageusage.used - freed.bytes
+        FROM (SELECT owner_id, SUM(size) AS bytes FROM gone GROUP BY owner_id) AS freed
+        WHERE files_storageusage.owner_id = freed.owner_id;
         RETURN NULL;
     END $$""",
     """CREATE OR REPLACE FUNCTION files_usage_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        UPDATE files_storageusage SET used = used - OLD.size WHERE owner_id = OLD.owner_id;
+        UPDATE files_storageusage SET used = files_storageusage.used - OLD.size
+        WHERE owner_id = OLD.owner_id;
         INSERT INTO files_storageusage (owner_id, used) VALUES (NEW.owner_id, NEW.size)
         ON CONFLICT (owner_id) DO UPDATE SET used = files_storageusage.used + EXCLUDED.used;
         RETURN NULL;
