@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
@@ -23,8 +24,9 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Storage", {"fields": ["quota"]}))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        # One aggregate for the whole page instead of a query per row.
-        return super().get_queryset(request).annotate(_storage_used=Sum("files__size", default=0))
+        # One join for the whole page instead of a query per row.
+        users = super().get_queryset(request)
+        return users.annotate(_storage_used=Coalesce("storage_usage__used", 0))
 
     @admin.display(description="storage used", ordering="_storage_used")
     def storage_used(self, user: User) -> str:

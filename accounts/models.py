@@ -21,4 +21,7 @@ class User(AbstractUser):
         return quota or None
 
     def storage_used(self) -> int:
-        return self.files.aggregate(used=models.Sum("size", default=0))["used"]
+        """Bytes this user's files take (files.models.StorageUsage, kept by triggers)."""
+        # A query, not the cached `self.storage_usage`: quota checks need the current total.
+        used = type(self).objects.filter(pk=self.pk).values_list("storage_usage__used", flat=True)
+        return used.first() or 0

@@ -19,7 +19,8 @@ from enum import Enum
 from django.core.files.storage import Storage
 from django.utils import timezone
 
-from files.models import UploadedFile
+from files import quota
+from files.models import StorageUsage, UploadedFile
 
 TOP = "u"
 CHUNK = 1024 * 1024
@@ -90,10 +91,9 @@ def check(storage: Storage, hash_contents: bool = True) -> Report:
         ).iterator()
     }
     report.rows = len(rows)
-    charged: dict[int, int] = defaultdict(int)  # owner -> bytes the quota counts
+    # owner -> bytes the quota counts (a total the triggers keep equal to the rows' sizes)
+    charged: dict[int, int] = defaultdict(int, StorageUsage.objects.values_list("owner_id", "used"))
     stored: dict[int, int] = defaultdict(int)  # owner -> bytes under u/<owner>/
-    for _, owner_id, size, _ in rows.values():
-        charged[owner_id] += size
 
     keys = set()
     for key in stored_keys(storage):
@@ -141,8 +141,10 @@ def repair(
       bytes may come back from a backup, and a person should decide.
     - Size and sha256 mismatches are reported only: which side is right is
       not knowable here; restore the bytes from a backup.
-    - Quota usage is summed from the rows, never stored, so a drift is gone
-      once its cause (orphans, missing bytes) is.
+    - Quota usage follows the rows (triggers keep its total), so a drift is
+      gone once its cause (orphans, missing bytes) is. A drift with no such
+      cause is the total itself, off after running without the triggers: it
+      is recounted from the rows.
     """
     cutoff = timezone.now() - orphan_age
     for problem in report.of(Kind.ORPHAN):
@@ -161,5 +163,8 @@ def repair(
     for problem in report.of(Kind.QUOTA):
         owner_keys = [p for p in report.problems if p.key.startswith(problem.key)]
         causes = [p for p in owner_keys if p.kind is not Kind.QUOTA]
-        if causes and all(p.key in fixed for p in causes):
+        if not causes:
+            quota.recount(int(problem.key.split("/")[1]))  # the key is u/<owner-id>/
+            report.repaired.append(problem)
+        elif all(p.key in fixed for p in causes):
             report.repaired.append(problem)

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.urls import reverse
 
@@ -150,10 +151,16 @@ class UploadedFile(models.Model):
     class Meta:
         ordering = ["-created"]
         indexes = [
-            models.Index(fields=["owner", "-created"]),
-            models.Index(fields=["owner", "name"]),
+            # With the name: a search walks the newest first and tests names in
+            # the index, reading a row only for a hit (SQLite; 35 -> 14 ms for
+            # the 1,000 hits among 100,000 names of bench.folders).
+            # It serves a search's count as well as (owner, name) did.
+            models.Index(fields=["owner", "-created", "name"], name="files_owner_created_name"),
             models.Index(fields=["owner", "size"]),
             models.Index(fields=["folder", "-created"]),
+            # ?sort=name: a page is read from the index instead of sorting the
+            # whole folder (10,000 rows: 17 ms on PostgreSQL, 4 ms on SQLite).
+            models.Index(F("folder"), Lower("name"), F("created"), name="files_folder_lower_name"),
         ]
 
     def __str__(self) -> str:
@@ -188,6 +195,28 @@ class UploadedFile(models.Model):
         from files.thumbnails import thumbnail_url  # files.thumbnails imports this module
 
         return thumbnail_url(self)
+
+
+class StorageUsage(models.Model):
+    """The bytes a user's files take: the sum of their `size`, what quotas count.
+
+    Kept by triggers on files_uploadedfile (migration 0006), in the statement
+    that inserts, deletes or resizes the rows, so no path can miss it: uploads,
+    drops, cascades, admin and bulk deletes, raw SQL. Every page shows it; a
+    SUM over an account of 100,000 files took 17-30 ms each time. No row: 0.
+    Written by the triggers only; `portal_fsck --repair` recounts it.
+    """
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="storage_usage",
+    )
+    used = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.owner}: {self.used} bytes"
 
 
 class Share(models.Model):

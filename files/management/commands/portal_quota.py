@@ -35,6 +35,11 @@ class Command(BaseCommand):
                 f"{drift.user.get_username()}: recorded {drift.recorded} bytes "
                 f"({filesizeformat(drift.recorded)}), stored {drift.stored} bytes, "
                 f"difference {drift.difference:+d}"
+                + (
+                    f"; quotas count {drift.charged} bytes"
+                    if drift.charged != drift.recorded
+                    else ""
+                )
             )
             for key in drift.missing:
                 self.stdout.write(f"  missing from storage: {key}")
