@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import OrderBy
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -18,9 +18,10 @@ from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from files import audit, delivery, folders, previews, quota, services
+from files import audit, delivery, folders, previews, quota, search, services
 from files.forms import MoveFilesForm, RenameForm, UploadForm
 from files.models import Folder, FolderQuerySet, UploadedFile, UploadedFileQuerySet
+from files.search import HitsPaginator
 from files.services import StoreUnavailable
 from files.thumbnails import thumbnail_object
 
@@ -101,6 +102,17 @@ class FolderListView(ListView):
             files = files.filter(name__icontains=self.query).select_related("folder")
         return files.order_by(*SORT_ORDERS[self.sort], "pk")
 
+    def get_paginator(
+        self,
+        queryset: Any,
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+        **kwargs: Any,
+    ) -> Paginator:
+        paginator = HitsPaginator if self.query else Paginator
+        return paginator(queryset, per_page, orphans, allow_empty_first_page, **kwargs)
+
     def get_subfolders(self) -> FolderQuerySet:
         user, folder = self.request.user, self.folder
         if self.query:
@@ -114,9 +126,7 @@ class FolderListView(ListView):
 
     @property
     def query(self) -> str:
-        # Names are stored in NFC (files.filenames): so is the query, or an "é"
-        # typed as e + combining accent (macOS, some keyboards) finds nothing.
-        return unicodedata.normalize("NFC", self.request.GET.get("q", "").strip())
+        return search.normalise(self.request.GET.get("q", ""))
 
     @property
     def sort(self) -> str:
