@@ -191,7 +191,7 @@ def _quoted(items: Iterable[str]) -> str:
     return ", ".join(f"“{name}”" for name in items)
 
 
-def _check_free(owner_id: object, target: Folder | None, moving: list[UploadedFile]) -> None:
+def _check_free(owner_id: int, target: Folder | None, moving: list[UploadedFile]) -> None:
     """Refuse moving `moving` into `target` when two share a name, or one's is taken there."""
     by_name: dict[str, list[str]] = {}
     for moved in moving:
@@ -256,7 +256,7 @@ def ensure_path(owner: User, parent: Folder | None, parts: Iterable[str]) -> Fol
     folder = parent
     for part in parts:
         name = check_folder_name(part)
-        existing = (
+        existing: Folder | None = (
             names.folders_in(owner.pk, folder)
             .annotate(key=Lower("name"))
             .filter(key=Lower(Value(name)))

@@ -26,7 +26,7 @@ Kind = Literal["file", "folder"]
 MAX_COPIES = 10_000
 
 
-def lock_owner(owner_id: object) -> None:
+def lock_owner(owner_id: int) -> None:
     """Lock the row of the owner of a tree: name changes in it then run one at a time.
 
     Call it inside a transaction. Uploads take it for the quota too.
@@ -34,13 +34,13 @@ def lock_owner(owner_id: object) -> None:
     User.objects.select_for_update().filter(pk=owner_id).exists()
 
 
-def files_in(owner_id: object, folder: Folder | None) -> QuerySet[UploadedFile]:
+def files_in(owner_id: int, folder: Folder | None) -> QuerySet[UploadedFile]:
     if folder is None:
         return UploadedFile.objects.filter(owner_id=owner_id, folder=None)
     return UploadedFile.objects.filter(folder=folder)
 
 
-def folders_in(owner_id: object, folder: Folder | None) -> QuerySet[Folder]:
+def folders_in(owner_id: int, folder: Folder | None) -> QuerySet[Folder]:
     if folder is None:
         return Folder.objects.filter(owner_id=owner_id, parent=None)
     return Folder.objects.filter(parent=folder)
@@ -55,7 +55,7 @@ def _named(names: Iterable[str]) -> Q:
 
 
 def taken(
-    owner_id: object,
+    owner_id: int,
     folder: Folder | None,
     name: str,
     *,
@@ -80,19 +80,19 @@ def taken(
     return None
 
 
-def clashes(owner_id: object, folder: Folder | None, names: Iterable[str]) -> list[str]:
+def clashes(owner_id: int, folder: Folder | None, names: Iterable[str]) -> list[str]:
     """The names of the files and folders in the place that clash with any of `names`."""
     names = list(names)
     if not names:
         return []
-    found = [
+    found: list[UploadedFile | Folder] = [
         *files_in(owner_id, folder).annotate(key=Lower("name")).filter(_named(names)),
         *folders_in(owner_id, folder).annotate(key=Lower("name")).filter(_named(names)),
     ]
     return sorted({item.name for item in found}, key=str.lower)
 
 
-def free_name(owner_id: object, folder: Folder | None, name: str, also_taken: set[str]) -> str:
+def free_name(owner_id: int, folder: Folder | None, name: str, also_taken: set[str]) -> str:
     """`name`, or its first numbered copy ("name (1).ext", ...) free in the place.
 
     `also_taken`: lower-cased names known to be taken that the database did

@@ -37,9 +37,9 @@ def test_it_numbers_the_later_duplicates_and_keeps_the_oldest(alice: User, bob: 
         Folder.objects.create(id=uuid.uuid4(), owner_id=alice.pk, name="notes (2).txt", path="/x/")
         start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
-        def plant(name: str, minutes: int, owner: User = alice, folder: object = None) -> object:
+        def plant(name: str, minutes: int, owner: User = alice, folder: object = None) -> uuid.UUID:
             pk = uuid.uuid4()
-            row = File.objects.create(
+            File.objects.create(
                 id=pk,
                 owner_id=owner.pk,
                 folder=folder,
@@ -51,7 +51,7 @@ def test_it_numbers_the_later_duplicates_and_keeps_the_oldest(alice: User, bob: 
             )
             # auto_now_add: set the upload order afterwards.
             File.objects.filter(pk=pk).update(created=start + datetime.timedelta(minutes=minutes))
-            return row.pk
+            return pk
 
         oldest = plant("notes.txt", 1)
         second = plant("NOTES.txt", 2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -12,8 +14,8 @@ from files.models import Folder, Share, UploadedFile
 from files.tests.conftest import MakeFile, MakeFolder
 
 
-def texts(response: object) -> list[str]:
-    return [str(m) for m in response.context["messages"]]  # type: ignore[attr-defined]
+def texts(response: Any) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
 
 
 def test_the_form_upload_says_under_which_name_it_kept_a_taken_one(
