@@ -87,3 +87,43 @@ def _shorten(name: str) -> str:
         else:
             name = name[:MAX_NAME_LENGTH]
     return name
+
+
+# ".tar.gz" and friends: "archive.tar.gz" numbers as "archive (1).tar.gz".
+_COMPOUND_EXTENSION = re.compile(r"\.tar\.[A-Za-z0-9]{1,8}$", re.IGNORECASE)
+# The " (3)" a numbered copy ends its stem with: numbering it again counts on.
+_NUMBER = re.compile(r" \((\d{1,9})\)$")
+
+
+def split_extension(name: str) -> tuple[str, str]:
+    """`name` as (stem, extension): "report.pdf" -> ("report", ".pdf").
+
+    An extension is what _shorten keeps too: at most 16 characters after the
+    last dot. A leading dot starts a name, not an extension (".bashrc").
+    """
+    compound = _COMPOUND_EXTENSION.search(name)
+    if compound and compound.start() > 0:
+        return name[: compound.start()], name[compound.start() :]
+    stem, dot, ext = name.rpartition(".")
+    if dot and stem and 0 < len(ext) <= 16:
+        return stem, dot + ext
+    return name, ""
+
+
+def numbered(name: str, number: int) -> str:
+    """The name of copy `number` of `name`: "report (2).pdf", within MAX_NAME_LENGTH.
+
+    A name that is itself a numbered copy is numbered afresh ("report (1).pdf"
+    -> "report (2).pdf"), never "report (1) (1).pdf". A long stem is cut so
+    that the number and the extension stay.
+    """
+    stem, ext = split_extension(name)
+    stem = _NUMBER.sub("", stem)
+    suffix = f" ({number}){ext}"
+    return stem[: MAX_NAME_LENGTH - len(suffix)] + suffix
+
+
+def numbered_base(name: str) -> str:
+    """What every numbered copy of `name` starts with, however long its number and stem."""
+    stem, ext = split_extension(name)
+    return _NUMBER.sub("", stem)[: MAX_NAME_LENGTH - len(f" (999999999){ext}")]

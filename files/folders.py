@@ -14,9 +14,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet, Sum, TextField, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models.functions import Concat, Lower, Substr
 
 from accounts.models import User
+from files import names
 from files.filenames import clean_filename
 from files.models import Folder, UploadedFile
 
@@ -37,36 +38,24 @@ def check_folder_name(name: str) -> str:
     return cleaned
 
 
-def _sibling_exists(owner: User, parent: Folder | None, name: str, exclude: Folder | None) -> bool:
-    siblings = Folder.objects.filter(owner=owner, parent=parent, name__iexact=name)
-    if exclude is not None:
-        siblings = siblings.exclude(pk=exclude.pk)
-    return siblings.exists()
-
-
-def _name_taken(name: str, parent: Folder | None) -> ValidationError:
-    where = f"“{parent.name}”" if parent else "the top level"
-    return ValidationError(
-        "A folder named “%(name)s” already exists in %(where)s.",
-        code="name_taken",
-        params={"name": name, "where": where},
-    )
-
-
 def _save_unique(folder: Folder) -> None:
-    """Save `folder`, reporting a sibling with the same name as a form error.
+    """Save `folder`, reporting a file or folder of the same name beside it as a form error.
 
-    The exists() check gives the friendly error; the savepoint catches the
-    race where two requests create the same name at once, which only the
-    database's unique constraint can see.
+    Under the owner's lock (files.names): an upload choosing a file name there
+    waits, so the file-and-folder rule, which no constraint sees, holds. The
+    savepoint turns the unique constraint's word on a race the lock does not
+    cover (SQLite, where select_for_update is a no-op) into the same error.
     """
-    if _sibling_exists(folder.owner, folder.parent, folder.name, exclude=folder):
-        raise _name_taken(folder.name, folder.parent)
-    try:
-        with transaction.atomic():
-            folder.save()
-    except IntegrityError as error:
-        raise _name_taken(folder.name, folder.parent) from error
+    with transaction.atomic():
+        names.lock_owner(folder.owner_id)
+        kind = names.taken(folder.owner_id, folder.parent, folder.name, subfolder=folder)
+        if kind is not None:
+            raise names.name_taken(folder.name, folder.parent, kind)
+        try:
+            with transaction.atomic():
+                folder.save()
+        except IntegrityError as error:
+            raise names.name_taken(folder.name, folder.parent, "folder") from error
 
 
 def create_folder(owner: User, parent: Folder | None, name: str) -> Folder:
@@ -160,20 +149,67 @@ def move_files(user: User, file_ids: Iterable[uuid.UUID], target: Folder | None)
     Ids of files `user` may not change are ignored: the caller scoped them
     already, and a forged id must not move a stranger's file. A file `user`
     may change but not put into `target` (an editor's file going out of the
-    shared folder, or into another owner's tree) refuses the whole move.
+    shared folder, or into another owner's tree), or whose name something in
+    `target` holds already, refuses the whole move: nothing is half done.
     """
-    files = list(
-        UploadedFile.objects.writable_by(user)
-        .filter(pk__in=list(file_ids))
-        .select_related("folder")
-    )
-    # One check per place the files come from, not per file.
-    places = {(f.owner_id, f.folder.path if f.folder else None) for f in files}
-    for owner_id, path in places:
-        check_move(user, owner_id, path, target)
-    if target is not None and any(f.owner_id != target.owner_id for f in files):
-        raise ValueError("files move only inside their owner's tree")
-    return UploadedFile.objects.filter(pk__in=[f.pk for f in files]).update(folder=target)
+    with transaction.atomic():
+        # Whoever moves, the files end in one owner's tree (checked below): lock it.
+        names.lock_owner(target.owner_id if target else user.pk)
+        files = list(
+            UploadedFile.objects.writable_by(user)
+            .filter(pk__in=list(file_ids))
+            .select_related("folder")
+        )
+        # One check per place the files come from, not per file.
+        places = {(f.owner_id, f.folder.path if f.folder else None) for f in files}
+        for owner_id, path in places:
+            check_move(user, owner_id, path, target)
+        if target is not None and any(f.owner_id != target.owner_id for f in files):
+            raise ValueError("files move only inside their owner's tree")
+        target_id = target.pk if target else None
+        moving = [f for f in files if f.folder_id != target_id]
+        _check_free(user.pk if target is None else target.owner_id, target, moving)
+        try:
+            with transaction.atomic():
+                return UploadedFile.objects.filter(pk__in=[f.pk for f in files]).update(
+                    folder=target
+                )
+        except IntegrityError as error:
+            # Names the database folds alike and Python does not: rarer than rare.
+            raise ValidationError(
+                "Nothing was moved: a name among these is taken in %(where)s.",
+                code="name_taken",
+                params={"where": _where(target)},
+            ) from error
+
+
+def _where(folder: Folder | None) -> str:
+    return f"“{folder.name}”" if folder else "the top level"
+
+
+def _quoted(items: Iterable[str]) -> str:
+    return ", ".join(f"“{name}”" for name in items)
+
+
+def _check_free(owner_id: int, target: Folder | None, moving: list[UploadedFile]) -> None:
+    """Refuse moving `moving` into `target` when two share a name, or one's is taken there."""
+    by_name: dict[str, list[str]] = {}
+    for moved in moving:
+        by_name.setdefault(moved.name.lower(), []).append(moved.name)
+    twice = sorted((min(group) for group in by_name.values() if len(group) > 1), key=str.lower)
+    if twice:
+        raise ValidationError(
+            "Nothing was moved: several of the files chosen are named %(names)s.",
+            code="name_taken",
+            params={"names": _quoted(twice)},
+        )
+    held = names.clashes(owner_id, target, [f.name for f in moving])
+    if held:
+        raise ValidationError(
+            "Nothing was moved: %(where)s already holds %(names)s.",
+            code="name_taken",
+            params={"where": _where(target), "names": _quoted(held)},
+        )
 
 
 def contents(folder: Folder) -> Contents:
@@ -220,13 +256,26 @@ def ensure_path(owner: User, parent: Folder | None, parts: Iterable[str]) -> Fol
     folder = parent
     for part in parts:
         name = check_folder_name(part)
-        existing = Folder.objects.filter(owner=owner, parent=folder, name__iexact=name).first()
+        existing: Folder | None = (
+            names.folders_in(owner.pk, folder)
+            .annotate(key=Lower("name"))
+            .filter(key=Lower(Value(name)))
+            .first()
+        )
         if existing is None:
             try:
                 existing = create_folder(owner, folder, name)
-            except ValidationError:
-                # Another upload created it between our look and our insert.
-                existing = Folder.objects.get(owner=owner, parent=folder, name__iexact=name)
+            except ValidationError as error:
+                # Another upload created it between our look and our insert,
+                # or a file holds the name: that refusal is the upload's.
+                existing = (
+                    names.folders_in(owner.pk, folder)
+                    .annotate(key=Lower("name"))
+                    .filter(key=Lower(Value(name)))
+                    .first()
+                )
+                if existing is None:
+                    raise error
         folder = existing
     return folder
 

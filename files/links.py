@@ -242,15 +242,21 @@ class LinkDropView(LinkView):
             raise Http404("This link takes no files.")  # the link_drop_only_on_folders constraint
         form = DropForm(request.POST, request.FILES, owner=folder.owner)
         if form.is_valid():
+            # Taken names get numbered copies (files.services); the visitor is
+            # told the names they sent, not which ones the folder held already.
+            sent = [f.name for f in form.cleaned_data["file"]]
             try:
                 stored = self.store(form, folder)
             except ValidationError as error:
-                # The locked quota re-check lost a race with another upload.
+                # The locked quota re-check lost a race with another upload,
+                # or a file of the folder holds the name of a dropped directory.
                 form.add_error("file", error)
             else:
                 if wants_json(request):
                     # The visitor learns what they sent, nothing of where it went.
-                    files = [{"name": f.name, "size": f.size} for f in stored]
+                    files = [
+                        {"name": name, "size": f.size} for f, name in zip(stored, sent, strict=True)
+                    ]
                     return JsonResponse({"files": files}, status=201)
                 messages.success(request, f"Thank you: {len(stored)} file(s) delivered.")
                 return HttpResponseRedirect(reverse("links:open", args=[self.token]))

@@ -5,7 +5,6 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import F
 from django.db.models.functions import Lower
 from django.urls import reverse
 
@@ -150,6 +149,26 @@ class UploadedFile(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        # As Folder's: unique per place ignoring case. files.names keeps the
+        # file-and-folder rule too, and numbers an upload's copy. The unique
+        # indexes serve ?sort=name as well: a page is read from the index
+        # instead of sorting the whole folder (10,000 rows: 17 ms on
+        # PostgreSQL, 4 ms on SQLite); 0006's (folder, LOWER(name), created)
+        # gave the same plans on both and is gone (0007).
+        constraints = [
+            models.UniqueConstraint(
+                "folder",
+                Lower("name"),
+                condition=models.Q(folder__isnull=False),
+                name="file_name_unique_in_folder",
+            ),
+            models.UniqueConstraint(
+                "owner",
+                Lower("name"),
+                condition=models.Q(folder__isnull=True),
+                name="file_name_unique_at_top",
+            ),
+        ]
         indexes = [
             # With the name: a search walks the newest first and tests names in
             # the index, reading a row only for a hit (SQLite; 35 -> 14 ms for
@@ -158,9 +177,6 @@ class UploadedFile(models.Model):
             models.Index(fields=["owner", "-created", "name"], name="files_owner_created_name"),
             models.Index(fields=["owner", "size"]),
             models.Index(fields=["folder", "-created"]),
-            # ?sort=name: a page is read from the index instead of sorting the
-            # whole folder (10,000 rows: 17 ms on PostgreSQL, 4 ms on SQLite).
-            models.Index(F("folder"), Lower("name"), F("created"), name="files_folder_lower_name"),
         ]
 
     def __str__(self) -> str:

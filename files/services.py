@@ -16,11 +16,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile as Upload
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 
 from accounts.models import User
-from files import folders
+from files import folders, names
 from files.content import HEAD_SIZE, detect_content_type
 from files.filenames import clean_filename, unescape_form_filename
 from files.models import Folder, UploadedFile
@@ -121,11 +121,15 @@ def store_uploads(
     `directory` names folders below `folder` to put them in, created where
     missing: a dropped folder recreates its tree this way, one file at a time.
 
+    A name already taken in the folder (by a file or a folder, ignoring case)
+    is kept both ways, as Dropbox and Seafile do: the new file is stored as
+    "name (1).ext", "name (2).ext"... (files.names); `stored.name` says which.
+
     The owner's row is locked so that two concurrent uploads cannot both pass
-    the quota check (and so that two files of one dropped folder do not both
-    create its subfolder); bytes already moved into storage are removed if
-    anything fails, so a failed upload leaves neither a row, nor an orphaned
-    file, nor an empty folder. Raises StoreUnavailable when the store fails
+    the quota check nor pick the same free name (and so that two files of one
+    dropped folder do not both create its subfolder); bytes already moved into
+    storage are removed if anything fails, so a failed upload leaves neither a
+    row, nor an orphaned file, nor an empty folder. Raises StoreUnavailable when the store fails
     (the view answers 503).
 
     The bytes are stored before the rows commit, so a row never exists without
@@ -148,7 +152,7 @@ def store_uploads(
                 stored.owner = owner
                 stored.folder = folder
                 saving.append(stored)
-                stored.save()  # FileField.pre_save moves the bytes into storage
+                _save_under_free_name(stored)
             schedule_thumbnails(files)
     except BaseException as error:
         for stored in saving:
@@ -159,6 +163,43 @@ def store_uploads(
             raise StoreUnavailable(str(error)) from error
         raise
     return files
+
+
+def _save_under_free_name(stored: UploadedFile) -> None:
+    """Save `stored` under its name or the first free numbered copy of it, under the owner lock.
+
+    The savepoint catches what the lock cannot: a name PostgreSQL's LOWER()
+    folds onto a taken one while Python's lower() does not. The next number
+    is tried then; the bytes, once moved into storage, stay where they are.
+    """
+    also_taken: set[str] = set()
+    while True:
+        stored.name = names.free_name(stored.owner_id, stored.folder, stored.name, also_taken)
+        try:
+            with transaction.atomic():
+                stored.save()  # FileField.pre_save moves the bytes into storage
+            return
+        except IntegrityError:
+            if names.taken(stored.owner_id, stored.folder, stored.name) != "file":
+                raise
+            also_taken.add(stored.name.lower())
+
+
+def rename_file(stored: UploadedFile, name: str) -> UploadedFile:
+    """Give `stored` the name `name`, refused when a file or folder beside it holds it."""
+    name = check_name(name)
+    with transaction.atomic():
+        names.lock_owner(stored.owner_id)
+        kind = names.taken(stored.owner_id, stored.folder, name, file=stored)
+        if kind is not None:
+            raise names.name_taken(name, stored.folder, kind)
+        stored.name = name
+        try:
+            with transaction.atomic():
+                stored.save(update_fields=["name"])
+        except IntegrityError as error:
+            raise names.name_taken(name, stored.folder, "file") from error
+    return stored
 
 
 def _remove_quietly(upload: UploadedFile) -> None:

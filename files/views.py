@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OrderBy
 from django.db.models.functions import Lower
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -217,6 +217,7 @@ class UploadView(FormView):
         )
 
     def form_valid(self, form: UploadForm) -> HttpResponse:
+        sent = [f.name for f in form.cleaned_data["file"]]
         try:
             stored = services.store_uploads(
                 self.owner,
@@ -225,7 +226,8 @@ class UploadView(FormView):
                 directory=form.cleaned_data["directory"],
             )
         except ValidationError as error:
-            # The locked quota re-check lost a race with another upload.
+            # The locked quota re-check lost a race with another upload, or a
+            # file holds the name of a folder of `directory`.
             form.add_error("file", error)
             return self.form_invalid(form)
         except StoreUnavailable:
@@ -234,11 +236,14 @@ class UploadView(FormView):
             response["Retry-After"] = "60"
             return response
         if wants_json(self.request):
-            return JsonResponse({"files": [describe(f) for f in stored]}, status=201)
+            described = [describe(f, name) for f, name in zip(stored, sent, strict=True)]
+            return JsonResponse({"files": described}, status=201)
         if len(stored) == 1:
             messages.success(self.request, f"Uploaded {stored[0].name}.")
         else:
             messages.success(self.request, f"Uploaded {len(stored)} files.")
+        for renamed in renamed_uploads(form.cleaned_data["file"], sent):
+            messages.info(self.request, renamed)
         return super().form_valid(form)
 
     def form_invalid(self, form: UploadForm) -> HttpResponse:
@@ -254,11 +259,22 @@ class UploadView(FormView):
         return JsonResponse({"errors": errors}, status=413 if "too_large" in codes else 400)
 
 
-def describe(stored: UploadedFile) -> dict[str, Any]:
-    """A stored file as the uploader's JSON names it."""
+def renamed_uploads(stored: list[UploadedFile], sent: list[str]) -> list[str]:
+    """A sentence for each file stored under another name than it was sent with."""
+    return [
+        f"{name} was already taken there: stored as {f.name}."
+        for f, name in zip(stored, sent, strict=True)
+        if f.name != name
+    ]
+
+
+def describe(stored: UploadedFile, sent: str | None = None) -> dict[str, Any]:
+    """A stored file as the uploader's JSON names it; `sent`: the name it came with."""
     return {
         "id": str(stored.pk),
         "name": stored.name,
+        # What the file was sent as, when that name was taken and it got another.
+        "sent_name": sent if sent is not None and sent != stored.name else None,
         "size": stored.size,
         "content_type": stored.content_type,
         "folder": str(stored.folder_id) if stored.folder_id else None,
@@ -310,8 +326,17 @@ class FileDetailView(UpdateView):
         )
 
     def form_valid(self, form: RenameForm) -> HttpResponse:
-        messages.success(self.request, f"Renamed to {form.instance.name}.")
-        return super().form_valid(form)
+        # The ModelForm has set the new name on the instance already: the
+        # service decides whether it may keep it.
+        wanted = form.instance.name
+        form.instance.name = form.initial["name"]
+        try:
+            services.rename_file(self.object, wanted)
+        except ValidationError as error:
+            form.add_error("name", error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Renamed to {self.object.name}.")
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class FileDeleteView(OwnedFileMixin, DeleteView):

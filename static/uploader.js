@@ -122,7 +122,10 @@
       if (xhr.status === 201) {
         storedSinceRefresh += 1;
         item.progress.value = 100;
-        finish(item, "done", "Uploaded");
+        // The name was taken there: the server kept both, under a new name.
+        var stored = answer && answer.files && answer.files[0];
+        var renamed = stored && stored.sent_name && stored.name !== stored.sent_name;
+        finish(item, "done", renamed ? "Uploaded as " + stored.name : "Uploaded");
       } else {
         finish(item, "failed", errorMessage(xhr, answer));
       }

@@ -17,7 +17,9 @@ def add_file(db: None) -> AddFile:
     """A file row of `size` bytes for `owner`: storage sums need no bytes on disk."""
 
     def add(owner: User, size: int) -> UploadedFile:
-        upload = UploadedFile(owner=owner, name="f.bin", size=size, content_type="x/y")
+        # Its own name each: names are unique per place (files.names).
+        upload = UploadedFile(owner=owner, size=size, content_type="x/y")
+        upload.name = f"f-{upload.pk}.bin"
         upload.file.name = f"u/{owner.pk}/{upload.pk}"
         upload.save()
         return upload

@@ -58,7 +58,7 @@ def test_the_database_constraint_becomes_the_same_error(
 ) -> None:
     """Two requests creating one name at once both pass the friendly check."""
     folders.create_folder(alice, None, "Photos")
-    monkeypatch.setattr(folders, "_sibling_exists", lambda *args, **kwargs: False)
+    monkeypatch.setattr(folders.names, "taken", lambda *args, **kwargs: None)
     with pytest.raises(ValidationError) as error:
         folders.create_folder(alice, None, "photos")
     assert code(error) == "name_taken"

@@ -127,3 +127,34 @@ def test_a_revoked_drop_link_takes_nothing(client: Client, inbox: Folder) -> Non
 def test_a_file_takes_no_drop_link(alice: User, make_file: MakeFile) -> None:
     with pytest.raises(ValidationError):
         sharing.create_link(make_file(alice), kind=Link.Kind.DROP)
+
+
+def test_a_drop_of_a_taken_name_is_kept_as_a_copy_the_visitor_is_not_told_of(
+    client: Client, token: str, inbox: Folder
+) -> None:
+    # The visitor sees what they sent: the numbered name would tell them that
+    # the folder they cannot see holds a file of that name.
+    response = client.post(
+        f"/s/{token}/drop/",
+        {"file": SimpleUploadedFile("Already-Here.txt", b"mine")},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 201
+    assert response.json() == {"files": [{"name": "Already-Here.txt", "size": 4}]}
+    assert sorted(inbox.files.values_list("name", flat=True)) == [
+        "Already-Here (1).txt",
+        "already-here.txt",
+    ]
+    assert Drop.objects.get().file.name == "Already-Here (1).txt"
+
+
+def test_a_plain_form_drop_of_a_taken_name_says_thank_you_only(
+    client: Client, token: str, inbox: Folder
+) -> None:
+    response = client.post(
+        f"/s/{token}/drop/",
+        {"file": SimpleUploadedFile("already-here.txt", b"mine")},
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == ["Thank you: 1 file(s) delivered."]
+    assert inbox.files.count() == 2

@@ -34,6 +34,7 @@ def test_it_answers_201_with_the_stored_file(alice: User, alice_client: Client) 
             {
                 "id": str(stored.pk),
                 "name": "notes.txt",
+                "sent_name": None,  # a name taken there: what it was sent as
                 "size": 5,
                 "content_type": "text/plain",
                 "folder": None,

@@ -161,15 +161,16 @@ def test_a_rename_to_a_hostile_name_is_cleaned(
     assert_stored_safely(stored)
 
 
-def test_names_that_normalise_alike_are_stored_alike_and_never_overwrite(
+def test_names_that_normalise_alike_clash_and_never_overwrite(
     alice_client: Client,
 ) -> None:
+    # Normalised alike, so taken alike: the second is kept as a numbered copy.
     composed, decomposed = "caf\u00e9.txt", "cafe\u0301.txt"
     assert unicodedata.normalize("NFC", decomposed) == composed
     upload(alice_client, composed, b"first")
     upload(alice_client, decomposed, b"second")
     files = list(UploadedFile.objects.order_by("created"))
-    assert [f.name for f in files] == [composed, composed]
+    assert [f.name for f in files] == [composed, "caf\u00e9 (1).txt"]
     assert len({f.file.name for f in files}) == 2
     assert [body(alice_client.get(f"/files/{f.pk}/download/")) for f in files] == [
         b"first",
