@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -7,6 +9,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import format_html
 
+from files import names, services
+from files.forms import RenameForm
 from files.models import DownloadEvent, Drop, Link, Share, UploadedFile
 
 DETAIL_FIELDS = (
@@ -21,8 +25,25 @@ DETAIL_FIELDS = (
 )
 
 
+class AdminRenameForm(RenameForm):
+    """The rename form's rules, and a name taken beside the file as a form error.
+
+    The admin's own check skips the unique constraints, which involve the
+    folder, a field it does not edit: the clash would be an IntegrityError page.
+    """
+
+    def clean_name(self) -> str:
+        name = super().clean_name()
+        upload = self.instance
+        kind = names.taken(upload.owner_id, upload.folder, name, file=upload)
+        if kind is not None:
+            raise names.name_taken(name, upload.folder, kind)
+        return name
+
+
 @admin.register(UploadedFile)
 class UploadedFileAdmin(admin.ModelAdmin):
+    form = AdminRenameForm
     list_display = ["name", "owner", "human_size", "content_type", "created", "download_link"]
     list_filter = ["content_type", "created"]
     search_fields = ["name", "owner__username", "owner__email"]
@@ -35,6 +56,10 @@ class UploadedFileAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Files arrive through the upload form, which hashes, sniffs and checks quotas.
         return False
+
+    def save_model(self, request: HttpRequest, obj: UploadedFile, form: Any, change: bool) -> None:
+        # Under the owner's lock, as every rename: the form's check may be stale by now.
+        services.rename_file(obj, obj.name)
 
     @admin.display(description="size", ordering="size")
     def human_size(self, upload: UploadedFile) -> str:

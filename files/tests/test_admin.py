@@ -101,3 +101,29 @@ def test_it_is_closed_to_ordinary_users(alice_client: Client) -> None:
     response = alice_client.get(CHANGELIST)
     assert response.status_code == 302
     assert response.url.startswith("/admin/login/")
+
+
+def test_a_name_taken_beside_the_file_is_a_form_error_not_a_500(
+    alice: User, admin_client: Client, make_file: MakeFile
+) -> None:
+    make_file(alice, "Taken.txt")
+    upload = make_file(alice, "notes.txt")
+
+    response = admin_client.post(f"{CHANGELIST}{upload.pk}/change/", {"name": "taken.TXT"})
+
+    assert response.status_code == 200
+    assert "A file named “taken.TXT” already exists in the top level." in response.content.decode()
+    upload.refresh_from_db()
+    assert upload.name == "notes.txt"
+
+
+def test_staff_rename_a_file_with_the_rename_rules(
+    alice: User, admin_client: Client, make_file: MakeFile
+) -> None:
+    upload = make_file(alice, "notes.txt")
+
+    response = admin_client.post(f"{CHANGELIST}{upload.pk}/change/", {"name": "dir/new\u202e.txt"})
+
+    assert response.status_code == 302
+    upload.refresh_from_db()
+    assert upload.name == "new.txt"  # no directories, no format characters
