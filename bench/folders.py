@@ -116,6 +116,23 @@ def seeded() -> dict[str, Any] | None:
     return {"owner": owner, "big": top.get(name="Big"), "small": top.get(name="Small")}
 
 
+def queries_for(client: Any, url: str, params: dict[str, Any]) -> int:
+    """GET `url` with Django's test client; how many SQL queries answering it took."""
+    from django.db import connection
+
+    executed: list[str] = []
+
+    def count(execute: Any, sql: str, *args: Any) -> Any:
+        executed.append(sql)
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(count):
+        response = client.get(url, params)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} {params} answered {response.status_code}")
+    return len(executed)
+
+
 def measure(database_url: str) -> dict[str, Any]:
     import django
 
@@ -145,21 +162,7 @@ def measure(database_url: str) -> dict[str, Any]:
         "search in the folder of 10,000": (big.get_absolute_url(), {"q": "photo"}),
     }
 
-    def get(url: str, params: dict[str, Any]) -> int:
-        """GET `url`; returns how many SQL queries answering it took."""
-        executed: list[str] = []
-
-        def count(execute: Any, sql: str, *args: Any) -> Any:
-            executed.append(sql)
-            return execute(sql, *args)
-
-        with connection.execute_wrapper(count):
-            response = client.get(url, params)
-        if response.status_code != 200:
-            raise RuntimeError(f"{url} {params} answered {response.status_code}")
-        return len(executed)
-
-    baseline = get(small.get_absolute_url(), {})
+    baseline = queries_for(client, small.get_absolute_url(), {})
     results: dict[str, Any] = {
         "vendor": connection.vendor,
         "load_average": os.getloadavg()[0],
@@ -169,7 +172,7 @@ def measure(database_url: str) -> dict[str, Any]:
     }
     for label, (url, params) in pages.items():
         for _ in range(10):
-            queries = get(url, params)
+            queries = queries_for(client, url, params)
         timings, cpu = [], []
         for _ in range(REQUESTS):
             begun, begun_cpu = time.perf_counter(), time.process_time()

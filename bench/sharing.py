@@ -25,6 +25,7 @@ from bench.folders import (
     POSTGRES_ADMIN_URL,
     p95,
     postgres_available,
+    queries_for,
     run_child,
     seed,
 )
@@ -78,23 +79,10 @@ def measure() -> dict[str, Any]:
         "anonymous: folder link, last page": (anonymous, f"/s/{token}/", {"page": last_page}),
     }
 
-    def get(client: Client, url: str, params: dict[str, Any]) -> int:
-        executed: list[str] = []
-
-        def count(execute: Any, sql: str, *args: Any) -> Any:
-            executed.append(sql)
-            return execute(sql, *args)
-
-        with connection.execute_wrapper(count):
-            response = client.get(url, params)
-        if response.status_code != 200:
-            raise RuntimeError(f"{url} {params} answered {response.status_code}")
-        return len(executed)
-
     results: dict[str, Any] = {"vendor": connection.vendor, "pages": {}}
     for label, (client, url, params) in pages.items():
         for _ in range(5):
-            queries = get(client, url, params)
+            queries = queries_for(client, url, params)
         timings = []
         for _ in range(REQUESTS):
             begun = time.perf_counter()

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from deploy.stack import StackError, free_port
+from deploy.stack import StackError, free_port, stop_process
 
 # The gateway's ports and the filer's and master's; weed would otherwise
 # pick gRPC ports at port + 10000, which may be taken or past 65535.
@@ -277,16 +277,7 @@ class SeaweedFS:
             if proc.poll() is None:
                 # A paused store would never see the SIGTERM.
                 os.killpg(proc.pid, signal.SIGCONT)
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(self.stop_timeout)
-                except subprocess.TimeoutExpired:
-                    pass
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
+            stop_process(proc, self.stop_timeout)
             for name, label in _GRPC_SOCKETS.items():
                 Path(f"/tmp/seaweedfs-{label}-{self.ports[name]}.sock").unlink(missing_ok=True)  # noqa: S108 - weed's own fixed place
         if self._output is not None:

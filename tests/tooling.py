@@ -179,6 +179,20 @@ class Download:
     def status(self) -> int:
         return self.response.status_code
 
+    @classmethod
+    def read(cls, response: requests.Response) -> Download:
+        """Stream a response's body to its end, hashing it and keeping its first MiB."""
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        with response:
+            for chunk in response.iter_content(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                if len(head) < CHUNK:
+                    head += chunk[: CHUNK - len(head)]
+        return cls(response, size, digest.hexdigest(), head)
+
 
 class PortalClient:
     """A requests session on one Portal URL, used as a browser uses the site."""
@@ -251,16 +265,7 @@ class PortalClient:
             allow_redirects=False,
             timeout=self.timeout,
         )
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
-        with response:
-            for chunk in response.iter_content(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                if len(head) < CHUNK:
-                    head += chunk[: CHUNK - len(head)]
-        return Download(response, size, digest.hexdigest(), head)
+        return Download.read(response)
 
     def delete(self, file_id: str) -> requests.Response:
         return self.session.post(

@@ -7,7 +7,6 @@ presigned URL, which the client follows to the store).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sqlite3
 import time
@@ -23,7 +22,7 @@ from deploy.seaweedfs import SeaweedFS
 from files.contract import DOWNLOAD_CSP, STORAGE_KEY, storage_key
 from tests.integration.conftest import BIG, DEFAULT_LIMIT, ODD_NAMES
 from tests.integration.support import PortalStack, base_env, disposition_filename, require
-from tests.tooling import CHUNK, Download, PortalClient, Sample
+from tests.tooling import Download, PortalClient, Sample
 
 pytestmark = pytest.mark.integration
 
@@ -74,16 +73,7 @@ class S3Stack:
 
 def get(url: str, **headers: str) -> Download:
     """A GET with no cookies (the store is another origin), body hashed as it streams."""
-    response = requests.get(url, headers=headers, stream=True, timeout=120)
-    digest = hashlib.sha256()
-    size, head = 0, b""
-    with response:
-        for chunk in response.iter_content(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            if len(head) < CHUNK:
-                head += chunk[: CHUNK - len(head)]
-    return Download(response, size, digest.hexdigest(), head)
+    return Download.read(requests.get(url, headers=headers, stream=True, timeout=120))
 
 
 @pytest.fixture(scope="module", params=MODES)
