@@ -46,6 +46,7 @@ from tests.tooling import (
     PrivatePostgres,
     Sample,
     download_ids,
+    killing_the_worker_writing,
     scrubbed_env,
 )
 
@@ -379,28 +380,9 @@ class LoadRun:
         """Upload a big file and SIGKILL the worker writing it; the client must get a 503."""
         client = self.fault_client
         big = Sample.write(self.samples, f"fault-{secrets.token_hex(4)}.bin", self.fault_file_size)
-        killed: list[int] = []
-
-        def kill() -> None:
-            prefix = "portal-upload-"
-            deadline = time.monotonic() + 30
-            while not killed and time.monotonic() < deadline:
-                for path in self.upload_temp_dir.glob(f"{prefix}*"):
-                    # The load's own uploads are at most 256 KiB: past 1 MiB it is ours.
-                    try:
-                        if path.stat().st_size < MiB:
-                            continue
-                    except FileNotFoundError:
-                        continue
-                    killed.append(int(path.name[len(prefix) :].split("-")[0]))
-                    os.kill(killed[0], signal.SIGKILL)
-                    return
-                time.sleep(0.001)
-
-        killer = threading.Thread(target=kill)
-        killer.start()
-        response = client.upload(big)
-        killer.join()
+        # The load's own uploads are at most 256 KiB: past 1 MiB it is ours.
+        with killing_the_worker_writing(self.upload_temp_dir, at_least=MiB) as killed:
+            response = client.upload(big)
         big.path.unlink()
         if not killed:
             raise RuntimeError("the fault upload finished before its worker could be killed")

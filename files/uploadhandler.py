@@ -11,10 +11,12 @@ from django.core.files.uploadhandler import FileUploadHandler
 
 from files.content import HEAD_SIZE
 
+TEMP_FILE_PREFIX = "portal-upload-"
+
 
 def temp_file_prefix(pid: int) -> str:
     """How the temporary files of upload worker `pid` begin (see remove_temp_files_of)."""
-    return f"portal-upload-{pid}-"
+    return f"{TEMP_FILE_PREFIX}{pid}-"
 
 
 def remove_temp_files_of(pid: int) -> list[Path]:

@@ -17,7 +17,9 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -28,6 +30,7 @@ import psycopg
 import requests
 
 from deploy.stack import free_port, let_others_search
+from files.uploadhandler import TEMP_FILE_PREFIX
 
 CHUNK = 1024 * 1024
 
@@ -192,6 +195,43 @@ class Download:
                 if len(head) < CHUNK:
                     head += chunk[: CHUNK - len(head)]
         return cls(response, size, digest.hexdigest(), head)
+
+
+@contextmanager
+def killing_the_worker_writing(
+    temp_dir: Path, at_least: int = 0, timeout: float = 30
+) -> Iterator[list[int]]:
+    """While the block uploads, SIGKILL the worker whose upload temp file in `temp_dir`
+    holds `at_least` bytes; yields the list its pid lands in (empty: the upload was quicker).
+
+    The temp file's name carries the pid of the worker receiving it
+    (files.uploadhandler.temp_file_prefix).
+    """
+    killed: list[int] = []
+    done = threading.Event()
+
+    def kill() -> None:
+        deadline = time.monotonic() + timeout
+        while not done.is_set() and time.monotonic() < deadline:
+            for path in temp_dir.glob(f"{TEMP_FILE_PREFIX}*"):
+                try:
+                    if path.stat().st_size < at_least:
+                        continue
+                except FileNotFoundError:
+                    continue
+                pid = int(path.name[len(TEMP_FILE_PREFIX) :].split("-")[0])
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.001)
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+    try:
+        yield killed
+    finally:
+        done.set()
+        killer.join()
 
 
 class PortalClient:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import CommandError, call_command
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from accounts.models import User
@@ -16,6 +14,7 @@ from deploy import seaweedfs
 from deploy.seaweedfs import SeaweedFS
 from files import services
 from files.models import UploadedFile
+from files.tests.test_fsck import fsck
 from tests.availability import skip_or_fail
 
 pytestmark = pytest.mark.integration
@@ -69,15 +68,6 @@ def upload(owner: User, name: str, content: bytes) -> UploadedFile:
     incoming = SimpleUploadedFile(name, content)
     [stored] = services.store_uploads(owner, [services.describe_upload(incoming, name)])
     return stored
-
-
-def fsck(*args: str) -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("portal_fsck", *args, stdout=out, stderr=out)
-    except CommandError as error:
-        return 1, f"{out.getvalue()}{error}\n"
-    return 0, out.getvalue()
 
 
 def test_it_is_clean_after_uploads_to_the_bucket(owner: User, bucket: Any) -> None:

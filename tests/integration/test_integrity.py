@@ -12,7 +12,6 @@ import hashlib
 import os
 import signal
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 
 from tests.integration.conftest import DEFAULT_LIMIT, MIB
 from tests.integration.support import PortalStack, base_env, require
-from tests.tooling import PortalClient, Sample
+from tests.tooling import PortalClient, Sample, killing_the_worker_writing
 
 pytestmark = pytest.mark.integration
 
@@ -74,24 +73,8 @@ def test_a_worker_killed_mid_upload_leaves_nothing_and_the_client_gets_503(
 ) -> None:
     alice = portal.login("alice")
     media, rows = portal.media_files(), portal.row_count()
-    killed: list[int] = []
-
-    def kill_the_worker_writing_it() -> None:
-        # The temp file's name carries the pid of the worker receiving it.
-        prefix = "portal-upload-"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not killed:
-            for path in portal.upload_temp_dir.glob(f"{prefix}*"):
-                pid = int(path.name[len(prefix) :].split("-")[0])
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                break
-            time.sleep(0.002)
-
-    killer = threading.Thread(target=kill_the_worker_writing_it)
-    killer.start()
-    response = alice.upload(big)
-    killer.join()
+    with killing_the_worker_writing(portal.upload_temp_dir) as killed:
+        response = alice.upload(big)
 
     assert killed, "the upload finished before its worker could be killed"
     assert response.status_code == 503
