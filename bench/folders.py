@@ -64,14 +64,14 @@ def child_env(database_url: str, root: Path) -> dict[str, str]:
 def seed() -> dict[str, Any]:
     """One account: 100,000 files in 91 folders (one of 10,000) plus a small folder."""
     from accounts.models import User
-    from files import folders
+    from files.folders import tree
     from files.models import UploadedFile
 
     owner = User.objects.create_user("bench")
-    big = folders.create_folder(owner, None, "Big")
-    others = [folders.create_folder(owner, None, f"Folder {i:02d}") for i in range(OTHER_FOLDERS)]
+    big = tree.create_folder(owner, None, "Big")
+    others = [tree.create_folder(owner, None, f"Folder {i:02d}") for i in range(OTHER_FOLDERS)]
     # Top level like Big: a nested folder's breadcrumb costs one query more.
-    small = folders.create_folder(owner, None, "Small")
+    small = tree.create_folder(owner, None, "Small")
     rows = []
     for i in range(FILES):
         folder = big if i < BIG_FOLDER else others[(i - BIG_FOLDER) % OTHER_FOLDERS]

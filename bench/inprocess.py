@@ -109,13 +109,13 @@ def report(root: Path) -> None:
     from django.test import Client, override_settings
 
     from bench.flaskapp import app as flask_app
-    from files import services
     from files.models import UploadedFile
+    from files.uploads import intake
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("bench", password=secrets.token_urlsafe())
     content = SimpleUploadedFile("small.bin", os.urandom(4096))
-    [upload] = services.store_uploads(user, [services.describe_upload(content, "small.bin")])
+    [upload] = intake.store_uploads(user, [intake.describe_upload(content, "small.bin")])
     download = upload.get_download_url()
 
     def timed(label: str, app: Callable[..., Iterable[bytes]], path: str, cookie: str = "") -> None:

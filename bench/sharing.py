@@ -46,21 +46,21 @@ def measure() -> dict[str, Any]:
     from django.test import Client
 
     from accounts.models import User
-    from files import sharing
     from files.models import Folder, Share, UploadedFile
+    from files.sharing import grants
 
     call_command("migrate", verbosity=0, interactive=False)
     world = seed()
     owner, big = world["owner"], world["big"]
     recipient = User.objects.create_user("recipient")
-    sharing.share(big, recipient)
+    grants.share(big, recipient)
     others = Folder.objects.filter(owner=owner).exclude(pk=big.pk)[:FOLDER_SHARES]
     singles = UploadedFile.objects.filter(owner=owner).exclude(folder=big)[:SINGLE_FILE_SHARES]
     Share.objects.bulk_create(
         [Share(folder=folder, recipient=recipient) for folder in others]
         + [Share(file=upload, recipient=recipient) for upload in singles]
     )
-    _, token = sharing.create_link(big)
+    _, token = grants.create_link(big)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

@@ -117,7 +117,7 @@ def _time_renders(path: Path) -> None:
     import django
 
     django.setup()
-    from files import thumbnails
+    from files.previews import thumbnails
 
     for _ in range(RENDER_RUNS):
         with path.open("rb") as source:
@@ -144,7 +144,8 @@ def task_seconds(db_path: Path, file_id: str) -> float:
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
         rows = db.execute(
             "SELECT started_at, finished_at, status FROM django_tasks_database_dbtaskresult "
-            "WHERE task_path = 'files.tasks.make_thumbnail' AND args_kwargs LIKE ?",
+            "WHERE task_path = 'files.previews.tasks.make_thumbnail' "
+            "AND args_kwargs LIKE ?",
             (f"%{file_id}%",),
         ).fetchall()
     if len(rows) != 1 or rows[0][2] != "SUCCESSFUL":

@@ -55,7 +55,7 @@ def child_exit(server: Any, worker: Any) -> None:
     pid. Imported here, not above: the master reads settings only when needed.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    from files.uploadhandler import remove_temp_files_of
+    from files.uploads.handler import remove_temp_files_of
 
     for path in remove_temp_files_of(worker.pid):
         server.log.warning("removed %s, left by worker %s", path, worker.pid)

@@ -9,9 +9,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import format_html
 
-from files import names, services
+from files import names
 from files.forms import RenameForm
 from files.models import DownloadEvent, Drop, Link, Share, UploadedFile
+from files.uploads import intake
 
 DETAIL_FIELDS = (
     "name",
@@ -59,7 +60,7 @@ class UploadedFileAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: UploadedFile, form: Any, change: bool) -> None:
         # Under the owner's lock, as every rename: the form's check may be stale by now.
-        services.rename_file(obj, obj.name)
+        intake.rename_file(obj, obj.name)
 
     @admin.display(description="size", ordering="size")
     def human_size(self, upload: UploadedFile) -> str:

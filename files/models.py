@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from files import access, contract
-from files.content import is_inline_safe
+from files.uploads.content import is_inline_safe
 
 
 def storage_key(instance: UploadedFile, filename: str) -> str:
@@ -208,7 +208,7 @@ class UploadedFile(models.Model):
         """
         if not self.thumbnail:
             return ""
-        from files.thumbnails import thumbnail_url  # files.thumbnails imports this module
+        from files.previews.thumbnails import thumbnail_url  # files.thumbnails imports this module
 
         return thumbnail_url(self)
 

@@ -1,25 +1,31 @@
+"""The signed-in routes of files: each package's views, one route per concern."""
+
 from django.urls import path
 
-from files import folder_views, sharing_views, views
+from files import views
+from files.folders import views as folder_views
+from files.previews import views as preview_views
+from files.sharing import views as sharing_views
+from files.uploads import views as upload_views
 
 app_name = "files"
 
 urlpatterns = [
     path("", views.FolderListView.as_view(), name="list"),
-    path("upload/", views.UploadView.as_view(), name="upload"),
+    path("upload/", upload_views.UploadView.as_view(), name="upload"),
     path("move/", folder_views.MoveFilesView.as_view(), name="move"),
     path("shared/", sharing_views.SharedWithMeView.as_view(), name="shared"),
     path("<uuid:pk>/", views.FileDetailView.as_view(), name="detail"),
     path("<uuid:pk>/delete/", views.FileDeleteView.as_view(), name="delete"),
     path("<uuid:pk>/download/", views.DownloadView.as_view(), name="download"),
     path("<uuid:pk>/preview/", views.DownloadView.as_view(inline=True), name="preview"),
-    path("<uuid:pk>/thumbnail/", views.ThumbnailView.as_view(), name="thumbnail"),
+    path("<uuid:pk>/thumbnail/", preview_views.ThumbnailView.as_view(), name="thumbnail"),
     path("folders/new/", folder_views.FolderCreateView.as_view(), name="folder-create"),
     path("folders/<uuid:pk>/", views.FolderListView.as_view(), name="folder"),
     path(
         "folders/<uuid:pk>/new/", folder_views.FolderCreateView.as_view(), name="subfolder-create"
     ),
-    path("folders/<uuid:pk>/upload/", views.UploadView.as_view(), name="folder-upload"),
+    path("folders/<uuid:pk>/upload/", upload_views.UploadView.as_view(), name="folder-upload"),
     path(
         "folders/<uuid:pk>/rename/", folder_views.FolderRenameView.as_view(), name="folder-rename"
     ),

@@ -8,22 +8,25 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OrderBy
 from django.db.models.functions import Lower
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
-from django.views.generic import DeleteView, FormView, ListView, UpdateView
+from django.views.generic import DeleteView, ListView, UpdateView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
-from accounts.models import User
-from files import audit, delivery, folders, previews, quota, search, services
-from files.forms import MoveFilesForm, RenameForm, UploadForm
+from files import delivery
+from files.folders import search, tree
+from files.folders.forms import MoveFilesForm
+from files.folders.search import HitsPaginator
+from files.forms import RenameForm
 from files.models import Folder, FolderQuerySet, UploadedFile, UploadedFileQuerySet
-from files.search import HitsPaginator
-from files.services import StoreUnavailable
-from files.thumbnails import thumbnail_object
+from files.previews import preview
+from files.sharing import audit
+from files.uploads import intake, quota
+from files.uploads.views import upload_url
 
 # ?sort= value -> ORDER BY; the tie-breakers keep pages stable.
 SORT_ORDERS: dict[str, tuple[str | OrderBy, ...]] = {
@@ -47,15 +50,6 @@ class OwnedFileMixin:
 
 
 VIEW_MODES = ("table", "grid")
-
-
-def wants_json(request: HttpRequest) -> bool:
-    """True for the script-driven uploader, which asks for JSON; a browser's form asks for HTML.
-
-    A browser's Accept ends in */*, so "accepts JSON" would be true for it too:
-    what counts is which of the two it prefers.
-    """
-    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
 
 
 class FolderListView(ListView):
@@ -144,7 +138,7 @@ class FolderListView(ListView):
         owner = folder.owner if folder else user
         context = super().get_context_data(
             folder=folder,
-            breadcrumb=folders.ancestors(folder, user) if folder else [],
+            breadcrumb=tree.ancestors(folder, user) if folder else [],
             query=self.query,
             sort=self.sort,
             view_mode=self.view_mode,
@@ -168,119 +162,6 @@ class FolderListView(ListView):
             # An editor is offered the folders of the share only (files.access.move_targets).
             context["move_form"] = MoveFilesForm(user=user, owner=owner, at=folder)
         return context
-
-
-def upload_url(folder: Folder | None) -> str:
-    if folder is None:
-        return reverse("files:upload")
-    return reverse("files:folder-upload", args=[folder.pk])
-
-
-class UploadView(FormView):
-    """POST one or several files into the top level or a folder.
-
-    A browser's form gets a redirect with a message; the script-driven
-    uploader (static/uploader.js, one request per file) asks for JSON and
-    gets 201 with the stored file, or 4xx with each error's message and code.
-    """
-
-    request: AuthenticatedRequest
-    form_class = UploadForm
-    template_name = "files/upload.html"
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.folder: Folder | None = None
-        if "pk" in kwargs:
-            writable = Folder.objects.writable_by(request.user).select_related("owner")
-            self.folder = get_object_or_404(writable, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
-
-    @property
-    def owner(self) -> User:
-        # Everything in a folder belongs to the folder's owner, whoever uploads it.
-        return self.folder.owner if self.folder else self.request.user
-
-    def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "owner": self.owner}
-
-    def get_success_url(self) -> str:
-        return self.folder.get_absolute_url() if self.folder else reverse("files:list")
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(
-            folder=self.folder,
-            breadcrumb=folders.ancestors(self.folder, self.request.user) if self.folder else [],
-            usage=quota.usage(self.owner),
-            max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
-            upload_url=upload_url(self.folder),
-            **kwargs,
-        )
-
-    def form_valid(self, form: UploadForm) -> HttpResponse:
-        sent = [f.name for f in form.cleaned_data["file"]]
-        try:
-            stored = services.store_uploads(
-                self.owner,
-                form.cleaned_data["file"],
-                self.folder,
-                directory=form.cleaned_data["directory"],
-            )
-        except ValidationError as error:
-            # The locked quota re-check lost a race with another upload, or a
-            # file holds the name of a folder of `directory`.
-            form.add_error("file", error)
-            return self.form_invalid(form)
-        except StoreUnavailable:
-            # Nothing was saved; Django removes the temporary files after the response.
-            response = render(self.request, "files/store_unavailable.html", status=503)
-            response["Retry-After"] = "60"
-            return response
-        if wants_json(self.request):
-            described = [describe(f, name) for f, name in zip(stored, sent, strict=True)]
-            return JsonResponse({"files": described}, status=201)
-        if len(stored) == 1:
-            messages.success(self.request, f"Uploaded {stored[0].name}.")
-        else:
-            messages.success(self.request, f"Uploaded {len(stored)} files.")
-        for renamed in renamed_uploads(form.cleaned_data["file"], sent):
-            messages.info(self.request, renamed)
-        return super().form_valid(form)
-
-    def form_invalid(self, form: UploadForm) -> HttpResponse:
-        if not wants_json(self.request):
-            return super().form_invalid(form)
-        errors = [
-            {"field": field, "message": message, "code": error.code}
-            for field, field_errors in form.errors.as_data().items()
-            for error in field_errors
-            for message in error.messages
-        ]
-        codes = {error["code"] for error in errors}
-        return JsonResponse({"errors": errors}, status=413 if "too_large" in codes else 400)
-
-
-def renamed_uploads(stored: list[UploadedFile], sent: list[str]) -> list[str]:
-    """A sentence for each file stored under another name than it was sent with."""
-    return [
-        f"{name} was already taken there: stored as {f.name}."
-        for f, name in zip(stored, sent, strict=True)
-        if f.name != name
-    ]
-
-
-def describe(stored: UploadedFile, sent: str | None = None) -> dict[str, Any]:
-    """A stored file as the uploader's JSON names it; `sent`: the name it came with."""
-    return {
-        "id": str(stored.pk),
-        "name": stored.name,
-        # What the file was sent as, when that name was taken and it got another.
-        "sent_name": sent if sent is not None and sent != stored.name else None,
-        "size": stored.size,
-        "content_type": stored.content_type,
-        "folder": str(stored.folder_id) if stored.folder_id else None,
-        "url": stored.get_absolute_url(),
-        "download_url": stored.get_download_url(),
-    }
 
 
 class FileDetailView(UpdateView):
@@ -315,13 +196,13 @@ class FileDetailView(UpdateView):
             else None
         )
         return super().get_context_data(
-            breadcrumb=[*folders.ancestors(folder, user), folder] if folder else [],
+            breadcrumb=[*tree.ancestors(folder, user), folder] if folder else [],
             move_form=move_form,
             is_owner=is_owner,
             can_rename=can_rename,
             recent_downloads=audit.recent(upload) if is_owner else [],
             shares=list(upload.shares.select_related("recipient")) if is_owner else [],
-            preview=previews.preview_of(self.object),
+            preview=preview.preview_of(self.object),
             **kwargs,
         )
 
@@ -331,7 +212,7 @@ class FileDetailView(UpdateView):
         wanted = form.instance.name
         form.instance.name = form.initial["name"]
         try:
-            services.rename_file(self.object, wanted)
+            intake.rename_file(self.object, wanted)
         except ValidationError as error:
             form.add_error("name", error)
             return self.form_invalid(form)
@@ -371,13 +252,3 @@ class DownloadView(SingleObjectMixin, View):
             # Previews are the file's own page showing it, not someone taking it away.
             audit.record(request, upload, response)
         return response
-
-
-class ThumbnailView(DownloadView):
-    """A file's thumbnail, to whoever may read the file; 404 while it has none."""
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        upload = self.get_object()
-        if not upload.thumbnail:
-            raise Http404("This file has no thumbnail.")
-        return delivery.send(request, thumbnail_object(upload), inline=True)

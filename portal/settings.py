@@ -163,7 +163,7 @@ MEDIA_ROOT = Path(os.environ.get("PORTAL_MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/_protected/"
 # Every upload streams to a temporary file (never held in memory); keeping it on
 # the same filesystem as MEDIA_ROOT lets storage move it into place by rename.
-FILE_UPLOAD_HANDLERS = ["files.uploadhandler.HashingUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["files.uploads.handler.HashingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = os.environ.get("PORTAL_UPLOAD_TEMP_DIR") or None
 FILE_UPLOAD_PERMISSIONS = 0o644
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755

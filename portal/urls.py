@@ -7,7 +7,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("files/", include("files.urls")),
     # Public links: the anonymous surface, all of it in files/links.py.
-    path("s/", include("files.links")),
+    path("s/", include("files.sharing.public")),
     path("admin/", admin.site.urls),
 ]
 

@@ -30,7 +30,7 @@ import psycopg
 import requests
 
 from deploy.stack import free_port, let_others_search
-from files.uploadhandler import TEMP_FILE_PREFIX
+from files.uploads.handler import TEMP_FILE_PREFIX
 
 CHUNK = 1024 * 1024
 
@@ -205,7 +205,7 @@ def killing_the_worker_writing(
     holds `at_least` bytes; yields the list its pid lands in (empty: the upload was quicker).
 
     The temp file's name carries the pid of the worker receiving it
-    (files.uploadhandler.temp_file_prefix).
+    (files.uploads.handler.temp_file_prefix).
     """
     killed: list[int] = []
     done = threading.Event()

@@ -24,8 +24,8 @@ from django.http.response import HttpResponseBase
 
 from files.delivery import apache, headers, nginx, python, s3
 from files.delivery.objects import StoredObject
-from files.filenames import clean_filename
 from files.models import UploadedFile
+from files.names import clean_filename
 
 Sender = Callable[[HttpRequest, StoredObject], HttpResponseBase]
 # PORTAL_SENDFILE -> who sends bytes kept in local storage, or in S3.

@@ -8,7 +8,7 @@ from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from files.contract import DOWNLOAD_CSP
-from files.filenames import ascii_fallback
+from files.names import ascii_fallback
 
 
 def content_disposition(*, as_attachment: bool, filename: str) -> str:

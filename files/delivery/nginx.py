@@ -29,7 +29,7 @@ from files.contract import (
 from files.delivery import s3
 from files.delivery.objects import StoredObject
 from files.delivery.ranges import if_range_fails
-from files.filenames import ascii_fallback
+from files.names import ascii_fallback
 
 # What deploy/nginx.conf's /_signed/ argument pattern accepts for the type;
 # a key or type outside it (none today) keeps plain X-Accel-Redirect.

@@ -20,7 +20,7 @@ from django.db.migrations.state import StateApps
 from django.db.models import Count
 from django.db.models.functions import Lower
 
-from files.filenames import numbered
+from files.names import numbered
 
 
 def number_duplicates(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:

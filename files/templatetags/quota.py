@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from accounts.models import User
-from files import quota
+from files.uploads import quota
 
 register = template.Library()
 

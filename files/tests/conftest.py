@@ -8,9 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
-from files import folders, services
-from files.filenames import clean_filename
+from files.folders import tree
 from files.models import Folder, UploadedFile
+from files.names import clean_filename
+from files.uploads import intake
 
 MakeFile = Callable[..., UploadedFile]
 
@@ -25,10 +26,8 @@ def make_file(db: None) -> MakeFile:
         content: bytes = b"hello world",
         folder: Folder | None = None,
     ) -> UploadedFile:
-        described = services.describe_upload(
-            SimpleUploadedFile(name, content), clean_filename(name)
-        )
-        [stored] = services.store_uploads(owner, [described], folder)
+        described = intake.describe_upload(SimpleUploadedFile(name, content), clean_filename(name))
+        [stored] = intake.store_uploads(owner, [described], folder)
         return stored
 
     return make
@@ -42,6 +41,6 @@ def make_folder(db: None) -> MakeFolder:
     """A folder of `owner`'s, in `parent` (None: the top level)."""
 
     def make(owner: User, name: str = "Projects", parent: Folder | None = None) -> Folder:
-        return folders.create_folder(owner, parent, name)
+        return tree.create_folder(owner, parent, name)
 
     return make

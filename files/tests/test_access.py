@@ -7,8 +7,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
-from files import sharing
 from files.models import Folder, Share, UploadedFile
+from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
 
 
@@ -46,14 +46,14 @@ def test_a_stranger_and_anonymous_read_nothing(charlie: User, tree: dict) -> Non
 
 
 def test_a_file_share_reads_that_file_only(bob: User, tree: dict) -> None:
-    sharing.share(tree["top"], bob)
+    grants.share(tree["top"], bob)
     assert file_names(UploadedFile.objects.readable_by(bob)) == {"top.txt"}
     assert not UploadedFile.objects.writable_by(bob).exists()
     assert not Folder.objects.readable_by(bob).exists()
 
 
 def test_a_folder_share_covers_everything_below_it(bob: User, tree: dict) -> None:
-    sharing.share(tree["projects"], bob)
+    grants.share(tree["projects"], bob)
     assert file_names(UploadedFile.objects.readable_by(bob)) == {"top.txt", "deep.txt"}
     assert set(Folder.objects.readable_by(bob)) == {tree["projects"], tree["report"]}
     assert not UploadedFile.objects.writable_by(bob).exists()
@@ -61,7 +61,7 @@ def test_a_folder_share_covers_everything_below_it(bob: User, tree: dict) -> Non
 
 
 def test_a_share_below_does_not_open_the_folders_above(bob: User, tree: dict) -> None:
-    sharing.share(tree["report"], bob)
+    grants.share(tree["report"], bob)
     assert file_names(UploadedFile.objects.readable_by(bob)) == {"deep.txt"}
     assert set(Folder.objects.readable_by(bob)) == {tree["report"]}
 
@@ -69,7 +69,7 @@ def test_a_share_below_does_not_open_the_folders_above(bob: User, tree: dict) ->
 def test_an_editor_writes_inside_but_cannot_move_the_shared_folder(
     alice: User, bob: User, tree: dict, make_folder: MakeFolder
 ) -> None:
-    sharing.share(tree["projects"], bob, Share.Role.EDITOR)
+    grants.share(tree["projects"], bob, Share.Role.EDITOR)
     assert file_names(UploadedFile.objects.writable_by(bob)) == {"top.txt", "deep.txt"}
     assert set(Folder.objects.writable_by(bob)) == {tree["projects"], tree["report"]}
     assert set(Folder.objects.movable_by(bob)) == {tree["report"]}
@@ -86,12 +86,12 @@ def test_a_similar_path_prefix_is_not_an_ancestor(
     # A path that merely begins with the same characters is not below the shared folder.
     Folder.objects.filter(pk=sibling.pk).update(path=shared.path.rstrip("/") + "x/")
     make_file(alice, "sibling.txt", folder=sibling)
-    sharing.share(shared, bob)
+    grants.share(shared, bob)
     assert not UploadedFile.objects.readable_by(bob).exists()
 
 
 def test_revoking_takes_effect_at_once(bob: User, tree: dict) -> None:
-    granted = sharing.share(tree["projects"], bob)
+    granted = grants.share(tree["projects"], bob)
     granted.delete()
     assert not UploadedFile.objects.readable_by(bob).exists()
 
@@ -104,17 +104,17 @@ def test_staff_read_everything_and_write_nothing_of_others(staff: User, tree: di
 
 def test_editor_role_is_for_folders_only(bob: User, tree: dict) -> None:
     with pytest.raises(ValidationError) as raised:
-        sharing.share(tree["top"], bob, Share.Role.EDITOR)
+        grants.share(tree["top"], bob, Share.Role.EDITOR)
     assert raised.value.code == "editor_on_file"
 
 
 def test_nobody_shares_with_themselves(alice: User, tree: dict) -> None:
     with pytest.raises(ValidationError) as raised:
-        sharing.share(tree["top"], alice)
+        grants.share(tree["top"], alice)
     assert raised.value.code == "self_share"
 
 
 def test_sharing_again_changes_the_role(bob: User, tree: dict) -> None:
-    sharing.share(tree["projects"], bob)
-    sharing.share(tree["projects"], bob, Share.Role.EDITOR)
+    grants.share(tree["projects"], bob)
+    grants.share(tree["projects"], bob, Share.Role.EDITOR)
     assert Share.objects.get().role == Share.Role.EDITOR

@@ -14,8 +14,8 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from accounts.models import User
-from files import sharing
 from files.models import DownloadEvent, UploadedFile
+from files.sharing import grants
 from files.tests.conftest import MakeFile
 from files.tests.utils import image_bytes
 
@@ -69,7 +69,7 @@ def test_the_admin_lists_and_filters_downloads(
     admin_client: Client, alice_client: Client, client: Client, upload: UploadedFile
 ) -> None:
     alice_client.get(f"/files/{upload.pk}/download/")
-    _, token = sharing.create_link(upload)
+    _, token = grants.create_link(upload)
     client.get(f"/s/{token}/download/{upload.pk}/")
     page = admin_client.get("/admin/files/downloadevent/")
     assert page.status_code == 200
@@ -96,8 +96,8 @@ def test_prune_deletes_only_old_entries(alice_client: Client, upload: UploadedFi
 def test_staff_revoke_shares_and_links_in_the_admin(
     admin_client: Client, alice: User, bob: User, upload: UploadedFile
 ) -> None:
-    share = sharing.share(upload, bob)
-    link, _ = sharing.create_link(upload)
+    share = grants.share(upload, bob)
+    link, _ = grants.create_link(upload)
     assert admin_client.get("/admin/files/share/").status_code == 200
     assert admin_client.get("/admin/files/link/").status_code == 200
     admin_client.post(
@@ -129,11 +129,11 @@ def test_the_download_admin_runs_constant_queries(
             assert admin_client.get("/admin/files/downloadevent/").status_code == 200
         return len(captured.captured_queries)
 
-    _, token = sharing.create_link(upload)
+    _, token = grants.create_link(upload)
     client.get(f"/s/{token}/download/{upload.pk}/")
     queries()  # warm: the admin's first request loads content types
     with_one = queries()
     for _ in range(5):
-        _, other = sharing.create_link(upload)
+        _, other = grants.create_link(upload)
         client.get(f"/s/{other}/download/{upload.pk}/")
     assert queries() == with_one

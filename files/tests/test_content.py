@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from files.content import HEAD_SIZE, detect_content_type, is_inline_safe
 from files.tests.utils import HTML_BYTES, PDF_BYTES, SVG_BYTES, image_bytes
+from files.uploads.content import HEAD_SIZE, detect_content_type, is_inline_safe
 
 
 def detect(name: str, content: bytes) -> str:

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from files.filenames import MAX_NAME_LENGTH, clean_filename, unescape_form_filename
+from files.names import MAX_NAME_LENGTH, clean_filename, unescape_form_filename
 
 
 @pytest.mark.parametrize(

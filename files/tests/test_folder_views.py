@@ -12,20 +12,21 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from accounts.models import User
-from files import folders, sharing
+from files.folders import tree
 from files.models import Folder, Share, UploadedFile
+from files.sharing import grants
 from files.tests.conftest import MakeFile
 from files.tests.utils import stored_paths
 
 
 @pytest.fixture
 def photos(alice: User) -> Folder:
-    return folders.create_folder(alice, None, "Photos")
+    return tree.create_folder(alice, None, "Photos")
 
 
 @pytest.fixture
 def summer(alice: User, photos: Folder) -> Folder:
-    return folders.create_folder(alice, photos, "Summer")
+    return tree.create_folder(alice, photos, "Summer")
 
 
 def page_text(response: HttpResponse) -> str:
@@ -41,7 +42,7 @@ def test_the_top_level_lists_top_folders_and_loose_files(
 ) -> None:
     loose = make_file(alice, "loose.txt")
     inside = make_file(alice, "inside.txt")
-    folders.move_files(alice, [inside.pk], photos)
+    tree.move_files(alice, [inside.pk], photos)
     response = alice_client.get("/files/")
     assert list(response.context["subfolders"]) == [photos]
     assert list(response.context["files"]) == [loose]
@@ -52,7 +53,7 @@ def test_a_folder_page_shows_its_breadcrumb_subfolders_and_files(
     alice: User, alice_client: Client, photos: Folder, summer: Folder, make_file: MakeFile
 ) -> None:
     beach = make_file(alice, "beach.jpg")
-    folders.move_files(alice, [beach.pk], summer)
+    tree.move_files(alice, [beach.pk], summer)
     response = alice_client.get(f"/files/folders/{summer.pk}/")
     html = page_text(response)
     assert response.context["breadcrumb"] == [photos]
@@ -74,7 +75,7 @@ def test_search_in_a_folder_covers_its_subtree_only(
     alice: User, alice_client: Client, photos: Folder, summer: Folder, make_file: MakeFile
 ) -> None:
     deep = make_file(alice, "report deep.txt")
-    folders.move_files(alice, [deep.pk], summer)
+    tree.move_files(alice, [deep.pk], summer)
     make_file(alice, "report outside.txt")
     response = alice_client.get(f"/files/folders/{photos.pk}/", {"q": "report"})
     assert [f.name for f in response.context["files"]] == ["report deep.txt"]
@@ -101,10 +102,10 @@ def test_a_folder_page_runs_the_same_queries_for_two_files_or_forty(
             assert alice_client.get(f"/files/folders/{photos.pk}/", {"q": "f"}).status_code == 200
         return len(queries)
 
-    folders.move_files(alice, [make_file(alice, f"f{i}").pk for i in range(2)], summer)
+    tree.move_files(alice, [make_file(alice, f"f{i}").pk for i in range(2)], summer)
     few = count()
-    folders.move_files(alice, [make_file(alice, f"f{i}").pk for i in range(2, 40)], summer)
-    folders.create_folder(alice, summer, "another")
+    tree.move_files(alice, [make_file(alice, f"f{i}").pk for i in range(2, 40)], summer)
+    tree.create_folder(alice, summer, "another")
     assert count() == few
 
 
@@ -181,7 +182,7 @@ def test_it_renames_a_folder(alice_client: Client, photos: Folder) -> None:
 def test_renaming_to_a_taken_name_is_a_form_error(
     alice: User, alice_client: Client, photos: Folder
 ) -> None:
-    folders.create_folder(alice, None, "Music")
+    tree.create_folder(alice, None, "Music")
     response = alice_client.post(f"/files/folders/{photos.pk}/rename/", {"name": "music"})
     assert response.status_code == 200
     assert "already exists" in page_text(response)
@@ -192,7 +193,7 @@ def test_renaming_to_a_taken_name_is_a_form_error(
 def test_it_moves_a_folder(
     alice: User, alice_client: Client, photos: Folder, summer: Folder
 ) -> None:
-    archive = folders.create_folder(alice, None, "Archive")
+    archive = tree.create_folder(alice, None, "Archive")
     response = alice_client.post(
         f"/files/folders/{summer.pk}/move/", {"target": str(archive.pk)}, follow=True
     )
@@ -250,7 +251,7 @@ def test_moving_a_strangers_file_is_refused(
 def test_moving_into_a_strangers_folder_is_refused(
     bob: User, alice: User, alice_client: Client, make_file: MakeFile
 ) -> None:
-    theirs = folders.create_folder(bob, None, "theirs")
+    theirs = tree.create_folder(bob, None, "theirs")
     mine = make_file(alice, "mine.txt")
     alice_client.post("/files/move/", {"selected": [mine.pk], "target": str(theirs.pk)})
     mine.refresh_from_db()
@@ -271,8 +272,8 @@ def test_moving_files_refuses_a_get_and_an_outside_next(
 def test_deleting_asks_first_with_what_would_go(
     alice: User, alice_client: Client, photos: Folder, summer: Folder, make_file: MakeFile
 ) -> None:
-    folders.move_files(alice, [make_file(alice, "a", b"x" * 2048).pk], photos)
-    folders.move_files(alice, [make_file(alice, "b", b"x" * 2048).pk], summer)
+    tree.move_files(alice, [make_file(alice, "a", b"x" * 2048).pk], photos)
+    tree.move_files(alice, [make_file(alice, "b", b"x" * 2048).pk], summer)
     html = page_text(alice_client.get(f"/files/folders/{photos.pk}/delete/"))
     assert "<strong>2 files</strong>\n  (4.0\xa0KB) in 1 subfolder." in html
 
@@ -285,7 +286,7 @@ def test_deleting_removes_everything_below_and_the_bytes_after_commit(
     make_file: MakeFile,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
-    folders.move_files(alice, [make_file(alice, "a").pk], summer)
+    tree.move_files(alice, [make_file(alice, "a").pk], summer)
     kept = make_file(alice, "kept.txt")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = alice_client.post(f"/files/folders/{photos.pk}/delete/", follow=True)
@@ -322,18 +323,18 @@ def test_staff_may_browse_but_not_change_a_folder(
 def share_tree(alice: User, bob: User, charlie: User) -> dict[str, Folder]:
     """alice's Shared/ (A/, B/) edited by bob and viewed by charlie; her Private/ and Other/,
     the latter also edited by bob, as a second share the first must not leak into."""
-    shared = folders.create_folder(alice, None, "Shared")
-    tree = {
+    shared = tree.create_folder(alice, None, "Shared")
+    folders = {
         "shared": shared,
-        "a": folders.create_folder(alice, shared, "A"),
-        "b": folders.create_folder(alice, shared, "B"),
-        "private": folders.create_folder(alice, None, "Private"),
-        "other": folders.create_folder(alice, None, "Other"),
+        "a": tree.create_folder(alice, shared, "A"),
+        "b": tree.create_folder(alice, shared, "B"),
+        "private": tree.create_folder(alice, None, "Private"),
+        "other": tree.create_folder(alice, None, "Other"),
     }
-    sharing.share(shared, bob, Share.Role.EDITOR)
-    sharing.share(tree["other"], bob, Share.Role.EDITOR)
-    sharing.share(shared, charlie)
-    return tree
+    grants.share(shared, bob, Share.Role.EDITOR)
+    grants.share(folders["other"], bob, Share.Role.EDITOR)
+    grants.share(shared, charlie)
+    return folders
 
 
 def test_an_editor_moves_a_file_between_folders_of_the_share(
@@ -389,7 +390,7 @@ def test_an_editor_cannot_move_a_file_out_of_the_share(
         "top level": "",
         "private": str(share_tree["private"].pk),
         "other": str(share_tree["other"].pk),
-        "strangers": str(folders.create_folder(charlie, None, "Theirs").pk),
+        "strangers": str(tree.create_folder(charlie, None, "Theirs").pk),
     }
     inside = make_file(alice, "inside.txt", folder=share_tree["a"])
     response = bob_client.post(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pytest_django import Settings
 
-from files.uploadhandler import HashedUpload, remove_temp_files_of, temp_file_prefix
+from files.uploads.handler import HashedUpload, remove_temp_files_of, temp_file_prefix
 
 
 def test_a_worker_names_its_temp_files_with_its_pid(settings: Settings, tmp_path: Path) -> None:

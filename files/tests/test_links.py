@@ -11,8 +11,8 @@ from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries, Settings
 
 from accounts.models import User
-from files import sharing
 from files.models import DownloadEvent, Folder, Link, UploadedFile
+from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
 from files.tests.utils import body
 
@@ -45,7 +45,7 @@ def url(token: str, rest: str = "") -> str:
 def test_a_file_link_shows_name_size_and_a_download_button(
     client: Client, upload: UploadedFile
 ) -> None:
-    _, token = sharing.create_link(upload, label="For the board")
+    _, token = grants.create_link(upload, label="For the board")
     response = client.get(url(token))
     assert response.status_code == 200
     html = response.content.decode()
@@ -56,7 +56,7 @@ def test_a_file_link_shows_name_size_and_a_download_button(
 
 
 def test_it_downloads_through_the_serving_backend(client: Client, upload: UploadedFile) -> None:
-    link, token = sharing.create_link(upload)
+    link, token = grants.create_link(upload)
     response = client.get(url(token, f"download/{upload.pk}/"))
     assert response.status_code == 200
     assert body(response) == b"%PDF-1.4 the report"
@@ -70,7 +70,7 @@ def test_it_downloads_through_the_serving_backend(client: Client, upload: Upload
 def test_it_records_the_download_with_link_and_address(
     client: Client, upload: UploadedFile
 ) -> None:
-    link, token = sharing.create_link(upload)
+    link, token = grants.create_link(upload)
     client.get(url(token, f"download/{upload.pk}/"), REMOTE_ADDR="203.0.113.9")
     event = DownloadEvent.objects.get()
     assert (event.file, event.link, event.user, event.ip, event.via) == (
@@ -85,7 +85,7 @@ def test_it_records_the_download_with_link_and_address(
 def test_it_takes_the_client_address_from_our_front_server(
     client: Client, upload: UploadedFile
 ) -> None:
-    _, token = sharing.create_link(upload)
+    _, token = grants.create_link(upload)
     client.get(
         url(token, f"download/{upload.pk}/"),
         REMOTE_ADDR="127.0.0.1",
@@ -95,7 +95,7 @@ def test_it_takes_the_client_address_from_our_front_server(
 
 
 def test_a_head_request_uses_no_download(client: Client, upload: UploadedFile) -> None:
-    link, token = sharing.create_link(upload, download_limit=1)
+    link, token = grants.create_link(upload, download_limit=1)
     assert client.head(url(token, f"download/{upload.pk}/")).status_code == 200
     link.refresh_from_db()
     assert link.downloads == 0
@@ -103,7 +103,7 @@ def test_a_head_request_uses_no_download(client: Client, upload: UploadedFile) -
 
 
 def test_a_wrong_token_is_404(client: Client, upload: UploadedFile) -> None:
-    sharing.create_link(upload)
+    grants.create_link(upload)
     assert client.get(url("not-a-token")).status_code == 404
     assert client.get(url("x" * 43, f"download/{upload.pk}/")).status_code == 404
 
@@ -112,18 +112,18 @@ def test_a_file_link_does_not_open_other_files(
     client: Client, upload: UploadedFile, alice: User, make_file: MakeFile
 ) -> None:
     other = make_file(alice, "private.txt")
-    _, token = sharing.create_link(upload)
+    _, token = grants.create_link(upload)
     assert client.get(url(token, f"download/{other.pk}/")).status_code == 404
 
 
 def test_the_token_is_long_random_and_stored_only_as_a_hash(upload: UploadedFile) -> None:
-    link, token = sharing.create_link(upload)
-    other, second = sharing.create_link(upload)
+    link, token = grants.create_link(upload)
+    other, second = grants.create_link(upload)
     assert len(token) >= 43
     assert token != second
     assert token not in link.token_hash
-    assert link.token_hash == sharing.token_hash(token)
-    assert sharing.find_link(token) == link
+    assert link.token_hash == grants.token_hash(token)
+    assert grants.find_link(token) == link
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_the_token_is_long_random_and_stored_only_as_a_hash(upload: UploadedFile
 def test_a_closed_link_is_410_and_sends_nothing(
     client: Client, upload: UploadedFile, change: dict[str, object], reason: str
 ) -> None:
-    link, token = sharing.create_link(upload)
+    link, token = grants.create_link(upload)
     Link.objects.filter(pk=link.pk).update(**change)
     page = client.get(url(token))
     assert page.status_code == 410
@@ -149,7 +149,7 @@ def test_a_closed_link_is_410_and_sends_nothing(
 
 
 def test_a_limited_link_sends_exactly_its_limit(client: Client, upload: UploadedFile) -> None:
-    _, token = sharing.create_link(upload, download_limit=2)
+    _, token = grants.create_link(upload, download_limit=2)
     statuses = [client.get(url(token, f"download/{upload.pk}/")).status_code for _ in range(4)]
     assert statuses == [200, 200, 410, 410]
     assert DownloadEvent.objects.count() == 2
@@ -160,8 +160,8 @@ def test_a_limited_link_never_hands_out_a_signed_url(
 ) -> None:
     settings.PORTAL_SENDFILE = "nginx"
     settings.PORTAL_SIGNED_URL_SECRET = "s" * 43
-    limited, limited_token = sharing.create_link(upload, download_limit=5)
-    unlimited, unlimited_token = sharing.create_link(upload)
+    limited, limited_token = grants.create_link(upload, download_limit=5)
+    unlimited, unlimited_token = grants.create_link(upload)
     response = client.get(url(limited_token, f"download/{upload.pk}/"))
     assert response.status_code == 200
     assert response["X-Accel-Redirect"] == f"/_protected/{upload.file.name}"
@@ -172,7 +172,7 @@ def test_a_limited_link_never_hands_out_a_signed_url(
 
 
 def test_a_folder_link_lists_files_and_subfolders(client: Client, folder: Folder) -> None:
-    _, token = sharing.create_link(folder)
+    _, token = grants.create_link(folder)
     html = client.get(url(token)).content.decode()
     assert "a.txt" in html
     assert "Day 1/" in html
@@ -191,7 +191,7 @@ def test_a_folder_link_shows_nothing_outside_its_folder(
     elsewhere = make_folder(alice, "Private")
     secret = make_file(alice, "secret.txt", folder=elsewhere)
     day1 = folder.children.get()
-    _, token = sharing.create_link(day1)
+    _, token = grants.create_link(day1)
     assert client.get(url(token, f"f/{folder.pk}/")).status_code == 404
     assert client.get(url(token, f"f/{elsewhere.pk}/")).status_code == 404
     assert client.get(url(token, f"download/{secret.pk}/")).status_code == 404
@@ -208,7 +208,7 @@ def test_a_folder_link_page_runs_constant_queries(
     make_file: MakeFile,
     django_assert_num_queries: DjangoAssertNumQueries,
 ) -> None:
-    _, token = sharing.create_link(folder)
+    _, token = grants.create_link(folder)
     client.get(url(token))
     for n in range(5):
         make_file(alice, f"more-{n}.txt", folder=folder)
@@ -219,7 +219,7 @@ def test_a_folder_link_page_runs_constant_queries(
 
 class TestPasswords:
     def test_it_asks_first_and_sends_nothing(self, client: Client, upload: UploadedFile) -> None:
-        _, token = sharing.create_link(upload, password="open sesame")
+        _, token = grants.create_link(upload, password="open sesame")
         page = client.get(url(token))
         assert page.status_code == 200
         assert 'type="password"' in page.content.decode()
@@ -229,14 +229,14 @@ class TestPasswords:
         assert b"the report" not in body(download)
 
     def test_it_stores_only_a_hash(self, upload: UploadedFile) -> None:
-        link, _ = sharing.create_link(upload, password="open sesame")
+        link, _ = grants.create_link(upload, password="open sesame")
         assert "open sesame" not in link.password
         assert link.password.startswith("md5$")  # the tests' fast hasher
 
     def test_the_right_password_opens_it_for_the_session(
         self, client: Client, upload: UploadedFile
     ) -> None:
-        _, token = sharing.create_link(upload, password="open sesame")
+        _, token = grants.create_link(upload, password="open sesame")
         response = client.post(url(token, "unlock/"), {"password": "open sesame"})
         assert response.status_code == 302
         assert response.url == url(token)
@@ -246,15 +246,15 @@ class TestPasswords:
         assert Client().get(url(token, f"download/{upload.pk}/")).status_code == 403
 
     def test_a_wrong_password_is_refused(self, client: Client, upload: UploadedFile) -> None:
-        _, token = sharing.create_link(upload, password="open sesame")
+        _, token = grants.create_link(upload, password="open sesame")
         response = client.post(url(token, "unlock/"), {"password": "guess"})
         assert response.status_code == 403
         assert "That is not the password." in response.content.decode()
         assert client.get(url(token, f"download/{upload.pk}/")).status_code == 403
 
     def test_guesses_are_limited_per_client(self, client: Client, upload: UploadedFile) -> None:
-        _, token = sharing.create_link(upload, password="open sesame")
-        _, other = sharing.create_link(upload, password="open sesame")
+        _, token = grants.create_link(upload, password="open sesame")
+        _, other = grants.create_link(upload, password="open sesame")
         for n in range(10):
             client.post(url(token if n % 2 else other, "unlock/"), {"password": f"guess {n}"})
         # Even the right password waits now: the limit is on trying.
@@ -263,7 +263,7 @@ class TestPasswords:
         assert refused["Retry-After"] == "900"
 
     def test_guesses_are_limited_per_link(self, upload: UploadedFile) -> None:
-        _, token = sharing.create_link(upload, password="open sesame")
+        _, token = grants.create_link(upload, password="open sesame")
         for n in range(20):
             Client(REMOTE_ADDR=f"192.0.2.{n}").post(url(token, "unlock/"), {"password": "no"})
         late = Client(REMOTE_ADDR="192.0.2.200").post(url(token, "unlock/"), {"password": "no"})
@@ -274,7 +274,7 @@ def test_the_owner_needs_no_login_for_a_link_but_gets_no_more(
     alice_client: Client, upload: UploadedFile, alice: User, make_file: MakeFile
 ) -> None:
     other = make_file(alice, "other.txt")
-    _, token = sharing.create_link(upload)
+    _, token = grants.create_link(upload)
     assert alice_client.get(url(token, f"download/{other.pk}/")).status_code == 404
 
 
@@ -295,17 +295,17 @@ class TestCsrf:
     def test_a_null_origin_with_the_token_is_accepted(
         self, csrf_client: Client, upload: UploadedFile
     ) -> None:
-        _, token = sharing.create_link(upload, password="open sesame")
+        _, token = grants.create_link(upload, password="open sesame")
         assert self.post_unlock(csrf_client, token, "null") == 302
 
     def test_a_null_origin_without_the_token_is_refused(
         self, csrf_client: Client, upload: UploadedFile
     ) -> None:
-        _, token = sharing.create_link(upload, password="open sesame")
+        _, token = grants.create_link(upload, password="open sesame")
         assert self.post_unlock(csrf_client, token, "null", csrf=False) == 403
 
     def test_a_foreign_origin_is_refused(self, csrf_client: Client, upload: UploadedFile) -> None:
-        _, token = sharing.create_link(upload, password="open sesame")
+        _, token = grants.create_link(upload, password="open sesame")
         assert self.post_unlock(csrf_client, token, "https://evil.example") == 403
 
 
@@ -315,7 +315,7 @@ def test_a_big_folder_link_is_paginated(
     settings.PORTAL_FILES_PER_PAGE = 2
     for name in ("c.txt", "d.txt"):
         make_file(alice, name, folder=folder)
-    _, token = sharing.create_link(folder)
+    _, token = grants.create_link(folder)
     first = client.get(url(token))
     assert [f.name for f in first.context["files"]] == ["a.txt", "c.txt"]
     assert "Day 1/" in first.content.decode()

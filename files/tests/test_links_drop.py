@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import User
-from files import sharing
 from files.models import Drop, Folder, Link, UploadedFile
+from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
 from files.tests.utils import stored_paths
 
@@ -23,7 +23,7 @@ def inbox(alice: User, make_folder: MakeFolder, make_file: MakeFile) -> Folder:
 
 @pytest.fixture
 def token(inbox: Folder) -> str:
-    _, token = sharing.create_link(inbox, kind=Link.Kind.DROP, label="Send me your photos")
+    _, token = grants.create_link(inbox, kind=Link.Kind.DROP, label="Send me your photos")
     return token
 
 
@@ -105,7 +105,7 @@ def test_a_full_quota_refuses_clearly_and_leaves_nothing(
 
 
 def test_a_download_link_takes_no_drops(client: Client, inbox: Folder) -> None:
-    _, token = sharing.create_link(inbox)
+    _, token = grants.create_link(inbox)
     response = client.post(f"/s/{token}/drop/", {"file": SimpleUploadedFile("a.txt", b"a")})
     assert response.status_code == 404
     assert not UploadedFile.objects.filter(name="a.txt").exists()
@@ -117,8 +117,8 @@ def test_a_drop_link_shows_nothing_to_download(client: Client, token: str) -> No
 
 
 def test_a_revoked_drop_link_takes_nothing(client: Client, inbox: Folder) -> None:
-    link, token = sharing.create_link(inbox, kind=Link.Kind.DROP)
-    sharing.revoke(link)
+    link, token = grants.create_link(inbox, kind=Link.Kind.DROP)
+    grants.revoke(link)
     response = client.post(f"/s/{token}/drop/", {"file": SimpleUploadedFile("a.txt", b"a")})
     assert response.status_code == 410
     assert not UploadedFile.objects.filter(name="a.txt").exists()
@@ -126,7 +126,7 @@ def test_a_revoked_drop_link_takes_nothing(client: Client, inbox: Folder) -> Non
 
 def test_a_file_takes_no_drop_link(alice: User, make_file: MakeFile) -> None:
     with pytest.raises(ValidationError):
-        sharing.create_link(make_file(alice), kind=Link.Kind.DROP)
+        grants.create_link(make_file(alice), kind=Link.Kind.DROP)
 
 
 def test_a_drop_of_a_taken_name_is_kept_as_a_copy_the_visitor_is_not_told_of(

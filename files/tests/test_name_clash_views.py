@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import User
-from files import sharing
 from files.models import Folder, Share, UploadedFile
+from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
 
 
@@ -83,7 +83,7 @@ def test_an_editor_uploading_a_taken_name_into_a_share_gets_a_copy(
     alice: User, bob_client: Client, make_file: MakeFile, make_folder: MakeFolder
 ) -> None:
     shared = make_folder(alice, "Shared")
-    sharing.share(shared, User.objects.get(username="bob"), Share.Role.EDITOR)
+    grants.share(shared, User.objects.get(username="bob"), Share.Role.EDITOR)
     make_file(alice, "plan.txt", folder=shared)
     response = bob_client.post(
         f"/files/folders/{shared.pk}/upload/",
@@ -167,7 +167,7 @@ def test_an_editor_moving_onto_a_taken_name_in_the_share_is_refused(
 ) -> None:
     shared = make_folder(alice, "Shared")
     a, b = make_folder(alice, "A", parent=shared), make_folder(alice, "B", parent=shared)
-    sharing.share(shared, bob, Share.Role.EDITOR)
+    grants.share(shared, bob, Share.Role.EDITOR)
     make_file(alice, "same.txt", folder=b)
     moving = make_file(alice, "same.txt", folder=a)
     response = bob_client.post(

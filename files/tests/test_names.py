@@ -7,14 +7,16 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
-from files import folders, names, services
-from files.filenames import MAX_NAME_LENGTH, numbered, split_extension
+from files import names
+from files.folders import tree
 from files.models import Folder, UploadedFile
+from files.names import MAX_NAME_LENGTH, numbered, split_extension
 from files.tests.conftest import MakeFile, MakeFolder
+from files.uploads import intake
 
 
 def describe(name: str, content: bytes = b"x") -> UploadedFile:
-    return services.describe_upload(SimpleUploadedFile(name, content), name)
+    return intake.describe_upload(SimpleUploadedFile(name, content), name)
 
 
 @pytest.mark.parametrize(
@@ -114,14 +116,14 @@ def test_a_folder_of_the_name_makes_the_upload_a_copy(
 
 
 def test_one_upload_of_two_files_of_one_name_stores_both(alice: User) -> None:
-    stored = services.store_uploads(alice, [describe("a.txt"), describe("A.txt")])
+    stored = intake.store_uploads(alice, [describe("a.txt"), describe("A.txt")])
     assert [f.name for f in stored] == ["a.txt", "A (1).txt"]
 
 
 def test_a_directory_named_like_a_file_refuses_the_upload(alice: User, make_file: MakeFile) -> None:
     make_file(alice, "holiday")
     with pytest.raises(ValidationError) as refused:
-        services.store_uploads(alice, [describe("day1.jpg")], directory=["Holiday"])
+        intake.store_uploads(alice, [describe("day1.jpg")], directory=["Holiday"])
     assert refused.value.code == "name_taken"
     assert refused.value.messages == ["A file named “Holiday” already exists in the top level."]
     assert UploadedFile.objects.count() == 1
@@ -130,7 +132,7 @@ def test_a_directory_named_like_a_file_refuses_the_upload(alice: User, make_file
 
 def test_a_directory_that_exists_is_reused(alice: User, make_folder: MakeFolder) -> None:
     holiday = make_folder(alice, "Holiday")
-    [stored] = services.store_uploads(alice, [describe("day1.jpg")], directory=["holiday"])
+    [stored] = intake.store_uploads(alice, [describe("day1.jpg")], directory=["holiday"])
     assert stored.folder == holiday
 
 
@@ -152,7 +154,7 @@ def test_rename_refuses_a_taken_name(alice: User, make_file: MakeFile) -> None:
     make_file(alice, "taken.txt")
     other = make_file(alice, "other.txt")
     with pytest.raises(ValidationError) as refused:
-        services.rename_file(other, "TAKEN.txt")
+        intake.rename_file(other, "TAKEN.txt")
     assert refused.value.code == "name_taken"
     assert refused.value.messages == ["A file named “TAKEN.txt” already exists in the top level."]
     other.refresh_from_db()
@@ -166,13 +168,13 @@ def test_rename_refuses_a_folders_name(
     make_folder(alice, "Old", parent=docs)
     stored = make_file(alice, "new.txt", folder=docs)
     with pytest.raises(ValidationError) as refused:
-        services.rename_file(stored, "old")
+        intake.rename_file(stored, "old")
     assert refused.value.messages == ["A folder named “old” already exists in “Docs”."]
 
 
 def test_rename_may_change_the_case_of_its_own_name(alice: User, make_file: MakeFile) -> None:
     stored = make_file(alice, "readme.txt")
-    assert services.rename_file(stored, "README.txt").name == "README.txt"
+    assert intake.rename_file(stored, "README.txt").name == "README.txt"
 
 
 # Folders meet files too
@@ -181,7 +183,7 @@ def test_rename_may_change_the_case_of_its_own_name(alice: User, make_file: Make
 def test_a_folder_cannot_take_a_files_name(alice: User, make_file: MakeFile) -> None:
     make_file(alice, "Notes")
     with pytest.raises(ValidationError) as refused:
-        folders.create_folder(alice, None, "notes")
+        tree.create_folder(alice, None, "notes")
     assert refused.value.messages == ["A file named “notes” already exists in the top level."]
 
 
@@ -192,10 +194,10 @@ def test_a_folder_cannot_be_renamed_or_moved_onto_a_files_name(
     make_file(alice, "plans", folder=docs)
     plans = make_folder(alice, "Plans")
     with pytest.raises(ValidationError):
-        folders.move_folder(plans, docs)
+        tree.move_folder(plans, docs)
     other = make_folder(alice, "Other", parent=docs)
     with pytest.raises(ValidationError):
-        folders.rename_folder(other, "PLANS")
+        tree.rename_folder(other, "PLANS")
     plans.refresh_from_db()
     assert plans.parent is None
 
@@ -210,7 +212,7 @@ def test_a_move_onto_a_taken_name_moves_nothing(
     make_file(alice, "a.txt", folder=docs)
     a, b = make_file(alice, "A.TXT"), make_file(alice, "b.txt")
     with pytest.raises(ValidationError) as refused:
-        folders.move_files(alice, [a.pk, b.pk], docs)
+        tree.move_files(alice, [a.pk, b.pk], docs)
     assert refused.value.code == "name_taken"
     assert refused.value.messages == ["Nothing was moved: “Docs” already holds “a.txt”."]
     assert UploadedFile.objects.filter(folder=None).count() == 2
@@ -222,7 +224,7 @@ def test_a_move_onto_a_folders_name_moves_nothing(
     docs = make_folder(alice, "Docs")
     stored = make_file(alice, "docs", folder=make_folder(alice, "Inbox"))
     with pytest.raises(ValidationError) as refused:
-        folders.move_files(alice, [stored.pk], None)
+        tree.move_files(alice, [stored.pk], None)
     assert refused.value.messages == ["Nothing was moved: the top level already holds “Docs”."]
     assert docs.files.count() == 0
 
@@ -234,7 +236,7 @@ def test_a_selection_holding_one_name_twice_moves_nothing(
     first = make_file(alice, "same.txt", folder=one)
     second = make_file(alice, "SAME.txt", folder=two)
     with pytest.raises(ValidationError) as refused:
-        folders.move_files(alice, [first.pk, second.pk], None)
+        tree.move_files(alice, [first.pk, second.pk], None)
     assert refused.value.messages == [
         "Nothing was moved: several of the files chosen are named “SAME.txt”."
     ]
@@ -246,7 +248,7 @@ def test_a_file_already_in_the_target_does_not_clash_with_itself(
     docs = make_folder(alice, "Docs")
     there = make_file(alice, "a.txt", folder=docs)
     other = make_file(alice, "b.txt")
-    assert folders.move_files(alice, [there.pk, other.pk], docs) == 2
+    assert tree.move_files(alice, [there.pk, other.pk], docs) == 2
 
 
 def test_the_database_refuses_a_duplicate_that_skips_the_services(

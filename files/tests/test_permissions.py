@@ -19,8 +19,9 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from accounts.models import User
-from files import sharing, thumbnails
 from files.models import Folder, Link, Share, UploadedFile
+from files.previews import thumbnails
+from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
 from files.tests.utils import image_bytes
 
@@ -46,10 +47,10 @@ def world(alice: User, bob: User, charlie: User, staff: User, make_folder: MakeF
     sub = make_folder(alice, "Sub", parent=shared)
     photo = make_file(alice, "photo.png", image_bytes(), folder=shared)
     assert thumbnails.generate(photo)  # as the worker does after the upload commits
-    share = sharing.share(shared, bob)
-    sharing.share(shared, erin, Share.Role.EDITOR)
-    sharing.share(shared, rita).delete()
-    link, _ = sharing.create_link(shared)
+    share = grants.share(shared, bob)
+    grants.share(shared, erin, Share.Role.EDITOR)
+    grants.share(shared, rita).delete()
+    link, _ = grants.create_link(shared)
     users = {"owner": alice, "viewer": bob, "editor": erin, "revoked": rita,
              "stranger": charlie, "staff": staff}  # fmt: skip
     return World(shared, sub, photo, share, link, users)
@@ -289,7 +290,7 @@ def link_cells() -> list[tuple[str, str, int]]:
 def test_link_surface(world: World, actor: str, view: str, expected: int) -> None:
     cache.clear()  # guess counters
     holder = LINK_ACTORS[actor]
-    link, token = sharing.create_link(world.shared, kind=holder.kind, password=holder.password)
+    link, token = grants.create_link(world.shared, kind=holder.kind, password=holder.password)
     Link.objects.filter(pk=link.pk).update(**dict(holder.change))
     client = Client()
     if holder.typed is not None:

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from files.previews import TEXT_LIMIT, preview_of
+from files.previews.preview import TEXT_LIMIT, preview_of
 from files.tests.conftest import MakeFile
 from files.tests.utils import HTML_BYTES, PDF_BYTES, SVG_BYTES, image_bytes
 

@@ -9,9 +9,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from accounts.models import User
-from files import quota
+from files.integrity import recount
 from files.tests.conftest import MakeFile
 from files.tests.utils import stored_path
+from files.uploads import quota
 
 
 def test_usage_counts_free_space_and_percent(alice: User, make_file: MakeFile) -> None:
@@ -59,7 +60,7 @@ def test_portal_quota_reports_a_changed_and_a_missing_file(
     assert "alice: recorded 60 bytes (60\xa0bytes), stored 80 bytes, difference +20" in report
     assert f"missing from storage: {missing.file.name}" in report
     assert "bob" not in report
-    [drift] = quota.recompute()
+    [drift] = recount.recompute()
     assert (drift.user, drift.recorded, drift.stored, drift.missing) == (
         alice,
         60,

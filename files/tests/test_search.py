@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from files import search
+from files.folders import search
 from files.models import UploadedFile
 from files.tests.conftest import MakeFile
 from files.views import SORT_ORDERS

@@ -10,14 +10,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models.signals import post_save
 
 from accounts.models import User
-from files import services
 from files.models import UploadedFile
 from files.tests.conftest import MakeFile
 from files.tests.utils import image_bytes, stored_path, stored_paths
+from files.uploads import intake
 
 
 def describe(name: str, content: bytes) -> UploadedFile:
-    return services.describe_upload(SimpleUploadedFile(name, content), name)
+    return intake.describe_upload(SimpleUploadedFile(name, content), name)
 
 
 def test_it_describes_a_file_that_did_not_come_through_the_handler() -> None:
@@ -30,7 +30,7 @@ def test_it_describes_a_file_that_did_not_come_through_the_handler() -> None:
 
 
 def test_it_stores_files_for_the_owner(alice: User) -> None:
-    stored = services.store_uploads(alice, [describe("a.txt", b"aa"), describe("b.txt", b"bbb")])
+    stored = intake.store_uploads(alice, [describe("a.txt", b"aa"), describe("b.txt", b"bbb")])
     assert [upload.name for upload in stored] == ["a.txt", "b.txt"]
     for upload in stored:
         upload.refresh_from_db()
@@ -45,7 +45,7 @@ def test_it_checks_the_quota_again_when_storing(alice: User, make_file: MakeFile
     alice.save()
     existing = make_file(alice, "old.txt", b"x" * 6)
     with pytest.raises(ValidationError) as error:
-        services.store_uploads(alice, [describe("new.txt", b"y" * 5)])
+        intake.store_uploads(alice, [describe("new.txt", b"y" * 5)])
     assert error.value.code == "over_quota"
     assert list(UploadedFile.objects.all()) == [existing]
     assert stored_paths() == [stored_path(existing.file.name)]
@@ -64,7 +64,7 @@ def test_a_database_failure_after_the_bytes_moved_leaves_nothing(alice: User) ->
     post_save.connect(fail_on_second_row, sender=UploadedFile)
     try:
         with pytest.raises(RuntimeError, match="database gone"):
-            services.store_uploads(alice, [describe("a.txt", b"a"), describe("b.txt", b"b")])
+            intake.store_uploads(alice, [describe("a.txt", b"a"), describe("b.txt", b"b")])
     finally:
         post_save.disconnect(fail_on_second_row, sender=UploadedFile)
 
@@ -75,7 +75,7 @@ def test_a_database_failure_after_the_bytes_moved_leaves_nothing(alice: User) ->
 
 def test_check_quota_allows_unlimited_users(alice: User) -> None:
     assert alice.effective_quota() is None
-    services.check_quota(alice, 10**15)
+    intake.check_quota(alice, 10**15)
 
 
 def test_check_quota_reports_the_free_space(alice: User, make_file: MakeFile) -> None:
@@ -83,7 +83,7 @@ def test_check_quota_reports_the_free_space(alice: User, make_file: MakeFile) ->
     alice.save()
     make_file(alice, "a.bin", b"x" * 1024)
     with pytest.raises(ValidationError) as error:
-        services.check_quota(alice, 1025)
+        intake.check_quota(alice, 1025)
     assert error.value.code == "over_quota"
     assert error.value.messages == [
         "Not enough space: 1.0\xa0KB would go past the quota of 2.0\xa0KB (1.0\xa0KB free)."

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoAssertNumQueries, Settings
 
 from accounts.models import User
-from files import sharing
 from files.models import Folder, Link, Share, UploadedFile
+from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
 
 
@@ -66,7 +66,7 @@ def test_a_file_cannot_be_shared_for_editing(
 def test_only_the_owner_reaches_the_sharing_page(
     bob_client: Client, charlie_client: Client, bob: User, projects: Folder
 ) -> None:
-    sharing.share(projects, bob, Share.Role.EDITOR)
+    grants.share(projects, bob, Share.Role.EDITOR)
     for client in (bob_client, charlie_client):
         assert client.get(sharing_url(projects)).status_code == 404
         response = client.post(sharing_url(projects) + "share/", {"recipient": "charlie"})
@@ -77,8 +77,8 @@ def test_only_the_owner_reaches_the_sharing_page(
 def test_shared_with_me_lists_items_and_their_owners(
     bob_client: Client, bob: User, alice: User, projects: Folder, make_file: MakeFile
 ) -> None:
-    sharing.share(projects, bob)
-    sharing.share(make_file(alice, "memo.txt"), bob)
+    grants.share(projects, bob)
+    grants.share(make_file(alice, "memo.txt"), bob)
     html = bob_client.get("/files/shared/").content.decode()
     assert f'href="/files/folders/{projects.pk}/"' in html
     assert "memo.txt" in html
@@ -92,10 +92,10 @@ def test_shared_with_me_runs_constant_queries(
     make_file: MakeFile,
     django_assert_num_queries: DjangoAssertNumQueries,
 ) -> None:
-    sharing.share(make_file(alice, "one.txt"), bob)
+    grants.share(make_file(alice, "one.txt"), bob)
     bob_client.get("/files/shared/")
     for n in range(5):
-        sharing.share(make_file(alice, f"more-{n}.txt"), bob)
+        grants.share(make_file(alice, f"more-{n}.txt"), bob)
     # session, user, count (pages), shares with their items and owners
     with django_assert_num_queries(4):
         assert bob_client.get("/files/shared/").status_code == 200
@@ -106,7 +106,7 @@ def test_shared_with_me_is_paginated(
 ) -> None:
     settings.PORTAL_FILES_PER_PAGE = 2
     for n in range(3):
-        sharing.share(make_file(alice, f"f{n}.txt"), bob)
+        grants.share(make_file(alice, f"f{n}.txt"), bob)
     assert len(bob_client.get("/files/shared/").context["shares"]) == 2
     assert len(bob_client.get("/files/shared/", {"page": 2}).context["shares"]) == 1
 
@@ -124,8 +124,8 @@ def test_the_list_page_keeps_its_query_count_whatever_is_shared(
     with CaptureQueriesContext(connection) as unshared:
         alice_client.get("/files/")
     for upload in files:
-        sharing.share(upload, bob)
-        sharing.share(upload, charlie)
+        grants.share(upload, bob)
+        grants.share(upload, charlie)
     with django_assert_num_queries(len(unshared.captured_queries)):
         assert alice_client.get("/files/").status_code == 200
 
@@ -133,7 +133,7 @@ def test_the_list_page_keeps_its_query_count_whatever_is_shared(
 def test_a_viewer_browses_with_breadcrumbs_from_the_share(
     bob_client: Client, bob: User, projects: Folder
 ) -> None:
-    sharing.share(projects, bob)
+    grants.share(projects, bob)
     response = bob_client.get(f"/files/folders/{projects.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -146,7 +146,7 @@ def test_a_viewer_browses_with_breadcrumbs_from_the_share(
 def test_a_viewer_sees_and_downloads_but_changes_nothing(
     bob_client: Client, bob: User, projects: Folder
 ) -> None:
-    sharing.share(projects, bob)
+    grants.share(projects, bob)
     plan = UploadedFile.objects.get(name="plan.txt")
     page = bob_client.get(f"/files/{plan.pk}/")
     assert page.status_code == 200
@@ -164,7 +164,7 @@ def test_a_viewer_sees_and_downloads_but_changes_nothing(
 def test_an_editors_upload_belongs_to_and_counts_for_the_owner(
     bob_client: Client, bob: User, alice: User, projects: Folder
 ) -> None:
-    sharing.share(projects, bob, Share.Role.EDITOR)
+    grants.share(projects, bob, Share.Role.EDITOR)
     response = bob_client.post(
         f"/files/folders/{projects.pk}/upload/", {"file": SimpleUploadedFile("b.txt", b"12345")}
     )
@@ -180,7 +180,7 @@ def test_an_editor_is_refused_by_the_owners_full_quota(
 ) -> None:
     alice.quota = 10
     alice.save()
-    sharing.share(projects, bob, Share.Role.EDITOR)
+    grants.share(projects, bob, Share.Role.EDITOR)
     response = bob_client.post(
         f"/files/folders/{projects.pk}/upload/", {"file": SimpleUploadedFile("b.txt", b"12345")}
     )
@@ -192,7 +192,7 @@ def test_an_editor_renames_inside_but_not_the_shared_folder_itself(
     bob_client: Client, bob: User, alice: User, projects: Folder, make_folder: MakeFolder
 ) -> None:
     inner = make_folder(alice, "Inner", parent=projects)
-    sharing.share(projects, bob, Share.Role.EDITOR)
+    grants.share(projects, bob, Share.Role.EDITOR)
     plan = UploadedFile.objects.get(name="plan.txt")
     assert bob_client.post(f"/files/{plan.pk}/", {"name": "plan-v2.txt"}).status_code == 302
     assert bob_client.post(f"/files/folders/{inner.pk}/rename/", {"name": "In"}).status_code == 302
@@ -207,7 +207,7 @@ def test_an_editor_renames_inside_but_not_the_shared_folder_itself(
 def test_revoking_takes_effect_on_the_next_request(
     alice_client: Client, bob_client: Client, bob: User, projects: Folder
 ) -> None:
-    share = sharing.share(projects, bob)
+    share = grants.share(projects, bob)
     plan = UploadedFile.objects.get(name="plan.txt")
     assert bob_client.get(f"/files/{plan.pk}/download/").status_code == 200
     response = alice_client.post(f"/files/shares/{share.pk}/revoke/")
@@ -217,7 +217,7 @@ def test_revoking_takes_effect_on_the_next_request(
 
 
 def test_only_the_owner_revokes(bob_client: Client, bob: User, projects: Folder) -> None:
-    share = sharing.share(projects, bob)
+    share = grants.share(projects, bob)
     assert bob_client.post(f"/files/shares/{share.pk}/revoke/").status_code == 404
     assert Share.objects.filter(pk=share.pk).exists()
 
@@ -232,9 +232,9 @@ def test_a_new_link_is_shown_once_and_listed(alice_client: Client, projects: Fol
     assert "http://testserver/s/" in message
     token = message.rsplit("/s/", 1)[1].strip("/")
     link = Link.objects.get()
-    assert link.token_hash == sharing.token_hash(token)
+    assert link.token_hash == grants.token_hash(token)
     assert (link.label, link.download_limit, link.folder) == ("Client", 3, projects)
-    assert sharing.password_matches(link, "pw")
+    assert grants.password_matches(link, "pw")
     alice_client.get(sharing_url(projects))  # shows the message, once
     page = alice_client.get(sharing_url(projects)).content.decode()
     assert "Client" in page
@@ -250,13 +250,13 @@ def test_a_link_in_the_past_is_refused(alice_client: Client, projects: Folder) -
 
 
 def test_the_owner_revokes_a_link(alice_client: Client, client: Client, projects: Folder) -> None:
-    link, token = sharing.create_link(projects)
+    link, token = grants.create_link(projects)
     assert alice_client.post(f"/files/links/{link.pk}/revoke/").status_code == 302
     assert client.get(f"/s/{token}/").status_code == 410
 
 
 def test_nobody_else_revokes_a_link(bob_client: Client, projects: Folder) -> None:
-    link, _ = sharing.create_link(projects)
+    link, _ = grants.create_link(projects)
     assert bob_client.post(f"/files/links/{link.pk}/revoke/").status_code == 404
     link.refresh_from_db()
     assert link.revoked is None
@@ -265,7 +265,7 @@ def test_nobody_else_revokes_a_link(bob_client: Client, projects: Folder) -> Non
 def test_the_owner_sees_recent_downloads(
     alice_client: Client, bob_client: Client, bob: User, projects: Folder
 ) -> None:
-    sharing.share(projects, bob)
+    grants.share(projects, bob)
     plan = UploadedFile.objects.get(name="plan.txt")
     bob_client.get(f"/files/{plan.pk}/download/", REMOTE_ADDR="192.0.2.5")
     html = alice_client.get(f"/files/{plan.pk}/").content.decode()
@@ -278,9 +278,9 @@ def test_the_owner_sees_recent_downloads(
 def test_the_owner_sees_who_has_access_on_the_items_pages(
     alice_client: Client, alice: User, bob: User, projects: Folder
 ) -> None:
-    sharing.share(projects, bob, Share.Role.EDITOR)
+    grants.share(projects, bob, Share.Role.EDITOR)
     plan = UploadedFile.objects.get(name="plan.txt")
-    sharing.share(plan, User.objects.create_user("dave", "dave@example.org", "pw"))
+    grants.share(plan, User.objects.create_user("dave", "dave@example.org", "pw"))
     folder_page = alice_client.get(f"/files/folders/{projects.pk}/").content.decode()
     assert "Shared with bob (can edit)" in folder_page
     assert f'href="{sharing_url(projects)}"' in folder_page

@@ -19,9 +19,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from files import folders, quota, sharing
+from files.folders import tree
 from files.models import Link, StorageUsage, UploadedFile
+from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
+from files.uploads import quota
 
 
 def rows_sum(user: User) -> int:
@@ -54,7 +56,7 @@ def test_deleting_a_folder_gives_back_everything_below_it(
     make_file(alice, "a.bin", b"x" * 10, folder=top)
     make_file(alice, "b.bin", b"x" * 20, folder=inner)
     make_file(alice, "kept.bin", b"x" * 5)
-    folders.delete_folder(top)
+    tree.delete_folder(top)
     assert alice.storage_used() == 5
 
 
@@ -85,7 +87,7 @@ def test_moves_renames_and_thumbnails_leave_it_alone(
     alice: User, make_file: MakeFile, make_folder: MakeFolder
 ) -> None:
     upload = make_file(alice, "a.bin", b"x" * 10)
-    folders.move_files(alice, [upload.pk], make_folder(alice))
+    tree.move_files(alice, [upload.pk], make_folder(alice))
     UploadedFile.objects.filter(pk=upload.pk).update(name="b.bin", thumbnail="t")
     assert alice.storage_used() == rows_sum(alice) == 10
 
@@ -107,7 +109,7 @@ def test_the_bar_reads_it_in_one_query(alice: User, make_file: MakeFile) -> None
 def test_a_link_drop_counts_against_the_folders_owner(
     alice: User, client: Client, make_folder: MakeFolder
 ) -> None:
-    _, token = sharing.create_link(make_folder(alice, "Inbox"), kind=Link.Kind.DROP)
+    _, token = grants.create_link(make_folder(alice, "Inbox"), kind=Link.Kind.DROP)
     response = client.post(f"/s/{token}/drop/", {"file": SimpleUploadedFile("p.txt", b"the plan")})
     assert response.status_code == 302
     assert alice.storage_used() == 8

@@ -13,8 +13,8 @@ from PIL import Image
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import User
-from files import tasks, thumbnails
 from files.models import UploadedFile
+from files.previews import tasks, thumbnails
 from files.tests.conftest import MakeFile
 from files.tests.utils import image_bytes, photo_bytes, stored_path, stored_paths
 

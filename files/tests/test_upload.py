@@ -13,10 +13,10 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from accounts.models import User
-from files.content import HEAD_SIZE
 from files.models import UploadedFile
 from files.tests.utils import image_bytes, stored_path, stored_paths
-from files.uploadhandler import HashedUpload, HashingUploadHandler
+from files.uploads.content import HEAD_SIZE
+from files.uploads.handler import HashedUpload, HashingUploadHandler
 
 URL = "/files/upload/"
 

@@ -10,10 +10,11 @@ from django.test import Client
 from pytest_django import Settings
 
 from accounts.models import User
-from files import folders, services
+from files.folders import tree
 from files.models import Folder, UploadedFile
 from files.tests.conftest import MakeFile
 from files.tests.utils import stored_paths
+from files.uploads import intake
 
 URL = "/files/upload/"
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -80,7 +81,7 @@ def test_over_quota_and_bad_names_are_400(alice: User, alice_client: Client) -> 
 
 
 def test_it_uploads_into_the_folder_in_the_url(alice: User, alice_client: Client) -> None:
-    photos = folders.create_folder(alice, None, "Photos")
+    photos = tree.create_folder(alice, None, "Photos")
     status, answer = post(
         alice_client, f"/files/folders/{photos.pk}/upload/", file=SimpleUploadedFile("a.txt", b"x")
     )
@@ -90,7 +91,7 @@ def test_it_uploads_into_the_folder_in_the_url(alice: User, alice_client: Client
 
 
 def test_a_dropped_folder_recreates_its_tree(alice: User, alice_client: Client) -> None:
-    photos = folders.create_folder(alice, None, "Photos")
+    photos = tree.create_folder(alice, None, "Photos")
     url = f"/files/folders/{photos.pk}/upload/"
     for name, directory in [("a.jpg", "Trip/Day 1"), ("b.jpg", "Trip/Day 1"), ("c.jpg", "Trip")]:
         status, _ = post(
@@ -107,16 +108,16 @@ def test_a_dropped_folder_recreates_its_tree(alice: User, alice_client: Client) 
 def test_a_refused_file_of_a_dropped_folder_leaves_no_empty_folder(
     alice: User, alice_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = services.check_quota
+    original = intake.check_quota
     calls: list[int] = []
 
     def fails_under_the_lock(owner: User, incoming_bytes: int) -> None:
         calls.append(incoming_bytes)
         if len(calls) == 2:  # the form's check passed; the locked one does not
-            raise services.ValidationError("Not enough space.", code="over_quota")
+            raise intake.ValidationError("Not enough space.", code="over_quota")
         original(owner, incoming_bytes)
 
-    monkeypatch.setattr(services, "check_quota", fails_under_the_lock)
+    monkeypatch.setattr(intake, "check_quota", fails_under_the_lock)
     status, _ = post(alice_client, file=SimpleUploadedFile("a.txt", b"x"), directory="new/deep")
     assert status == 400
     assert not Folder.objects.exists()
@@ -125,7 +126,7 @@ def test_a_refused_file_of_a_dropped_folder_leaves_no_empty_folder(
 def test_it_refuses_a_folder_of_someone_else(
     bob: User, alice_client: Client, settings: Settings
 ) -> None:
-    theirs = folders.create_folder(bob, None, "theirs")
+    theirs = tree.create_folder(bob, None, "theirs")
     response = alice_client.post(
         f"/files/folders/{theirs.pk}/upload/", {"file": SimpleUploadedFile("a.txt", b"x")}, **JSON
     )
@@ -140,20 +141,20 @@ def test_a_quota_lost_to_a_concurrent_upload_is_a_form_error_not_a_500(
     takes the space before this one gets the lock, and the locked re-check fails."""
     alice.quota = 10
     alice.save()
-    original = services.store_uploads
+    original = intake.store_uploads
 
     def another_upload_wins_first(*args: object, **kwargs: object) -> list[UploadedFile]:
-        monkeypatch.setattr(services, "store_uploads", original)
+        monkeypatch.setattr(intake, "store_uploads", original)
         make_file(alice, "winner.bin", b"w" * 8)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "store_uploads", another_upload_wins_first)
+    monkeypatch.setattr(intake, "store_uploads", another_upload_wins_first)
     response = alice_client.post(URL, {"file": SimpleUploadedFile("loser.bin", b"l" * 5)})
     assert response.status_code == 200
     assert [e.code for e in response.context["form"].errors.as_data()["file"]] == ["over_quota"]
     assert "Not enough space" in response.content.decode()
 
-    monkeypatch.setattr(services, "store_uploads", another_upload_wins_first)
+    monkeypatch.setattr(intake, "store_uploads", another_upload_wins_first)
     alice.files.filter(name="winner.bin").delete()
     status, answer = post(alice_client, file=SimpleUploadedFile("loser.bin", b"l" * 5))
     assert (status, answer["errors"][0]["code"]) == (400, "over_quota")

@@ -20,9 +20,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 
 from accounts.models import User
-from files import services
 from files.models import UploadedFile
 from files.tests.utils import stored_paths
+from files.uploads import intake
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,7 +43,7 @@ def race(monkeypatch: pytest.MonkeyPatch) -> Callable[[User, list[tuple[str, byt
     """
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL: CI's second pass runs this with DATABASE_URL")
-    original_check = services.check_quota
+    original_check = intake.check_quota
     first_holder = threading.Lock()
 
     def check_then_hold(user: User, incoming_bytes: int) -> None:
@@ -54,7 +54,7 @@ def race(monkeypatch: pytest.MonkeyPatch) -> Callable[[User, list[tuple[str, byt
             while not someone_waits_for_a_row_lock() and time.monotonic() < deadline:
                 time.sleep(0.01)
 
-    monkeypatch.setattr(services, "check_quota", check_then_hold)
+    monkeypatch.setattr(intake, "check_quota", check_then_hold)
 
     def run(owner: User, uploads: list[tuple[str, bytes]]) -> list[str]:
         start = threading.Barrier(len(uploads))
@@ -62,9 +62,9 @@ def race(monkeypatch: pytest.MonkeyPatch) -> Callable[[User, list[tuple[str, byt
 
         def upload(name: str, content: bytes) -> None:
             try:
-                described = services.describe_upload(SimpleUploadedFile(name, content), name)
+                described = intake.describe_upload(SimpleUploadedFile(name, content), name)
                 start.wait()
-                [stored] = services.store_uploads(owner, [described])
+                [stored] = intake.store_uploads(owner, [described])
                 outcomes.append(stored.name)
             except ValidationError as error:
                 outcomes.append(error.code or "")

@@ -15,7 +15,7 @@ from accounts.models import User
 from files.models import UploadedFile
 from files.tests.conftest import MakeFile
 from files.tests.utils import stored_path, stored_paths
-from files.uploadhandler import HashingUploadHandler
+from files.uploads.handler import HashingUploadHandler
 
 URL = "/files/upload/"
 

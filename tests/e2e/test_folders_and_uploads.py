@@ -216,18 +216,19 @@ def furnished(db) -> User:
     """An account with folders and files whose names are long enough to test the layout."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from files import folders, services
+    from files.folders import tree
+    from files.uploads import intake
 
     owner = User.objects.create_user("dora", password="dora's passphrase")
-    top = folders.create_folder(owner, None, "Holiday photos from the summer of 2026")
-    folders.create_folder(owner, top, "Day one")
+    top = tree.create_folder(owner, None, "Holiday photos from the summer of 2026")
+    tree.create_folder(owner, top, "Day one")
     for name in [
         "a-very-long-file-name-without-any-spaces-that-must-wrap-somewhere.pdf",
         "notes.txt",
         "budget 2026 (final, really final).xlsx",
     ]:
         incoming = SimpleUploadedFile(name, b"x" * 2048)
-        services.store_uploads(owner, [services.accept_incoming(incoming)], top)
+        intake.store_uploads(owner, [intake.accept_incoming(incoming)], top)
     return owner
 
 

@@ -13,8 +13,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
-from files import folders, services, sharing
+from files.folders import tree
 from files.models import Drop, Link, UploadedFile
+from files.sharing import grants
+from files.uploads import intake
 from tests.e2e.test_folders_and_uploads import throttle_uploads
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,8 +29,8 @@ def test_a_password_link_asks_then_downloads(page, tmp_path: Path, screenshots: 
     alice = User.objects.create_user("alice", password="password")
     content = b"quarterly numbers\n" * 100
     incoming = SimpleUploadedFile("report.txt", content)
-    [upload] = services.store_uploads(alice, [services.describe_upload(incoming, "report.txt")])
-    _, token = sharing.create_link(upload, label="For the board", password="open sesame")
+    [upload] = intake.store_uploads(alice, [intake.describe_upload(incoming, "report.txt")])
+    _, token = grants.create_link(upload, label="For the board", password="open sesame")
 
     page.goto(f"/s/{token}/")
     assert page.locator("h1").inner_text() == "For the board"
@@ -67,8 +69,8 @@ def watch_queue(page, finished: int) -> set[int]:
 
 def test_a_drop_box_shows_each_files_progress_and_a_full_quota(page, screenshots: Path) -> None:
     alice = User.objects.create_user("alice", password="password", quota=FILE_SIZE + 100 * KB)
-    inbox = folders.create_folder(alice, None, "Inbox")
-    _, token = sharing.create_link(inbox, kind=Link.Kind.DROP, label="Send me the scans")
+    inbox = tree.create_folder(alice, None, "Inbox")
+    _, token = grants.create_link(inbox, kind=Link.Kind.DROP, label="Send me the scans")
 
     page.goto(f"/s/{token}/")
     assert page.locator("h1").inner_text() == "Send me the scans"

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from accounts.models import User
 from files.delivery.headers import content_disposition
-from files.filenames import MAX_NAME_LENGTH, ascii_fallback, clean_filename
 from files.models import UploadedFile
+from files.names import MAX_NAME_LENGTH, ascii_fallback, clean_filename
 from files.tests.conftest import MakeFile
 from files.tests.utils import body, stored_paths
 from tests.tooling import MultipartBody

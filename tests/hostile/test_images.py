@@ -17,9 +17,9 @@ from django.test import Client
 from PIL import Image
 
 from accounts.models import User
-from files.content import detect_content_type
 from files.tests.conftest import MakeFile
 from files.tests.utils import image_bytes
+from files.uploads.content import detect_content_type
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

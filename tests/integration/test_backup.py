@@ -24,12 +24,12 @@ pytestmark = pytest.mark.integration
 _ADD_FILES = """
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from files import services
+from files.uploads import intake
 for name in ("alice", "bob"):
     user = get_user_model().objects.create_user(name, password="a long passphrase")
     for i in range(3):
         content = SimpleUploadedFile(f"{name}-{i}.txt", f"{name} {i} ".encode() * 1000)
-        services.store_uploads(user, [services.describe_upload(content, content.name)])
+        intake.store_uploads(user, [intake.describe_upload(content, content.name)])
 """
 
 

@@ -12,9 +12,9 @@ from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 from accounts.models import User
 from deploy import seaweedfs
 from deploy.seaweedfs import SeaweedFS
-from files import services
 from files.models import UploadedFile
 from files.tests.test_fsck import fsck
+from files.uploads import intake
 from tests.availability import skip_or_fail
 
 pytestmark = pytest.mark.integration
@@ -66,7 +66,7 @@ def owner(db: None) -> User:
 
 def upload(owner: User, name: str, content: bytes) -> UploadedFile:
     incoming = SimpleUploadedFile(name, content)
-    [stored] = services.store_uploads(owner, [services.describe_upload(incoming, name)])
+    [stored] = intake.store_uploads(owner, [intake.describe_upload(incoming, name)])
     return stored
 
 

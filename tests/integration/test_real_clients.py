@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from files.delivery.headers import content_disposition
-from files.filenames import ascii_fallback, clean_filename
+from files.names import ascii_fallback, clean_filename
 from tests.availability import skip_or_fail
 from tests.integration.conftest import MIB
 from tests.integration.support import PortalStack

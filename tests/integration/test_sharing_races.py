@@ -190,10 +190,10 @@ def test_ten_downloads_of_a_link_limited_to_three_send_three(
     file_id = alice.file_id("limited.bin")
     token = django(
         env,
-        "from files import sharing\n"
+        "from files.sharing import grants\n"
         "from files.models import UploadedFile\n"
         f"upload = UploadedFile.objects.get(pk='{file_id}')\n"
-        f"print(sharing.create_link(upload, download_limit={LIMIT})[1])",
+        f"print(grants.create_link(upload, download_limit={LIMIT})[1])",
     )
     url = f"{race_stack.url}/s/{token}/download/{file_id}/"
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
-from files import integrity
+from files.integrity import fsck
 
 
 class Command(BaseCommand):
@@ -47,9 +47,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["delete_missing"] and not options["repair"]:
             raise CommandError("--delete-missing needs --repair")
-        report = integrity.check(default_storage, hash_contents=not options["no_hash"])
+        report = fsck.check(default_storage, hash_contents=not options["no_hash"])
         if options["repair"]:
-            integrity.repair(
+            fsck.repair(
                 report,
                 default_storage,
                 orphan_age=timedelta(seconds=options["orphan_age"]),

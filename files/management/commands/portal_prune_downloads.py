@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from files import audit
+from files.sharing import audit
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
 from accounts.models import User
-from files import quota
+from files.integrity import recount
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             unknown = set(usernames) - {user.username for user in users}
             if unknown:
                 raise CommandError(f"No such user: {', '.join(sorted(unknown))}")
-        drifts = quota.recompute(users)
+        drifts = recount.recompute(users)
         for drift in drifts:
             self.stdout.write(
                 f"{drift.user.get_username()}: recorded {drift.recorded} bytes "
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             for key in drift.missing:
                 self.stdout.write(f"  missing from storage: {key}")
         over = [
-            (user, usage) for user, usage in quota.over_quota() if users is None or user in users
+            (user, usage) for user, usage in recount.over_quota() if users is None or user in users
         ]
         for user, usage in over:
             self.stdout.write(

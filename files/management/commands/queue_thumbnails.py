@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from files.models import UploadedFile
-from files.tasks import make_thumbnail
-from files.thumbnails import SOURCE_TYPES
+from files.previews.tasks import make_thumbnail
+from files.previews.thumbnails import SOURCE_TYPES
 
 
 class Command(BaseCommand):

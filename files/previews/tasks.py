@@ -8,8 +8,8 @@ from functools import partial
 from django.db import transaction
 from django_tasks import task
 
-from files import thumbnails
 from files.models import UploadedFile
+from files.previews import thumbnails
 
 
 @task()

@@ -20,12 +20,13 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 
 from accounts.models import User
-from files import folders, names
-from files.content import HEAD_SIZE, detect_content_type
-from files.filenames import clean_filename, unescape_form_filename
+from files import names
+from files.folders import tree
 from files.models import Folder, UploadedFile
-from files.tasks import schedule_thumbnails
-from files.uploadhandler import HashedUpload
+from files.names import clean_filename, unescape_form_filename
+from files.previews.tasks import schedule_thumbnails
+from files.uploads.content import HEAD_SIZE, detect_content_type
+from files.uploads.handler import HashedUpload
 
 logger = logging.getLogger(__name__)
 # What the S3 backend raises when the store is down, slow or refuses us;
@@ -147,7 +148,7 @@ def store_uploads(
         with transaction.atomic():
             locked = User.objects.select_for_update().get(pk=owner.pk)
             check_quota(locked, sum(f.size for f in files))
-            folder = folders.ensure_path(owner, folder, directory)
+            folder = tree.ensure_path(owner, folder, directory)
             for stored in files:
                 stored.owner = owner
                 stored.folder = folder

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
-from files import sharing
-from files.forms import UploadForm
 from files.models import Link, Share
+from files.sharing import grants
+from files.uploads.forms import UploadForm
 
 
 class ShareForm(forms.Form):
@@ -26,7 +26,7 @@ class ShareForm(forms.Form):
             role.choices = [(Share.Role.VIEWER, Share.Role.VIEWER.label)]
 
     def clean_recipient(self) -> User:
-        return sharing.find_recipient(self.cleaned_data["recipient"])
+        return grants.find_recipient(self.cleaned_data["recipient"])
 
 
 class LinkForm(forms.Form):

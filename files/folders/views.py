@@ -18,8 +18,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import FormView, TemplateView
 
 from accounts.http import AuthenticatedRequest
-from files import folders
-from files.forms import FolderNameForm, MoveFilesForm, MoveFolderForm
+from files.folders import tree
+from files.folders.forms import FolderNameForm, MoveFilesForm, MoveFolderForm
 from files.models import Folder, FolderQuerySet
 
 
@@ -67,7 +67,7 @@ class FolderCreateView(WritableFolderMixin, FormView):
     def form_valid(self, form: FolderNameForm) -> HttpResponse:
         owner = self.parent.owner if self.parent else self.request.user
         try:
-            folder = folders.create_folder(owner, self.parent, form.cleaned_data["name"])
+            folder = tree.create_folder(owner, self.parent, form.cleaned_data["name"])
         except ValidationError as error:
             form.add_error("name", error)
             return self.form_invalid(form)
@@ -100,7 +100,7 @@ class FolderRenameView(WritableFolderMixin, FormView):
     def form_valid(self, form: FolderNameForm) -> HttpResponse:
         old_name = self.folder.name
         try:
-            folders.rename_folder(self.folder, form.cleaned_data["name"])
+            tree.rename_folder(self.folder, form.cleaned_data["name"])
         except ValidationError as error:
             self.folder.name = old_name
             form.add_error("name", error)
@@ -140,7 +140,7 @@ class FolderMoveView(WritableFolderMixin, FormView):
     def form_valid(self, form: MoveFolderForm) -> HttpResponse:
         target: Folder | None = form.cleaned_data["target"]
         try:
-            folders.move_folder(self.folder, target, by=self.request.user)
+            tree.move_folder(self.folder, target, by=self.request.user)
         except ValidationError as error:
             form.add_error("target", error)
             return self.form_invalid(form)
@@ -163,12 +163,12 @@ class FolderDeleteView(WritableFolderMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
-            folder=self.folder, contents=folders.contents(self.folder), **kwargs
+            folder=self.folder, contents=tree.contents(self.folder), **kwargs
         )
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         parent = self.folder.parent
-        folders.delete_folder(self.folder)
+        tree.delete_folder(self.folder)
         messages.success(request, f"Deleted folder {self.folder.name} and everything in it.")
         return HttpResponseRedirect(folder_url(parent))
 
@@ -190,7 +190,7 @@ class MoveFilesView(FormView):
     def form_valid(self, form: MoveFilesForm) -> HttpResponse:
         target: Folder | None = form.cleaned_data["target"]
         try:
-            moved = folders.move_files(
+            moved = tree.move_files(
                 self.request.user, [f.pk for f in form.cleaned_data["selected"]], target
             )
         except ValidationError as error:

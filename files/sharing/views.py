@@ -21,9 +21,9 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from accounts.http import AuthenticatedRequest
-from files import sharing
 from files.models import Drop, Folder, Link, Share, UploadedFile
-from files.sharing_forms import LinkForm, ShareForm
+from files.sharing import grants
+from files.sharing.forms import LinkForm, ShareForm
 
 
 class SharedWithMeView(ListView):
@@ -99,7 +99,7 @@ class ShareCreateView(SharingMixin, View):
         form = ShareForm(request.POST, folder=isinstance(item, Folder))
         if form.is_valid():
             try:
-                shared = sharing.share(
+                shared = grants.share(
                     item, form.cleaned_data["recipient"], form.cleaned_data["role"]
                 )
             except ValidationError as error:
@@ -118,7 +118,7 @@ class LinkCreateView(SharingMixin, View):
         form = LinkForm(request.POST, folder=isinstance(item, Folder))
         if not form.is_valid():
             return SharingView.with_form(request, kwargs, link_form=form)
-        _, token = sharing.create_link(item, **form.cleaned_data)
+        _, token = grants.create_link(item, **form.cleaned_data)
         url = request.build_absolute_uri(reverse("links:open", args=[token]))
         # Only a hash is kept: this message is the one time the URL is shown.
         messages.success(request, f"New link (copy it now, it is shown only once): {url}")
@@ -161,6 +161,6 @@ class LinkRevokeView(View):
                 "file", "folder"
             )
         )
-        sharing.revoke(link)
+        grants.revoke(link)
         messages.success(request, f"Revoked the link “{link}”.")
         return HttpResponseRedirect(SharingMixin().sharing_url(link.item))

@@ -18,8 +18,8 @@ from django.db.models.functions import Concat, Lower, Substr
 
 from accounts.models import User
 from files import names
-from files.filenames import clean_filename
 from files.models import Folder, UploadedFile
+from files.names import clean_filename
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,11 @@ from django.utils.decorators import decorator_from_middleware, method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from files import audit, delivery, services, sharing
+from files import delivery
 from files.models import Drop, Folder, Link, UploadedFile
-from files.sharing_forms import DropForm, UnlockForm
+from files.sharing import audit, grants
+from files.sharing.forms import DropForm, UnlockForm
+from files.uploads import intake
 from portal.proxies import client_address
 
 app_name = "links"
@@ -92,10 +94,10 @@ class LinkView(View):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.token = kwargs.pop("token")
-        link = sharing.find_link(self.token)
+        link = grants.find_link(self.token)
         if link is None:
             raise Http404("No such link.")
-        closed = sharing.why_closed(link)
+        closed = grants.why_closed(link)
         if closed is not None:
             return render(request, "links/gone.html", {"link": link, "reason": closed}, status=410)
         self.link = link
@@ -187,7 +189,7 @@ class LinkUnlockView(LinkView):
             response["Retry-After"] = str(GUESS_WINDOW)
             return response
         form = UnlockForm(request.POST)
-        if form.is_valid() and sharing.password_matches(link, form.cleaned_data["password"]):
+        if form.is_valid() and grants.password_matches(link, form.cleaned_data["password"]):
             # A new session key on a change of privilege, as a login does.
             request.session.cycle_key()
             request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), link.pk]
@@ -214,7 +216,7 @@ class LinkDownloadView(LinkView):
     def get(self, request: HttpRequest, file: str, **kwargs: Any) -> HttpResponseBase:
         link = self.link
         upload = get_object_or_404(UploadedFile.objects.via_link(link), pk=file)
-        if request.method == "GET" and not sharing.count_download(link):
+        if request.method == "GET" and not grants.count_download(link):
             # Another visitor took the last download since this request began.
             return render(
                 request, "links/gone.html", {"link": link, "reason": "exhausted"}, status=410
@@ -274,7 +276,7 @@ class LinkDropView(LinkView):
 
     def store(self, form: DropForm, folder: Folder) -> list[UploadedFile]:
         with transaction.atomic():
-            stored = services.store_uploads(
+            stored = intake.store_uploads(
                 folder.owner,
                 form.cleaned_data["file"],
                 folder,

@@ -19,7 +19,7 @@ from enum import Enum
 from django.core.files.storage import Storage
 from django.utils import timezone
 
-from files import quota
+from files.integrity import recount
 from files.models import StorageUsage, UploadedFile
 
 TOP = "u"
@@ -164,7 +164,7 @@ def repair(
         owner_keys = [p for p in report.problems if p.key.startswith(problem.key)]
         causes = [p for p in owner_keys if p.kind is not Kind.QUOTA]
         if not causes:
-            quota.recount(int(problem.key.split("/")[1]))  # the key is u/<owner-id>/
+            recount.recount(int(problem.key.split("/")[1]))  # the key is u/<owner-id>/
             report.repaired.append(problem)
         elif all(p.key in fixed for p in causes):
             report.repaired.append(problem)

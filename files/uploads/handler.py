@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
-from files.content import HEAD_SIZE
+from files.uploads.content import HEAD_SIZE
 
 TEMP_FILE_PREFIX = "portal-upload-"
 

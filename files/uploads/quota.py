@@ -1,0 +1,39 @@
+"""Quota: how much a user stores against what they may, as pages show it.
+
+Usage is the sum of the recorded sizes of a user's files (what they own,
+wherever it sits: files an editor put into a shared folder count against the
+folder's owner), kept as a total by database triggers (files.models.StorageUsage).
+The locked check that admits an upload is files.uploads.intake's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accounts.models import User
+
+
+@dataclass(frozen=True)
+class Usage:
+    used: int
+    quota: int | None  # None: unlimited
+
+    @property
+    def free(self) -> int | None:
+        return None if self.quota is None else max(self.quota - self.used, 0)
+
+    @property
+    def nearly_full_at(self) -> int | None:
+        """Where the bar turns to a warning: 90 % of the quota."""
+        return None if self.quota is None else self.quota * 9 // 10
+
+    @property
+    def percent(self) -> int:
+        """How full, 0-100, for the bar (an unlimited quota is never full)."""
+        if not self.quota:
+            return 0
+        return min(100, round(100 * self.used / self.quota))
+
+
+def usage(user: User) -> Usage:
+    return Usage(used=user.storage_used(), quota=user.effective_quota())
