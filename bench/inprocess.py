@@ -109,7 +109,7 @@ def report(root: Path) -> None:
     from django.test import Client, override_settings
 
     from bench.flaskapp import app as flask_app
-    from files.models import UploadedFile
+    from files import access
     from files.uploads import intake
 
     call_command("migrate", verbosity=0)
@@ -156,7 +156,7 @@ def report(root: Path) -> None:
             session_key=session_key
         ),
         "user: User.objects.get(pk=)": lambda: get_user_model().objects.get(pk=user.pk),
-        "file: readable_by(user).get(pk=)": lambda: UploadedFile.objects.readable_by(user).get(
+        "file: readable_files(user).get(pk=)": lambda: access.readable_files(user).get(
             pk=upload.pk
         ),
         "file, raw SQL on the same cursor": lambda: cursor.execute(

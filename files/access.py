@@ -1,8 +1,10 @@
 """Who may do what: the one module that decides access to files and folders.
 
-Each function returns a filter (a Q) for UploadedFile or Folder querysets; the
-queryset methods (`owned_by`, `readable_by`, `writable_by`, `movable_by`,
-`move_targets_for`) are their only callers. A share on a folder covers
+Views, forms and the other rooms look files and folders up through the
+functions here (`readable_files(user)`, `writable_folders(user)`, ...), each
+a queryset they may filter further, so no lookup can skip the rule. The rules
+live here and not as queryset methods on the models: the models would then
+import the rules, which import the models (the Share subquery). A share on a folder covers
 everything below it, now and later: the item's (or its folder's) materialized
 `path` starts with the shared folder's path, one EXISTS per rule whatever the
 number of shares, so a list page keeps its number of queries constant.
@@ -13,11 +15,11 @@ Strangers get a filter that matches nothing, so views answer 404, never 403.
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, F, OuterRef, Q, TextField, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.lookups import StartsWith
 
 from accounts.models import User
-from files import models as files_models
+from files.models import Folder, Link, Share, UploadedFile
 
 NOTHING = Q(pk__in=[])
 EVERYTHING = Q()
@@ -32,7 +34,7 @@ def _folder_shared_above(
 
     `strictly`: an ancestor only, not the folder at `path` itself.
     """
-    shares = files_models.Share.objects.filter(
+    shares = Share.objects.filter(
         StartsWith(path, F("folder__path")), recipient=user, role__in=roles
     )
     if strictly:
@@ -40,19 +42,19 @@ def _folder_shared_above(
     return Exists(shares)
 
 
-def owned_files(user: User | AnonymousUser) -> Q:
+def _owned_files(user: User | AnonymousUser) -> Q:
     if not user.is_authenticated:
         return NOTHING
     return Q(owner=user)
 
 
-def readable_files(user: User | AnonymousUser) -> Q:
+def _readable_files(user: User | AnonymousUser) -> Q:
     """Own files, files shared with `user`, files below a folder shared with them; staff: all."""
     if not user.is_authenticated:
         return NOTHING
     if user.is_staff:
         return EVERYTHING
-    shared_file = Exists(files_models.Share.objects.filter(recipient=user, file=OuterRef("pk")))
+    shared_file = Exists(Share.objects.filter(recipient=user, file=OuterRef("pk")))
     return (
         Q(owner=user)
         | Q(shared_file)
@@ -60,7 +62,7 @@ def readable_files(user: User | AnonymousUser) -> Q:
     )
 
 
-def writable_files(user: User | AnonymousUser) -> Q:
+def _writable_files(user: User | AnonymousUser) -> Q:
     """Files `user` may rename or move: own, or below a folder shared with them for editing.
 
     Staff read everything but change nothing of other people's through the site
@@ -71,13 +73,13 @@ def writable_files(user: User | AnonymousUser) -> Q:
     return Q(owner=user) | Q(_folder_shared_above(user, OuterRef("folder__path"), EDITING))
 
 
-def owned_folders(user: User | AnonymousUser) -> Q:
+def _owned_folders(user: User | AnonymousUser) -> Q:
     if not user.is_authenticated:
         return NOTHING
     return Q(owner=user)
 
 
-def readable_folders(user: User | AnonymousUser) -> Q:
+def _readable_folders(user: User | AnonymousUser) -> Q:
     """Own folders, folders shared with `user` and everything below them; staff: all."""
     if not user.is_authenticated:
         return NOTHING
@@ -86,7 +88,7 @@ def readable_folders(user: User | AnonymousUser) -> Q:
     return Q(owner=user) | Q(_folder_shared_above(user, OuterRef("path"), ANY_ROLE))
 
 
-def writable_folders(user: User | AnonymousUser) -> Q:
+def _writable_folders(user: User | AnonymousUser) -> Q:
     """Folders `user` may add to: own, or a folder shared for editing and those below it.
 
     An editor may change what is inside the shared folder, never the shared
@@ -97,14 +99,14 @@ def writable_folders(user: User | AnonymousUser) -> Q:
     return Q(owner=user) | Q(_folder_shared_above(user, OuterRef("path"), EDITING))
 
 
-def movable_folders(user: User | AnonymousUser) -> Q:
+def _movable_folders(user: User | AnonymousUser) -> Q:
     """Folders `user` may rename or move: own, or strictly below a folder shared for editing."""
     if not user.is_authenticated:
         return NOTHING
     return Q(owner=user) | Q(_folder_shared_above(user, OuterRef("path"), EDITING, strictly=True))
 
 
-def move_targets(user: User | AnonymousUser, owner_id: object, path: str | None) -> Q:
+def _move_targets(user: User | AnonymousUser, owner_id: object, path: str | None) -> Q:
     """Folders `user` may move something of the owner `owner_id`, at `path`, into.
 
     `path` is where the item lives (a folder's own path, or a file's folder's
@@ -121,7 +123,7 @@ def move_targets(user: User | AnonymousUser, owner_id: object, path: str | None)
         return Q(owner=user)
     if path is None:
         return NOTHING
-    shares = files_models.Share.objects.filter(
+    shares = Share.objects.filter(
         StartsWith(Value(path, output_field=TextField()), F("folder__path")),
         StartsWith(OuterRef("path"), F("folder__path")),
         recipient=user,
@@ -130,22 +132,105 @@ def move_targets(user: User | AnonymousUser, owner_id: object, path: str | None)
     return Q(Exists(shares))
 
 
-def files_via_link(link: files_models.Link) -> Q:
+def _files_via_link(link: Link) -> Q:
     """What an open download link shows: its file, or every file below its folder.
 
     A drop link shows nothing: its visitors put files in without seeing any.
     Whether the link is still open (expiry, revocation, limit) is checked by
     the link views before they ask.
     """
-    if link.kind != files_models.Link.Kind.DOWNLOAD:
+    if link.kind != Link.Kind.DOWNLOAD:
         return NOTHING
     if link.folder is None:
         return Q(pk=link.file_id)
     return Q(folder__path__startswith=link.folder.path)
 
 
-def folders_via_link(link: files_models.Link) -> Q:
+def _folders_via_link(link: Link) -> Q:
     """A folder link's folder and everything below it; nothing for other links."""
-    if link.kind != files_models.Link.Kind.DOWNLOAD or link.folder is None:
+    if link.kind != Link.Kind.DOWNLOAD or link.folder is None:
         return NOTHING
     return Q(path__startswith=link.folder.path)
+
+
+def owned_files(user: User | AnonymousUser) -> QuerySet[UploadedFile]:
+    """Files `user` owns: what they may delete and share."""
+    return UploadedFile.objects.filter(_owned_files(user))
+
+
+def readable_files(user: User | AnonymousUser) -> QuerySet[UploadedFile]:
+    """Files `user` may see and download: own, shared (or below a shared folder), staff."""
+    return UploadedFile.objects.filter(_readable_files(user))
+
+
+def writable_files(user: User | AnonymousUser) -> QuerySet[UploadedFile]:
+    """Files `user` may rename or move: own, or below a folder shared for editing."""
+    return UploadedFile.objects.filter(_writable_files(user))
+
+
+def files_via_link(link: Link) -> QuerySet[UploadedFile]:
+    """Files an open public link shows."""
+    return UploadedFile.objects.filter(_files_via_link(link))
+
+
+def owned_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
+    return Folder.objects.filter(_owned_folders(user))
+
+
+def readable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
+    """Folders `user` may browse: own, shared or below a shared folder, staff."""
+    return Folder.objects.filter(_readable_folders(user))
+
+
+def writable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
+    """Folders `user` may add to (upload, create, move into): own, or shared for editing."""
+    return Folder.objects.filter(_writable_folders(user))
+
+
+def movable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
+    """Folders `user` may rename or move: own, or inside a folder shared for editing."""
+    return Folder.objects.filter(_movable_folders(user))
+
+
+def move_targets(
+    user: User | AnonymousUser, owner_id: object, path: str | None
+) -> QuerySet[Folder]:
+    """Folders `user` may move something of `owner_id`'s, living at `path`, into."""
+    return Folder.objects.filter(_move_targets(user, owner_id, path))
+
+
+def folders_via_link(link: Link) -> QuerySet[Folder]:
+    """Folders an open public link shows."""
+    return Folder.objects.filter(_folders_via_link(link))
+
+
+def owned_shares(user: User | AnonymousUser) -> QuerySet[Share]:
+    """Shares of files and folders `user` owns: only the owner of an item revokes its shares."""
+    return Share.objects.filter(_owned_item(user))
+
+
+def owned_links(user: User | AnonymousUser) -> QuerySet[Link]:
+    """Links to files and folders `user` owns: only the owner of an item revokes its links."""
+    return Link.objects.filter(_owned_item(user))
+
+
+def _owned_item(user: User | AnonymousUser) -> Q:
+    return Q(file__in=owned_files(user)) | Q(folder__in=owned_folders(user))
+
+
+def owns(user: User | AnonymousUser, item: UploadedFile | Folder) -> bool:
+    """Whether `user` owns `item`: its owner alone shares it, sees its trail and deletes it."""
+    return user.is_authenticated and item.owner_id == user.pk
+
+
+def may_move(
+    user: User | AnonymousUser, owner_id: object, path: str | None, target: Folder | None
+) -> bool:
+    """Whether `user` may move something of `owner_id`'s, living at `path`, into `target`.
+
+    `target` None is the owner's top level: only the owner moves there, since
+    for an editor it would take the item out of the folder shared with them.
+    """
+    if target is None:
+        return user.is_authenticated and owner_id == user.pk
+    return move_targets(user, owner_id, path).filter(pk=target.pk).exists()

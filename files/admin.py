@@ -6,12 +6,12 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
 from django.utils.html import format_html
 
 from files import names
 from files.forms import RenameForm
 from files.models import DownloadEvent, Drop, Link, Share, UploadedFile
+from files.sharing import grants
 from files.uploads import intake
 
 DETAIL_FIELDS = (
@@ -103,7 +103,7 @@ class ShareAdmin(admin.ModelAdmin):
 
 @admin.action(description="Revoke the selected links")
 def revoke_links(modeladmin: admin.ModelAdmin, request: HttpRequest, links: QuerySet) -> None:
-    count = links.filter(revoked__isnull=True).update(revoked=timezone.now())
+    count = grants.revoke(links)
     modeladmin.message_user(request, f"Revoked {count} link(s).")
 
 

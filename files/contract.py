@@ -20,7 +20,7 @@ DOWNLOAD_CSP = (
 KEY_PREFIX = "u/"
 OWNER_ID_PATTERN = "[0-9]+"
 OBJECT_ID_PATTERN = "[0-9a-f-]{36}"
-STORAGE_KEY = re.compile(f"{KEY_PREFIX}{OWNER_ID_PATTERN}/{OBJECT_ID_PATTERN}")
+STORAGE_KEY = re.compile(f"{KEY_PREFIX}(?P<owner>{OWNER_ID_PATTERN})/{OBJECT_ID_PATTERN}")
 # A file's thumbnail lives beside it: its key plus this suffix.
 THUMBNAIL_SUFFIX = ".thumb.webp"
 # What the /_signed/ location sends: a file's key, or its thumbnail's.
@@ -49,3 +49,12 @@ SIGNED_LOCATION = (
 
 def storage_key(owner_id: int | None, object_id: object) -> str:
     return f"{KEY_PREFIX}{owner_id}/{object_id}"
+
+
+# Shown inline (previews) only when the content was checked. Never HTML, SVG,
+# XML or text: a browser would run or reinterpret them on our origin.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
+def is_inline_safe(content_type: str) -> bool:
+    return content_type in INLINE_TYPES or content_type.startswith(("audio/", "video/"))

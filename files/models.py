@@ -3,14 +3,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-from accounts.models import User
-from files import access, contract
-from files.uploads.content import is_inline_safe
+from files import contract
 
 
 def storage_key(instance: UploadedFile, filename: str) -> str:
@@ -21,54 +18,6 @@ def storage_key(instance: UploadedFile, filename: str) -> str:
 def thumbnail_key(file_key: str) -> str:
     """Where the thumbnail of the file stored at `file_key` lives: derived, never user input."""
     return file_key + contract.THUMBNAIL_SUFFIX
-
-
-class UploadedFileQuerySet(models.QuerySet["UploadedFile"]):
-    """Who may see what. Views scope every lookup through one of these; files.access decides."""
-
-    def owned_by(self, user: User | AnonymousUser) -> UploadedFileQuerySet:
-        return self.filter(access.owned_files(user))
-
-    def readable_by(self, user: User | AnonymousUser) -> UploadedFileQuerySet:
-        """Files `user` may see and download: own, shared (or below a shared folder), staff."""
-        return self.filter(access.readable_files(user))
-
-    def writable_by(self, user: User | AnonymousUser) -> UploadedFileQuerySet:
-        """Files `user` may rename or move: own, or below a folder shared for editing."""
-        return self.filter(access.writable_files(user))
-
-    def via_link(self, link: Link) -> UploadedFileQuerySet:
-        """Files an open public link shows."""
-        return self.filter(access.files_via_link(link))
-
-
-class FolderQuerySet(models.QuerySet["Folder"]):
-    """Who may see which folder; the same rules as UploadedFileQuerySet."""
-
-    def owned_by(self, user: User | AnonymousUser) -> FolderQuerySet:
-        return self.filter(access.owned_folders(user))
-
-    def readable_by(self, user: User | AnonymousUser) -> FolderQuerySet:
-        """Folders `user` may browse: own, shared or below a shared folder, staff."""
-        return self.filter(access.readable_folders(user))
-
-    def writable_by(self, user: User | AnonymousUser) -> FolderQuerySet:
-        """Folders `user` may add to (upload, create, move into): own, or shared for editing."""
-        return self.filter(access.writable_folders(user))
-
-    def movable_by(self, user: User | AnonymousUser) -> FolderQuerySet:
-        """Folders `user` may rename or move: own, or inside a folder shared for editing."""
-        return self.filter(access.movable_folders(user))
-
-    def move_targets_for(
-        self, user: User | AnonymousUser, owner_id: object, path: str | None
-    ) -> FolderQuerySet:
-        """Folders `user` may move something of `owner_id`'s, living at `path`, into."""
-        return self.filter(access.move_targets(user, owner_id, path))
-
-    def via_link(self, link: Link) -> FolderQuerySet:
-        """Folders an open public link shows."""
-        return self.filter(access.folders_via_link(link))
 
 
 class Folder(models.Model):
@@ -89,8 +38,6 @@ class Folder(models.Model):
     name = models.CharField(max_length=255)
     path = models.TextField(editable=False)
     created = models.DateTimeField(auto_now_add=True)
-
-    objects = FolderQuerySet.as_manager()
 
     class Meta:
         ordering = [Lower("name")]
@@ -145,8 +92,6 @@ class UploadedFile(models.Model):
     # bytes are no image Pillow can safely shrink (bomb, truncated, corrupt).
     thumbnail = models.FileField(max_length=255, blank=True, editable=False)
 
-    objects = UploadedFileQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created"]
         # As Folder's: unique per place ignoring case. files.names keeps the
@@ -196,21 +141,7 @@ class UploadedFile(models.Model):
 
     @property
     def previewable(self) -> bool:
-        return is_inline_safe(self.content_type)
-
-    @property
-    def thumbnail_url(self) -> str:
-        """What a page's <img> loads the thumbnail from; "" while there is none.
-
-        A signed URL nginx verifies when PORTAL_SIGNED_URL_SECRET is set (the
-        page that shows it has just checked that its reader may see the file),
-        else the permission-checked thumbnail view.
-        """
-        if not self.thumbnail:
-            return ""
-        from files.previews.thumbnails import thumbnail_url  # files.thumbnails imports this module
-
-        return thumbnail_url(self)
+        return contract.is_inline_safe(self.content_type)
 
 
 class StorageUsage(models.Model):

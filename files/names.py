@@ -152,12 +152,16 @@ Kind = Literal["file", "folder"]
 MAX_COPIES = 10_000
 
 
-def lock_owner(owner_id: int) -> None:
-    """Lock the row of the owner of a tree: name changes in it then run one at a time.
+def lock_owner(owner_id: int) -> User:
+    """Lock the row of the owner of a tree, and return it freshly read.
 
-    Call it inside a transaction. Uploads take it for the quota too.
+    Every change of a name, of a folder's place or of the bytes an owner
+    stores takes it, so they run one at a time per owner: two uploads cannot
+    both pass the quota nor pick the same free name, two crossing folder moves
+    cannot make a cycle, and a recount sees no upload half done. Call it
+    inside a transaction.
     """
-    User.objects.select_for_update().filter(pk=owner_id).exists()
+    return User.objects.select_for_update().get(pk=owner_id)
 
 
 def files_in(owner_id: int, folder: Folder | None) -> QuerySet[UploadedFile]:

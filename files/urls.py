@@ -1,6 +1,7 @@
 """The signed-in routes of files: each package's views, one route per concern."""
 
-from django.urls import path
+from django.urls import URLPattern, path
+from django.views import View
 
 from files import views
 from files.folders import views as folder_views
@@ -9,6 +10,20 @@ from files.sharing import views as sharing_views
 from files.uploads import views as upload_views
 
 app_name = "files"
+
+
+def for_files_and_folders(route: str, view: type[View], name: str) -> list[URLPattern]:
+    """`route` below a file (`files:file-<name>`) and below a folder (`files:folder-<name>`).
+
+    The view gets `kind`, which names the model the pk belongs to.
+    """
+    return [
+        path(f"<uuid:pk>/{route}", view.as_view(), {"kind": "file"}, name=f"file-{name}"),
+        path(
+            f"folders/<uuid:pk>/{route}", view.as_view(), {"kind": "folder"}, name=f"folder-{name}"
+        ),
+    ]
+
 
 urlpatterns = [
     path("", views.FolderListView.as_view(), name="list"),
@@ -33,43 +48,10 @@ urlpatterns = [
     path(
         "folders/<uuid:pk>/delete/", folder_views.FolderDeleteView.as_view(), name="folder-delete"
     ),
-    # Sharing: the item's owner only. `kind` picks the model the pk names.
-    path(
-        "<uuid:pk>/sharing/",
-        sharing_views.SharingView.as_view(),
-        {"kind": "file"},
-        name="file_sharing",
-    ),
-    path(
-        "<uuid:pk>/sharing/share/",
-        sharing_views.ShareCreateView.as_view(),
-        {"kind": "file"},
-        name="file_share",
-    ),
-    path(
-        "<uuid:pk>/sharing/link/",
-        sharing_views.LinkCreateView.as_view(),
-        {"kind": "file"},
-        name="file_link",
-    ),
-    path(
-        "folders/<uuid:pk>/sharing/",
-        sharing_views.SharingView.as_view(),
-        {"kind": "folder"},
-        name="folder_sharing",
-    ),
-    path(
-        "folders/<uuid:pk>/sharing/share/",
-        sharing_views.ShareCreateView.as_view(),
-        {"kind": "folder"},
-        name="folder_share",
-    ),
-    path(
-        "folders/<uuid:pk>/sharing/link/",
-        sharing_views.LinkCreateView.as_view(),
-        {"kind": "folder"},
-        name="folder_link",
-    ),
-    path("shares/<int:pk>/revoke/", sharing_views.ShareRevokeView.as_view(), name="share_revoke"),
-    path("links/<int:pk>/revoke/", sharing_views.LinkRevokeView.as_view(), name="link_revoke"),
+    # Sharing: the item's owner only, for files and folders alike.
+    *for_files_and_folders("sharing/", sharing_views.SharingView, "sharing"),
+    *for_files_and_folders("sharing/share/", sharing_views.ShareCreateView, "share"),
+    *for_files_and_folders("sharing/link/", sharing_views.LinkCreateView, "link"),
+    path("shares/<int:pk>/revoke/", sharing_views.ShareRevokeView.as_view(), name="share-revoke"),
+    path("links/<int:pk>/revoke/", sharing_views.LinkRevokeView.as_view(), name="link-revoke"),
 ]

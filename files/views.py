@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OrderBy
+from django.db.models import OrderBy, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -17,12 +17,12 @@ from django.views.generic import DeleteView, ListView, UpdateView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
-from files import delivery
+from files import access, delivery
 from files.folders import search, tree
 from files.folders.forms import MoveFilesForm
 from files.folders.search import HitsPaginator
 from files.forms import RenameForm
-from files.models import Folder, FolderQuerySet, UploadedFile, UploadedFileQuerySet
+from files.models import Folder, UploadedFile
 from files.previews import preview
 from files.sharing import audit
 from files.uploads import intake, quota
@@ -45,8 +45,8 @@ class OwnedFileMixin:
 
     request: HttpRequest
 
-    def get_queryset(self) -> UploadedFileQuerySet:
-        return UploadedFile.objects.owned_by(self.request.user)
+    def get_queryset(self) -> QuerySet[UploadedFile]:
+        return access.owned_files(self.request.user)
 
 
 VIEW_MODES = ("table", "grid")
@@ -71,19 +71,19 @@ class FolderListView(ListView):
     def get_folder(self) -> Folder | None:
         if "pk" not in self.kwargs:
             return None
-        visible = Folder.objects.readable_by(self.request.user).select_related("owner")
+        visible = access.readable_folders(self.request.user).select_related("owner")
         return get_object_or_404(visible, pk=self.kwargs["pk"])
 
     def get_paginate_by(self, queryset: Any) -> int:
         return settings.PORTAL_FILES_PER_PAGE
 
-    def get_queryset(self) -> UploadedFileQuerySet:
+    def get_queryset(self) -> QuerySet[UploadedFile]:
         user, folder = self.request.user, self.folder
         if folder is None:
-            files = UploadedFile.objects.owned_by(user)
+            files = access.owned_files(user)
             files = files if self.query else files.filter(folder=None)
         else:
-            files = UploadedFile.objects.readable_by(user)
+            files = access.readable_files(user)
             if self.query:
                 # An IN (subquery) rather than a join: the planners then start
                 # from the folder index instead of scanning all the owner's files.
@@ -107,16 +107,16 @@ class FolderListView(ListView):
         paginator = HitsPaginator if self.query else Paginator
         return paginator(queryset, per_page, orphans, allow_empty_first_page, **kwargs)
 
-    def get_subfolders(self) -> FolderQuerySet:
+    def get_subfolders(self) -> QuerySet[Folder]:
         user, folder = self.request.user, self.folder
         if self.query:
-            below = Folder.objects.readable_by(user) if folder else Folder.objects.owned_by(user)
+            below = access.readable_folders(user) if folder else access.owned_folders(user)
             if folder is not None:
                 below = below.filter(path__startswith=folder.path).exclude(pk=folder.pk)
             return below.filter(name__icontains=self.query)
         if folder is None:
-            return Folder.objects.owned_by(user).filter(parent=None)
-        return Folder.objects.readable_by(user).filter(parent=folder)
+            return access.owned_folders(user).filter(parent=None)
+        return access.readable_folders(user).filter(parent=folder)
 
     @property
     def query(self) -> str:
@@ -134,7 +134,7 @@ class FolderListView(ListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user, folder = self.request.user, self.folder
-        writable = folder is None or Folder.objects.writable_by(user).filter(pk=folder.pk).exists()
+        writable = folder is None or access.writable_folders(user).filter(pk=folder.pk).exists()
         owner = folder.owner if folder else user
         context = super().get_context_data(
             folder=folder,
@@ -144,10 +144,10 @@ class FolderListView(ListView):
             view_mode=self.view_mode,
             writable=writable,
             can_manage=folder is not None
-            and Folder.objects.movable_by(user).filter(pk=folder.pk).exists(),
-            is_owner=owner == user,
+            and access.movable_folders(user).filter(pk=folder.pk).exists(),
+            is_owner=folder is None or access.owns(user, folder),
             shares=list(folder.shares.select_related("recipient"))
-            if folder and owner == user
+            if folder and access.owns(user, folder)
             else [],
             usage=quota.usage(owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
@@ -172,18 +172,18 @@ class FileDetailView(UpdateView):
     template_name = "files/detail.html"
     context_object_name = "upload"
 
-    def get_queryset(self) -> UploadedFileQuerySet:
+    def get_queryset(self) -> QuerySet[UploadedFile]:
         if self.request.method == "POST":
-            files = UploadedFile.objects.writable_by(self.request.user)
+            files = access.writable_files(self.request.user)
         else:
-            files = UploadedFile.objects.readable_by(self.request.user)
+            files = access.readable_files(self.request.user)
         return files.select_related("folder", "owner")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user, upload = self.request.user, self.object
         folder = upload.folder
-        is_owner = upload.owner_id == user.pk
-        can_rename = UploadedFile.objects.writable_by(user).filter(pk=upload.pk).exists()
+        is_owner = access.owns(user, upload)
+        can_rename = access.writable_files(user).filter(pk=upload.pk).exists()
         # Whoever may change the file may move it, within what files.access allows.
         move_form = (
             MoveFilesForm(
@@ -240,8 +240,8 @@ class DownloadView(SingleObjectMixin, View):
     http_method_names = ["get", "head"]
     inline = False  # the preview URL sets this: allowed only for content-checked types
 
-    def get_queryset(self) -> UploadedFileQuerySet:
-        return UploadedFile.objects.readable_by(self.request.user)
+    def get_queryset(self) -> QuerySet[UploadedFile]:
+        return access.readable_files(self.request.user)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         upload = self.get_object()

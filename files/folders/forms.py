@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
+from files import access
 from files.folders import tree
 from files.models import Folder, UploadedFile
 
@@ -49,7 +50,7 @@ class FolderChoiceField(forms.ChoiceField):
         labelled = [
             (folder, label)
             for folder, label in tree.folder_choices(
-                owner, only=Folder.objects.move_targets_for(user, owner.pk, path)
+                owner, only=access.move_targets(user, owner.pk, path)
             )
             if exclude is None or not folder.path.startswith(exclude.path)
         ]
@@ -60,7 +61,7 @@ class FolderChoiceField(forms.ChoiceField):
 
         tree.move_files then checks the target against each item's place.
         """
-        self._set([(f, f.name) for f in Folder.objects.writable_by(user)], top_level=True)
+        self._set([(f, f.name) for f in access.writable_folders(user)], top_level=True)
 
     def _set(self, labelled: list[tuple[Folder, str]], *, top_level: bool) -> None:
         self.folders = {str(folder.pk): folder for folder, _ in labelled}
@@ -116,7 +117,7 @@ class MoveFilesForm(forms.Form):
         self.user = user
         selected = cast(forms.ModelMultipleChoiceField, self.fields["selected"])
         # A forged id of a file `user` may not change is "not one of the available choices".
-        selected.queryset = UploadedFile.objects.writable_by(user).only("pk", "name")
+        selected.queryset = access.writable_files(user).only("pk", "name")
         if owner is None:
             target_field(self).offer_writable(user)
         else:

@@ -17,7 +17,7 @@ from django.db.models import Count, QuerySet, Sum, TextField, Value
 from django.db.models.functions import Concat, Lower, Substr
 
 from accounts.models import User
-from files import names
+from files import access, names
 from files.models import Folder, UploadedFile
 from files.names import clean_filename
 
@@ -89,13 +89,7 @@ def check_move(
     between folders of that shared subtree (files.access.move_targets), never
     to the owner's top level, which would take the item out of the share.
     """
-    if target is None:
-        allowed = user.is_authenticated and owner_id == user.pk
-    else:
-        allowed = (
-            Folder.objects.move_targets_for(user, owner_id, path).filter(pk=target.pk).exists()
-        )
-    if not allowed:
+    if not access.may_move(user, owner_id, path, target):
         raise ValidationError(
             "You can move this only to a folder inside the folder shared with you.",
             code="outside_share",
@@ -112,7 +106,7 @@ def move_folder(folder: Folder, target: Folder | None, *, by: User | None = None
     None for callers that checked already.
     """
     with transaction.atomic():
-        User.objects.select_for_update().get(pk=folder.owner_id)
+        names.lock_owner(folder.owner_id)
         folder.refresh_from_db()
         if target is not None:
             target.refresh_from_db()
@@ -156,9 +150,7 @@ def move_files(user: User, file_ids: Iterable[uuid.UUID], target: Folder | None)
         # Whoever moves, the files end in one owner's tree (checked below): lock it.
         names.lock_owner(target.owner_id if target else user.pk)
         files = list(
-            UploadedFile.objects.writable_by(user)
-            .filter(pk__in=list(file_ids))
-            .select_related("folder")
+            access.writable_files(user).filter(pk__in=list(file_ids)).select_related("folder")
         )
         # One check per place the files come from, not per file.
         places = {(f.owner_id, f.folder.path if f.folder else None) for f in files}
@@ -243,7 +235,7 @@ def ancestors(folder: Folder, user: User | AnonymousUser) -> list[Folder]:
     ids = folder.path.strip("/").split("/")[:-1]
     if not ids:
         return []
-    above = Folder.objects.readable_by(user).filter(pk__in=ids)
+    above = access.readable_folders(user).filter(pk__in=ids)
     return sorted(above, key=lambda f: len(f.path))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -18,9 +19,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import FormView, TemplateView
 
 from accounts.http import AuthenticatedRequest
+from files import access
 from files.folders import tree
 from files.folders.forms import FolderNameForm, MoveFilesForm, MoveFolderForm
-from files.models import Folder, FolderQuerySet
+from files.models import Folder
 
 
 def folder_url(folder: Folder | None) -> str:
@@ -38,12 +40,22 @@ class WritableFolderMixin:
     request: HttpRequest
     kwargs: dict[str, Any]
 
-    def folders_in_scope(self) -> FolderQuerySet:
-        return Folder.objects.writable_by(self.request.user)
+    def folders_in_scope(self) -> QuerySet[Folder]:
+        return access.writable_folders(self.request.user)
 
     def get_folder(self) -> Folder:
         folders = self.folders_in_scope().select_related("owner")
         return get_object_or_404(folders, pk=self.kwargs["pk"])
+
+
+class FolderActionMixin(WritableFolderMixin):
+    """An action on the folder in the URL (rename, move, delete), found before anything else."""
+
+    folder: Folder
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.folder = self.get_folder()
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
 class FolderCreateView(WritableFolderMixin, FormView):
@@ -75,16 +87,12 @@ class FolderCreateView(WritableFolderMixin, FormView):
         return HttpResponseRedirect(folder_url(self.parent))
 
 
-class FolderRenameView(WritableFolderMixin, FormView):
+class FolderRenameView(FolderActionMixin, FormView):
     form_class = FolderNameForm
     template_name = "files/folder_form.html"
 
-    def folders_in_scope(self) -> FolderQuerySet:
-        return Folder.objects.movable_by(self.request.user)
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.folder = self.get_folder()
-        return super().dispatch(request, *args, **kwargs)
+    def folders_in_scope(self) -> QuerySet[Folder]:
+        return access.movable_folders(self.request.user)
 
     def get_initial(self) -> dict[str, Any]:
         return {"name": self.folder.name}
@@ -109,19 +117,15 @@ class FolderRenameView(WritableFolderMixin, FormView):
         return HttpResponseRedirect(folder_url(self.folder))
 
 
-class FolderMoveView(WritableFolderMixin, FormView):
+class FolderMoveView(FolderActionMixin, FormView):
     form_class = MoveFolderForm
     template_name = "files/folder_form.html"
 
     request: AuthenticatedRequest
 
-    def folders_in_scope(self) -> FolderQuerySet:
+    def folders_in_scope(self) -> QuerySet[Folder]:
         # An editor moves what is inside the shared folder, never the shared folder.
-        return Folder.objects.movable_by(self.request.user)
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.folder = self.get_folder()
-        return super().dispatch(request, *args, **kwargs)
+        return access.movable_folders(self.request.user)
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "folder": self.folder, "user": self.request.user}
@@ -149,17 +153,13 @@ class FolderMoveView(WritableFolderMixin, FormView):
         return HttpResponseRedirect(folder_url(self.folder))
 
 
-class FolderDeleteView(WritableFolderMixin, TemplateView):
+class FolderDeleteView(FolderActionMixin, TemplateView):
     """GET says what would go (folders, files, bytes); POST removes it all."""
 
     template_name = "files/folder_confirm_delete.html"
 
-    def folders_in_scope(self) -> FolderQuerySet:
-        return Folder.objects.owned_by(self.request.user)
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.folder = self.get_folder()
-        return super().dispatch(request, *args, **kwargs)
+    def folders_in_scope(self) -> QuerySet[Folder]:
+        return access.owned_folders(self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(

@@ -9,7 +9,6 @@ to judge.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,13 +18,12 @@ from enum import Enum
 from django.core.files.storage import Storage
 from django.utils import timezone
 
+from files.contract import KEY_PREFIX, STORAGE_KEY
 from files.integrity import recount
 from files.models import StorageUsage, UploadedFile
 
-TOP = "u"
+TOP = KEY_PREFIX.rstrip("/")
 CHUNK = 1024 * 1024
-# What storage_key() writes; anything else under u/ is not one of our files.
-_KEY = re.compile(r"^u/(?P<owner>[0-9]+)/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
 
 
 class Kind(Enum):
@@ -99,7 +97,7 @@ def check(storage: Storage, hash_contents: bool = True) -> Report:
     for key in stored_keys(storage):
         report.objects += 1
         keys.add(key)
-        match = _KEY.match(key)
+        match = STORAGE_KEY.fullmatch(key)  # anything else under u/ is not one of our files
         if match is None:
             continue
         size = storage.size(key)

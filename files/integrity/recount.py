@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from files import names
 from files.models import StorageUsage, UploadedFile
 from files.uploads.quota import Usage
 
@@ -88,7 +89,7 @@ def recount(owner_id: int) -> None:
     trigger subtracts from the recounted total, never from the one it replaces.
     """
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=owner_id).exists()
+        names.lock_owner(owner_id)
         usage, _ = StorageUsage.objects.select_for_update().get_or_create(owner_id=owner_id)
         files = UploadedFile.objects.filter(owner_id=owner_id)
         usage.used = files.aggregate(used=Sum("size", default=0))["used"]

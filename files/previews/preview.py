@@ -1,7 +1,7 @@
 """What a file's page shows of the file: which preview, and the text of a text file.
 
 The browser renders only types whose content was checked (images, PDF, audio,
-video; files.content.INLINE_TYPES), from the inline /preview/ URL. Text and
+video; files.contract.INLINE_TYPES), from the inline /preview/ URL. Text and
 source files, HTML and SVG included, are read here and shown as escaped text
 by our own template: never rendered as markup on our origin.
 """

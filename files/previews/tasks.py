@@ -10,6 +10,7 @@ from django_tasks import task
 
 from files.models import UploadedFile
 from files.previews import thumbnails
+from files.previews.images import IMAGE_FORMATS
 
 
 @task()
@@ -29,5 +30,5 @@ def schedule_thumbnails(files: Iterable[UploadedFile]) -> None:
     thumbnail (logged), not the user's upload.
     """
     for upload in files:
-        if upload.content_type in thumbnails.SOURCE_TYPES:
+        if upload.content_type in IMAGE_FORMATS:
             transaction.on_commit(partial(make_thumbnail.enqueue, str(upload.pk)), robust=True)

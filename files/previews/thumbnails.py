@@ -21,6 +21,7 @@ from files import delivery
 from files.delivery import nginx
 from files.delivery.objects import StoredObject
 from files.models import UploadedFile, thumbnail_key
+from files.previews.images import IMAGE_FORMATS, too_many_pixels
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ BOX = (256, 256)
 REDUCING_GAP = 2.0
 WEBP_QUALITY = 80
 # The recorded types (checked by content on upload) and the decoders they may reach.
-SOURCE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
 # A bump re-keys every ETag should the rendering change.
 VERSION = "1"
 _THUMBNAIL_TYPE = "image/webp"
@@ -47,22 +47,16 @@ class NotAnImage(Exception):
 def render(source: IO[bytes], content_type: str) -> bytes:
     """The WebP thumbnail of the image in `source`, upright and without EXIF, XMP or GPS.
 
-    Raises NotAnImage for anything Pillow refuses. Image.MAX_IMAGE_PIXELS
-    (Pillow's default, about 89 megapixels) bounds the work: above it we
-    refuse (Pillow only warns); at twice it Pillow refuses by itself.
+    Raises NotAnImage for anything Pillow refuses, and above the pixel limit
+    of files.previews.images, which bounds the work.
     A JPEG decodes at up to 1/8 scale; the other formats decode whole, so the
     worst case is an 89-megapixel RGBA PNG: about 360 MB for a moment.
     """
-    formats = [SOURCE_TYPES[content_type]] if content_type in SOURCE_TYPES else []
+    formats = [IMAGE_FORMATS[content_type]] if content_type in IMAGE_FORMATS else []
     try:
         with Image.open(source, formats=formats) as image:
-            # An explicit check, not warnings turned into errors: the
-            # warnings filters are process-wide, and gunicorn runs threads.
-            limit = Image.MAX_IMAGE_PIXELS
-            if limit and image.width * image.height > limit:
-                raise Image.DecompressionBombError(
-                    f"{image.width} x {image.height} pixels is more than {limit}"
-                )
+            if too_many_pixels(image):
+                raise Image.DecompressionBombError(f"{image.width} x {image.height} pixels")
             return _shrink(image)
     # Pillow raises many types for broken input (OSError for a truncated file,
     # SyntaxError, ValueError, struct.error, ...): each means "no thumbnail".
@@ -90,7 +84,7 @@ def _shrink(image: Image.Image) -> bytes:
 
 def generate(upload: UploadedFile) -> bool:
     """Render and store the thumbnail of `upload`; False when there is none to make."""
-    if upload.content_type not in SOURCE_TYPES:
+    if upload.content_type not in IMAGE_FORMATS:
         return False
     try:
         with upload.file.open("rb") as source:
@@ -126,11 +120,16 @@ def thumbnail_object(upload: UploadedFile) -> StoredObject:
 
 
 def thumbnail_url(upload: UploadedFile) -> str:
-    """See UploadedFile.thumbnail_url: a signed URL where nginx verifies them, else the view.
+    """What a page's <img> loads the thumbnail from; "" while there is none.
 
-    A grid of a hundred thumbnails then costs nginx a hundred files and Python
-    one page; a link that outlives its TTL goes back through the view.
+    A signed URL nginx verifies when PORTAL_SIGNED_URL_SECRET is set (the page
+    that shows it has just checked that its reader may see the file), else the
+    permission-checked thumbnail view. A grid of a hundred thumbnails then
+    costs nginx a hundred files and Python one page; a link that outlives its
+    TTL goes back through the view.
     """
+    if not upload.thumbnail:
+        return ""
     if delivery.signs_urls():
         thumbnail = thumbnail_object(upload)
         signed = nginx.signed_url(thumbnail, as_attachment=False, filename=thumbnail.name)

@@ -1,19 +1,29 @@
-"""Thumbnails as pages show them: the permission-checked thumbnail view."""
+"""The permission-checked thumbnail view that pages fall back to when URLs are not signed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
+from django.views import View
+from django.views.generic.detail import SingleObjectMixin
 
-from files import delivery
+from accounts.http import AuthenticatedRequest
+from files import access, delivery
+from files.models import UploadedFile
 from files.previews.thumbnails import thumbnail_object
-from files.views import DownloadView
 
 
-class ThumbnailView(DownloadView):
+class ThumbnailView(SingleObjectMixin, View):
     """A file's thumbnail, to whoever may read the file; 404 while it has none."""
+
+    request: AuthenticatedRequest
+    http_method_names = ["get", "head"]
+
+    def get_queryset(self) -> QuerySet[UploadedFile]:
+        return access.readable_files(self.request.user)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         upload = self.get_object()

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -123,5 +123,6 @@ def count_download(link: Link) -> bool:
     return links.update(downloads=F("downloads") + 1) == 1
 
 
-def revoke(link: Link) -> None:
-    Link.objects.filter(pk=link.pk, revoked__isnull=True).update(revoked=timezone.now())
+def revoke(links: QuerySet[Link]) -> int:
+    """Close every open link of `links` for good (their rows stay, for the trail); how many."""
+    return links.filter(revoked__isnull=True).update(revoked=timezone.now())

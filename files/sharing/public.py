@@ -11,7 +11,7 @@ bytes leave through files.delivery like every other download.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, cast
 
 from django.conf import settings
@@ -20,7 +20,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
@@ -31,11 +30,14 @@ from django.utils.decorators import decorator_from_middleware, method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from files import delivery
+from files import access, delivery
 from files.models import Drop, Folder, Link, UploadedFile
 from files.sharing import audit, grants
 from files.sharing.forms import DropForm, UnlockForm
 from files.uploads import intake
+from files.uploads.intake import StoreUnavailable
+from files.uploads.views import store_unavailable
+from portal.http import json_errors, wants_json
 from portal.proxies import client_address
 
 app_name = "links"
@@ -128,7 +130,7 @@ class LinkPageView(LinkView):
             return render_drop(request, link, self.token, DropForm(owner=link.item.owner))
         if link.folder is not None:
             return render_folder(request, link, self.token, link.folder)
-        upload = get_object_or_404(UploadedFile.objects.via_link(link))
+        upload = get_object_or_404(access.files_via_link(link))
         return render(
             request, "links/file.html", {"link": link, "upload": upload, "token": self.token}
         )
@@ -140,16 +142,16 @@ class LinkFolderView(LinkView):
     http_method_names = ["get", "head"]
 
     def get(self, request: HttpRequest, folder: str, **kwargs: Any) -> HttpResponse:
-        shown = get_object_or_404(Folder.objects.via_link(self.link), pk=folder)
+        shown = get_object_or_404(access.folders_via_link(self.link), pk=folder)
         return render_folder(request, self.link, self.token, shown)
 
 
 def render_folder(request: HttpRequest, link: Link, token: str, folder: Folder) -> HttpResponse:
-    shown = Folder.objects.via_link(link)
+    shown = access.folders_via_link(link)
     # The trail runs from the linked folder down to this one: nothing above it is named.
     ids = folder.path.strip("/").split("/")
     trail = sorted(shown.filter(pk__in=ids), key=lambda crumb: len(crumb.path))
-    files = UploadedFile.objects.via_link(link).filter(folder=folder).order_by(Lower("name"), "pk")
+    files = access.files_via_link(link).filter(folder=folder).order_by(Lower("name"), "pk")
     paginator = Paginator(files, settings.PORTAL_FILES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     return render(
@@ -215,7 +217,7 @@ class LinkDownloadView(LinkView):
 
     def get(self, request: HttpRequest, file: str, **kwargs: Any) -> HttpResponseBase:
         link = self.link
-        upload = get_object_or_404(UploadedFile.objects.via_link(link), pk=file)
+        upload = get_object_or_404(access.files_via_link(link), pk=file)
         if request.method == "GET" and not grants.count_download(link):
             # Another visitor took the last download since this request began.
             return render(
@@ -244,15 +246,23 @@ class LinkDropView(LinkView):
             raise Http404("This link takes no files.")  # the link_drop_only_on_folders constraint
         form = DropForm(request.POST, request.FILES, owner=folder.owner)
         if form.is_valid():
-            # Taken names get numbered copies (files.services); the visitor is
-            # told the names they sent, not which ones the folder held already.
+            # Taken names get numbered copies (files.uploads.intake); the visitor
+            # is told the names they sent, not which ones the folder held already.
             sent = [f.name for f in form.cleaned_data["file"]]
             try:
-                stored = self.store(form, folder)
+                stored = intake.store_uploads(
+                    folder.owner,
+                    form.cleaned_data["file"],
+                    folder,
+                    directory=form.cleaned_data["directory"],
+                    record=partial(self.record_drops, dropped_by=form.cleaned_data["dropped_by"]),
+                )
             except ValidationError as error:
                 # The locked quota re-check lost a race with another upload,
                 # or a file of the folder holds the name of a dropped directory.
                 form.add_error("file", error)
+            except StoreUnavailable:
+                return store_unavailable(request, back=reverse("links:open", args=[self.token]))
             else:
                 if wants_json(request):
                     # The visitor learns what they sent, nothing of where it went.
@@ -263,35 +273,15 @@ class LinkDropView(LinkView):
                 messages.success(request, f"Thank you: {len(stored)} file(s) delivered.")
                 return HttpResponseRedirect(reverse("links:open", args=[self.token]))
         if wants_json(request):
-            # The shape the uploader script reads from the owner's upload view.
-            errors = [
-                {"field": field, "message": message, "code": error.code}
-                for field, field_errors in form.errors.as_data().items()
-                for error in field_errors
-                for message in error.messages
-            ]
-            too_large = any(error["code"] == "too_large" for error in errors)
-            return JsonResponse({"errors": errors}, status=413 if too_large else 400)
+            return json_errors(form)
         return render_drop(request, link, self.token, form)
 
-    def store(self, form: DropForm, folder: Folder) -> list[UploadedFile]:
-        with transaction.atomic():
-            stored = intake.store_uploads(
-                folder.owner,
-                form.cleaned_data["file"],
-                folder,
-                directory=form.cleaned_data["directory"],
-            )
-            ip = client_address(self.request) or None
-            Drop.objects.bulk_create(
-                Drop(file=upload, link=self.link, dropped_by=form.cleaned_data["dropped_by"], ip=ip)
-                for upload in stored
-            )
-        return stored
-
-
-def wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
+    def record_drops(self, stored: list[UploadedFile], *, dropped_by: str) -> None:
+        """Who left the files, written by the intake with them, in one transaction."""
+        ip = client_address(self.request) or None
+        Drop.objects.bulk_create(
+            Drop(file=upload, link=self.link, dropped_by=dropped_by, ip=ip) for upload in stored
+        )
 
 
 def render_drop(request: HttpRequest, link: Link, token: str, form: DropForm) -> HttpResponse:

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -21,6 +21,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from accounts.http import AuthenticatedRequest
+from files import access
 from files.models import Drop, Folder, Link, Share, UploadedFile
 from files.sharing import grants
 from files.sharing.forms import LinkForm, ShareForm
@@ -53,13 +54,13 @@ class SharingMixin:
     def get_item(self) -> UploadedFile | Folder:
         pk, user = self.kwargs["pk"], self.request.user
         if self.kwargs["kind"] == "folder":
-            return get_object_or_404(Folder.objects.owned_by(user), pk=pk)
-        return get_object_or_404(UploadedFile.objects.owned_by(user), pk=pk)
+            return get_object_or_404(access.owned_folders(user), pk=pk)
+        return get_object_or_404(access.owned_files(user), pk=pk)
 
     def sharing_url(self, item: UploadedFile | Folder) -> str:
         if isinstance(item, Folder):
-            return reverse("files:folder_sharing", args=[item.pk])
-        return reverse("files:file_sharing", args=[item.pk])
+            return reverse("files:folder-sharing", args=[item.pk])
+        return reverse("files:file-sharing", args=[item.pk])
 
 
 class SharingView(SharingMixin, TemplateView):
@@ -125,13 +126,6 @@ class LinkCreateView(SharingMixin, View):
         return HttpResponseRedirect(self.sharing_url(item))
 
 
-def owned_item(user: Any) -> Q:
-    """A Share or Link whose file or folder `user` owns."""
-    return Q(file__in=UploadedFile.objects.owned_by(user)) | Q(
-        folder__in=Folder.objects.owned_by(user)
-    )
-
-
 class ShareRevokeView(View):
     """Ends a share; the recipient's next request is refused (404)."""
 
@@ -141,9 +135,9 @@ class ShareRevokeView(View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         # The owner of the shared item, and no one else, revokes.
         granted = get_object_or_404(
-            Share.objects.filter(owned_item(self.request.user), pk=pk).select_related(
-                "recipient", "file", "folder"
-            )
+            access.owned_shares(self.request.user)
+            .filter(pk=pk)
+            .select_related("recipient", "file", "folder")
         )
         item = granted.item
         granted.delete()
@@ -157,10 +151,8 @@ class LinkRevokeView(View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         link = get_object_or_404(
-            Link.objects.filter(owned_item(self.request.user), pk=pk).select_related(
-                "file", "folder"
-            )
+            access.owned_links(self.request.user).filter(pk=pk).select_related("file", "folder")
         )
-        grants.revoke(link)
+        grants.revoke(Link.objects.filter(pk=link.pk))
         messages.success(request, f"Revoked the link “{link}”.")
         return HttpResponseRedirect(SharingMixin().sharing_url(link.item))

@@ -17,6 +17,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 
+from files.models import UploadedFile
+from files.previews import thumbnails
+
 register = template.Library()
 
 # content type (or its first half) -> a symbol in static/icons.svg
@@ -54,9 +57,13 @@ def icon(name: str) -> SafeString:
 
 @register.simple_tag
 def thumb(stored: object) -> SafeString:
-    """The file's thumbnail where it has one (files.thumbnails), else the icon of its type."""
-    url = getattr(stored, "thumbnail_url", "")
-    if url:
+    """The file's thumbnail where it has one (files.previews.thumbnails), else the icon of its type.
+
+    The URL is signed for nginx where it verifies them: the page showing it
+    has just checked that its reader may see the file.
+    """
+    if isinstance(stored, UploadedFile) and stored.thumbnail:
+        url = thumbnails.thumbnail_url(stored)
         return format_html('<img class="thumb" src="{}" alt="" loading="lazy">', url)
     return icon(icon_for(getattr(stored, "content_type", "")))
 

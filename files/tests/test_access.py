@@ -7,7 +7,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
-from files.models import Folder, Share, UploadedFile
+from files import access
+from files.models import Folder, Share
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
 
@@ -33,49 +34,49 @@ def file_names(files: object) -> set[str]:
 
 def test_owner_reads_and_writes_her_files_in_and_out_of_folders(alice: User, tree: dict) -> None:
     expected = {"loose.txt", "top.txt", "deep.txt"}
-    assert file_names(UploadedFile.objects.readable_by(alice)) == expected
-    assert file_names(UploadedFile.objects.writable_by(alice)) == expected
-    assert file_names(UploadedFile.objects.owned_by(alice)) == expected
+    assert file_names(access.readable_files(alice)) == expected
+    assert file_names(access.writable_files(alice)) == expected
+    assert file_names(access.owned_files(alice)) == expected
 
 
 def test_a_stranger_and_anonymous_read_nothing(charlie: User, tree: dict) -> None:
-    assert not UploadedFile.objects.readable_by(charlie).exists()
-    assert not UploadedFile.objects.readable_by(AnonymousUser()).exists()
-    assert not Folder.objects.readable_by(charlie).exists()
-    assert not Folder.objects.writable_by(AnonymousUser()).exists()
+    assert not access.readable_files(charlie).exists()
+    assert not access.readable_files(AnonymousUser()).exists()
+    assert not access.readable_folders(charlie).exists()
+    assert not access.writable_folders(AnonymousUser()).exists()
 
 
 def test_a_file_share_reads_that_file_only(bob: User, tree: dict) -> None:
     grants.share(tree["top"], bob)
-    assert file_names(UploadedFile.objects.readable_by(bob)) == {"top.txt"}
-    assert not UploadedFile.objects.writable_by(bob).exists()
-    assert not Folder.objects.readable_by(bob).exists()
+    assert file_names(access.readable_files(bob)) == {"top.txt"}
+    assert not access.writable_files(bob).exists()
+    assert not access.readable_folders(bob).exists()
 
 
 def test_a_folder_share_covers_everything_below_it(bob: User, tree: dict) -> None:
     grants.share(tree["projects"], bob)
-    assert file_names(UploadedFile.objects.readable_by(bob)) == {"top.txt", "deep.txt"}
-    assert set(Folder.objects.readable_by(bob)) == {tree["projects"], tree["report"]}
-    assert not UploadedFile.objects.writable_by(bob).exists()
-    assert not Folder.objects.writable_by(bob).exists()
+    assert file_names(access.readable_files(bob)) == {"top.txt", "deep.txt"}
+    assert set(access.readable_folders(bob)) == {tree["projects"], tree["report"]}
+    assert not access.writable_files(bob).exists()
+    assert not access.writable_folders(bob).exists()
 
 
 def test_a_share_below_does_not_open_the_folders_above(bob: User, tree: dict) -> None:
     grants.share(tree["report"], bob)
-    assert file_names(UploadedFile.objects.readable_by(bob)) == {"deep.txt"}
-    assert set(Folder.objects.readable_by(bob)) == {tree["report"]}
+    assert file_names(access.readable_files(bob)) == {"deep.txt"}
+    assert set(access.readable_folders(bob)) == {tree["report"]}
 
 
 def test_an_editor_writes_inside_but_cannot_move_the_shared_folder(
     alice: User, bob: User, tree: dict, make_folder: MakeFolder
 ) -> None:
     grants.share(tree["projects"], bob, Share.Role.EDITOR)
-    assert file_names(UploadedFile.objects.writable_by(bob)) == {"top.txt", "deep.txt"}
-    assert set(Folder.objects.writable_by(bob)) == {tree["projects"], tree["report"]}
-    assert set(Folder.objects.movable_by(bob)) == {tree["report"]}
+    assert file_names(access.writable_files(bob)) == {"top.txt", "deep.txt"}
+    assert set(access.writable_folders(bob)) == {tree["projects"], tree["report"]}
+    assert set(access.movable_folders(bob)) == {tree["report"]}
     # Later additions are covered too: the share is on the subtree, not a list of rows.
     later = make_folder(alice, "Later", parent=tree["report"])
-    assert Folder.objects.writable_by(bob).filter(pk=later.pk).exists()
+    assert access.writable_folders(bob).filter(pk=later.pk).exists()
 
 
 def test_a_similar_path_prefix_is_not_an_ancestor(
@@ -87,19 +88,19 @@ def test_a_similar_path_prefix_is_not_an_ancestor(
     Folder.objects.filter(pk=sibling.pk).update(path=shared.path.rstrip("/") + "x/")
     make_file(alice, "sibling.txt", folder=sibling)
     grants.share(shared, bob)
-    assert not UploadedFile.objects.readable_by(bob).exists()
+    assert not access.readable_files(bob).exists()
 
 
 def test_revoking_takes_effect_at_once(bob: User, tree: dict) -> None:
     granted = grants.share(tree["projects"], bob)
     granted.delete()
-    assert not UploadedFile.objects.readable_by(bob).exists()
+    assert not access.readable_files(bob).exists()
 
 
 def test_staff_read_everything_and_write_nothing_of_others(staff: User, tree: dict) -> None:
-    assert UploadedFile.objects.readable_by(staff).count() == 3
-    assert Folder.objects.readable_by(staff).count() == 2
-    assert not UploadedFile.objects.writable_by(staff).exists()
+    assert access.readable_files(staff).count() == 3
+    assert access.readable_folders(staff).count() == 2
+    assert not access.writable_files(staff).exists()
 
 
 def test_editor_role_is_for_folders_only(bob: User, tree: dict) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from accounts.models import User
+from files import access
 from files.models import DownloadEvent, UploadedFile
 from files.sharing import grants
 from files.tests.conftest import MakeFile
@@ -106,7 +107,7 @@ def test_staff_revoke_shares_and_links_in_the_admin(
     admin_client.post(
         "/admin/files/link/", {"action": "revoke_links", "_selected_action": [link.pk]}
     )
-    assert not UploadedFile.objects.readable_by(bob).exists()
+    assert not access.readable_files(bob).exists()
     link.refresh_from_db()
     assert link.revoked is not None
 

@@ -6,8 +6,9 @@ import io
 
 import pytest
 
+from files.contract import is_inline_safe
 from files.tests.utils import HTML_BYTES, PDF_BYTES, SVG_BYTES, image_bytes
-from files.uploads.content import HEAD_SIZE, detect_content_type, is_inline_safe
+from files.uploads.content import HEAD_SIZE, detect_content_type
 
 
 def detect(name: str, content: bytes) -> str:

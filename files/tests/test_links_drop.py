@@ -118,7 +118,7 @@ def test_a_drop_link_shows_nothing_to_download(client: Client, token: str) -> No
 
 def test_a_revoked_drop_link_takes_nothing(client: Client, inbox: Folder) -> None:
     link, token = grants.create_link(inbox, kind=Link.Kind.DROP)
-    grants.revoke(link)
+    grants.revoke(Link.objects.filter(pk=link.pk))
     response = client.post(f"/s/{token}/drop/", {"file": SimpleUploadedFile("a.txt", b"a")})
     assert response.status_code == 410
     assert not UploadedFile.objects.filter(name="a.txt").exists()

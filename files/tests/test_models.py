@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
+from files import access
 from files.models import UploadedFile, storage_key
 from files.tests.conftest import MakeFile
 
@@ -14,9 +15,9 @@ def test_owned_by_is_the_users_own_files(
 ) -> None:
     mine = make_file(alice, "mine.txt")
     make_file(bob, "theirs.txt")
-    assert list(UploadedFile.objects.owned_by(alice)) == [mine]
-    assert list(UploadedFile.objects.owned_by(staff)) == []
-    assert list(UploadedFile.objects.owned_by(AnonymousUser())) == []
+    assert list(access.owned_files(alice)) == [mine]
+    assert list(access.owned_files(staff)) == []
+    assert list(access.owned_files(AnonymousUser())) == []
 
 
 def test_readable_by_adds_everything_for_staff(
@@ -24,9 +25,9 @@ def test_readable_by_adds_everything_for_staff(
 ) -> None:
     mine = make_file(alice, "mine.txt")
     theirs = make_file(bob, "theirs.txt")
-    assert list(UploadedFile.objects.readable_by(alice)) == [mine]
-    assert set(UploadedFile.objects.readable_by(staff)) == {mine, theirs}
-    assert list(UploadedFile.objects.readable_by(AnonymousUser())) == []
+    assert list(access.readable_files(alice)) == [mine]
+    assert set(access.readable_files(staff)) == {mine, theirs}
+    assert list(access.readable_files(AnonymousUser())) == []
 
 
 def test_storage_key_ignores_the_filename(alice: User) -> None:

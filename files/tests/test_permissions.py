@@ -87,9 +87,9 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
     "download": ("files:download", Call("GET", lambda w: f"/files/{w.photo.pk}/download/")),
     "preview": ("files:preview", Call("GET", lambda w: f"/files/{w.photo.pk}/preview/")),
     "thumbnail": ("files:thumbnail", Call("GET", lambda w: f"/files/{w.photo.pk}/thumbnail/")),
-    "file sharing": ("files:file_sharing", Call("GET", lambda w: f"/files/{w.photo.pk}/sharing/")),
+    "file sharing": ("files:file-sharing", Call("GET", lambda w: f"/files/{w.photo.pk}/sharing/")),
     "share file": (
-        "files:file_share",
+        "files:file-share",
         Call(
             "POST",
             lambda w: f"/files/{w.photo.pk}/sharing/share/",
@@ -97,7 +97,7 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         ),
     ),
     "link file": (
-        "files:file_link",
+        "files:file-link",
         Call(
             "POST", lambda w: f"/files/{w.photo.pk}/sharing/link/", lambda w: {"kind": "download"}
         ),
@@ -141,11 +141,11 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         Call("POST", lambda w: f"/files/folders/{w.sub.pk}/delete/"),
     ),
     "folder sharing": (
-        "files:folder_sharing",
+        "files:folder-sharing",
         Call("GET", lambda w: f"/files/folders/{w.shared.pk}/sharing/"),
     ),
     "share folder": (
-        "files:folder_share",
+        "files:folder-share",
         Call(
             "POST",
             lambda w: f"/files/folders/{w.shared.pk}/sharing/share/",
@@ -153,7 +153,7 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         ),
     ),
     "link folder": (
-        "files:folder_link",
+        "files:folder-link",
         Call(
             "POST",
             lambda w: f"/files/folders/{w.shared.pk}/sharing/link/",
@@ -161,11 +161,11 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         ),
     ),
     "revoke share": (
-        "files:share_revoke",
+        "files:share-revoke",
         Call("POST", lambda w: f"/files/shares/{w.share.pk}/revoke/"),
     ),
     "revoke link": (
-        "files:link_revoke",
+        "files:link-revoke",
         Call("POST", lambda w: f"/files/links/{w.link.pk}/revoke/"),
     ),
 }

@@ -14,6 +14,7 @@ from deploy.stack import REPO_DIR
 from files.contract import DOWNLOAD_CSP, SIGNABLE_KEY, SIGNED_LOCATION, THUMBNAIL_SUFFIX
 from files.delivery import nginx
 from files.models import UploadedFile, thumbnail_key
+from files.previews import thumbnails
 from files.tests.conftest import MakeFile
 from files.tests.utils import body, photo_bytes, stored_path
 
@@ -118,7 +119,7 @@ def test_the_view_redirects_to_a_signed_thumbnail_url(
 
 
 def test_thumbnail_url_is_the_view_without_signing(upload: UploadedFile) -> None:
-    assert upload.thumbnail_url == url(upload)
+    assert thumbnails.thumbnail_url(upload) == url(upload)
 
 
 def test_thumbnail_url_is_signed_where_nginx_verifies(
@@ -131,11 +132,11 @@ def test_thumbnail_url_is_signed_where_nginx_verifies(
     query = "d=inline&t=image/webp&f=holiday%20photo.webp&a=holiday_photo.webp"
     expires = 1_000_000 + settings.PORTAL_SIGNED_URL_TTL
     signature = nginx.sign(path, query, expires, SECRET)
-    assert upload.thumbnail_url == f"{path}?{query}&e={expires}&s={signature}"
+    assert thumbnails.thumbnail_url(upload) == f"{path}?{query}&e={expires}&s={signature}"
 
 
 def test_thumbnail_url_is_empty_without_a_thumbnail(alice: User, make_file: MakeFile) -> None:
-    assert make_file(alice, "photo.jpg", photo_bytes()).thumbnail_url == ""
+    assert thumbnails.thumbnail_url(make_file(alice, "photo.jpg", photo_bytes())) == ""
 
 
 def test_nginx_accepts_the_thumbnail_keys_delivery_signs() -> None:

@@ -12,22 +12,11 @@ from typing import IO
 import filetype
 from PIL import Image
 
+from files.contract import is_inline_safe
+from files.previews.images import IMAGE_FORMATS, too_many_pixels
+
 # How much of the start of a file the sniffers need (filetype reads at most this).
 HEAD_SIZE = 8192
-
-# Shown inline (previews) only when the content was checked. Never HTML, SVG,
-# XML or text: a browser would run or reinterpret them on our origin.
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
-_IMAGE_FORMATS = {
-    "PNG": "image/png",
-    "JPEG": "image/jpeg",
-    "GIF": "image/gif",
-    "WEBP": "image/webp",
-}
-
-
-def is_inline_safe(content_type: str) -> bool:
-    return content_type in INLINE_TYPES or content_type.startswith(("audio/", "video/"))
 
 
 def detect_content_type(name: str, head: bytes, file: IO[bytes]) -> str:
@@ -39,7 +28,7 @@ def detect_content_type(name: str, head: bytes, file: IO[bytes]) -> str:
     kind = filetype.guess(head) if head else None
     if kind is not None:
         mime = kind.mime
-        if mime in _IMAGE_FORMATS.values():
+        if mime in IMAGE_FORMATS:
             mime = _confirm_image(file)
         if mime:
             return mime
@@ -55,12 +44,9 @@ def _confirm_image(file: IO[bytes]) -> str | None:
     try:
         with Image.open(file) as image:
             image.verify()
-            mime = _IMAGE_FORMATS.get(image.format or "")
-            # Past Pillow's MAX_IMAGE_PIXELS (89 megapixels; it refuses twice
-            # that itself) a browser shown the image inline would spend
-            # gigabytes decoding it: not an image for us.
-            limit = Image.MAX_IMAGE_PIXELS
-            if limit and image.width * image.height > limit:
+            by_format = {name: mime for mime, name in IMAGE_FORMATS.items()}
+            mime = by_format.get(image.format or "")
+            if too_many_pixels(image):
                 mime = None
     except Exception:  # Pillow raises many types for broken images; any means "not an image".
         mime = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
@@ -116,11 +116,14 @@ def store_uploads(
     files: list[UploadedFile],
     folder: Folder | None = None,
     directory: Sequence[str] = (),
+    record: Callable[[list[UploadedFile]], object] | None = None,
 ) -> list[UploadedFile]:
     """Save every file for `owner` into `folder` (None: the top level), or none of them.
 
     `directory` names folders below `folder` to put them in, created where
     missing: a dropped folder recreates its tree this way, one file at a time.
+    `record` writes the door's own rows about the stored files (a drop link's
+    Drop rows) in the same transaction: they commit with the files or not at all.
 
     A name already taken in the folder (by a file or a folder, ignoring case)
     is kept both ways, as Dropbox and Seafile do: the new file is stored as
@@ -146,7 +149,7 @@ def store_uploads(
     saving: list[UploadedFile] = []  # the ones whose save() has begun
     try:
         with transaction.atomic():
-            locked = User.objects.select_for_update().get(pk=owner.pk)
+            locked = names.lock_owner(owner.pk)
             check_quota(locked, sum(f.size for f in files))
             folder = tree.ensure_path(owner, folder, directory)
             for stored in files:
@@ -154,6 +157,8 @@ def store_uploads(
                 stored.folder = folder
                 saving.append(stored)
                 _save_under_free_name(stored)
+            if record is not None:
+                record(files)
             schedule_thumbnails(files)
     except BaseException as error:
         for stored in saving:

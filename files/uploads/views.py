@@ -19,6 +19,7 @@ from django.views.generic import FormView
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
+from files import access
 from files.folders import tree
 from files.models import Folder, UploadedFile
 from files.uploads import intake, quota
@@ -48,7 +49,7 @@ class UploadView(FormView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.folder: Folder | None = None
         if "pk" in kwargs:
-            writable = Folder.objects.writable_by(request.user).select_related("owner")
+            writable = access.writable_folders(request.user).select_related("owner")
             self.folder = get_object_or_404(writable, pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
@@ -88,10 +89,7 @@ class UploadView(FormView):
             form.add_error("file", error)
             return self.form_invalid(form)
         except StoreUnavailable:
-            # Nothing was saved; Django removes the temporary files after the response.
-            response = render(self.request, "files/store_unavailable.html", status=503)
-            response["Retry-After"] = "60"
-            return response
+            return store_unavailable(self.request, back=self.request.path)
         if wants_json(self.request):
             described = [describe(f, name) for f, name in zip(stored, sent, strict=True)]
             return JsonResponse({"files": described}, status=201)
@@ -131,3 +129,23 @@ def describe(stored: UploadedFile, sent: str | None = None) -> dict[str, Any]:
         "url": stored.get_absolute_url(),
         "download_url": stored.get_download_url(),
     }
+
+
+# How long a client should wait before trying the store again.
+STORE_RETRY_AFTER = 60
+
+
+def store_unavailable(request: HttpRequest, back: str) -> HttpResponse:
+    """503 with Retry-After when the store did not take the bytes: nothing was saved.
+
+    Every door that stores through the intake answers this way (HTML or JSON);
+    Django removes the request's temporary files after the response.
+    """
+    message = "The file store did not answer in time, so nothing was saved. Try again in a minute."
+    if wants_json(request):
+        error = {"field": None, "message": message, "code": "store_unavailable"}
+        response: HttpResponse = JsonResponse({"errors": [error]}, status=503)
+    else:
+        response = render(request, "files/store_unavailable.html", {"back": back}, status=503)
+    response["Retry-After"] = str(STORE_RETRY_AFTER)
+    return response

@@ -11,10 +11,9 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from files.contract import DOWNLOAD_CSP
+from files.contract import DOWNLOAD_CSP, is_inline_safe
 from files.tests.conftest import MakeFile
 from files.tests.utils import HTML_BYTES, PDF_BYTES, SVG_BYTES, image_bytes
-from files.uploads.content import is_inline_safe
 
 XML_BYTES = b'<?xml version="1.0"?><?xml-stylesheet href="x.xsl"?><r><script>alert(1)</script></r>'
 XHTML_BYTES = b'<html xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></html>'

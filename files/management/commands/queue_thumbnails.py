@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from files.models import UploadedFile
+from files.previews.images import IMAGE_FORMATS
 from files.previews.tasks import make_thumbnail
-from files.previews.thumbnails import SOURCE_TYPES
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, everything: bool, **options: Any) -> None:
-        images = UploadedFile.objects.filter(content_type__in=SOURCE_TYPES)
+        images = UploadedFile.objects.filter(content_type__in=IMAGE_FORMATS)
         if not everything:
             # Images Pillow refused (bombs, broken files) have none either: queued again, cheaply.
             images = images.filter(thumbnail="")
