@@ -15,12 +15,18 @@ DOWNLOAD_CSP = (
     "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 )
 
-# Where an uploaded file's bytes live in storage: u/<owner-id>/<uuid>, the
-# same on disk and in a bucket. Never derived from the user's filename.
+# Where an uploaded file's bytes live in storage: u/<owner-id>/<file-id>, the
+# same on disk and in a bucket; bytes that replaced earlier ones (an upload
+# over the file) add a random revision, u/<owner-id>/<file-id>.<revision>, so
+# a replace never overwrites bytes in place and the earlier ones can stay as a
+# version. Never derived from the user's filename.
 KEY_PREFIX = "u/"
 OWNER_ID_PATTERN = "[0-9]+"
 OBJECT_ID_PATTERN = "[0-9a-f-]{36}"
-STORAGE_KEY = re.compile(f"{KEY_PREFIX}(?P<owner>{OWNER_ID_PATTERN})/{OBJECT_ID_PATTERN}")
+REVISION_PATTERN = "[0-9a-f]{12}"
+STORAGE_KEY = re.compile(
+    f"{KEY_PREFIX}(?P<owner>{OWNER_ID_PATTERN})/{OBJECT_ID_PATTERN}(?:\\.{REVISION_PATTERN})?"
+)
 # A file's thumbnail lives beside it: its key plus this suffix.
 THUMBNAIL_SUFFIX = ".thumb.webp"
 # What the /_signed/ location sends: a file's key, or its thumbnail's.
@@ -39,16 +45,18 @@ S3_PREFIX = "/_s3/"
 S3_WHOLE_PREFIX = "/_s3_whole/"
 SIGNED_PREFIX = "/_signed/"
 # nginx's location for signed URLs.
-# It names the object id for the expired-link redirect, and the variant (a
+# It names the file's id for the expired-link redirect, and the variant (a
 # thumbnail) for which view that redirect goes back to.
 SIGNED_LOCATION = (
     f"^{SIGNED_PREFIX}{KEY_PREFIX}{OWNER_ID_PATTERN}/(?<portal_signed_id>{OBJECT_ID_PATTERN})"
-    f"(?<portal_signed_variant>{re.escape(THUMBNAIL_SUFFIX)})?$"
+    f"(?:\\.{REVISION_PATTERN})?(?<portal_signed_variant>{re.escape(THUMBNAIL_SUFFIX)})?$"
 )
 
 
-def storage_key(owner_id: int | None, object_id: object) -> str:
-    return f"{KEY_PREFIX}{owner_id}/{object_id}"
+def storage_key(owner_id: int | None, object_id: object, revision: str | None = None) -> str:
+    """The key of a file's bytes; `revision` for bytes that replaced earlier ones."""
+    key = f"{KEY_PREFIX}{owner_id}/{object_id}"
+    return f"{key}.{revision}" if revision else key
 
 
 # Shown inline (previews) only when the content was checked. Never HTML, SVG,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
 from files import contract
 
@@ -87,7 +88,14 @@ class UploadedFile(models.Model):
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)
+    # SHA-1 and CRC-32 of the same bytes, from the same pass (files.uploads.handler.Digests):
+    # what WebDAV sync clients compare, and what a ZIP entry's header needs.
+    sha1 = models.CharField(max_length=40, blank=True)
+    crc32 = models.BigIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # The file's own modification time, as a sync client or ZIP reports it:
+    # its upload time, unless the client said otherwise (WebDAV's X-OC-Mtime).
+    modified = models.DateTimeField(default=timezone.now)
     # Empty until the background task has stored one, and for good when the
     # bytes are no image Pillow can safely shrink (bomb, truncated, corrupt).
     thumbnail = models.FileField(max_length=255, blank=True, editable=False)

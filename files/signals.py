@@ -24,14 +24,27 @@ def delete_stored_bytes(
     back delete keeps its file. The thumbnail's derived key goes too, even
     if this instance was loaded before the task recorded it.
     """
-    storage = instance.file.storage
     if not instance.file.name:
         return
-    names = {instance.file.name, thumbnail_key(instance.file.name), instance.thumbnail.name}
-    transaction.on_commit(partial(_delete_after_commit, storage, sorted(names - {""})))
+    delete_after_commit(instance.file.storage, stored_keys(instance))
 
 
-def _delete_after_commit(storage: Storage, names: list[str]) -> None:
+def stored_keys(stored: UploadedFile) -> list[str]:
+    """The keys of a file's bytes and of its thumbnail (recorded or derived)."""
+    keys = {stored.file.name, thumbnail_key(stored.file.name), stored.thumbnail.name}
+    return sorted(keys - {""})
+
+
+def delete_after_commit(storage: Storage, keys: list[str]) -> None:
+    """Delete `keys` from `storage` once the transaction that dropped their rows commits.
+
+    Bytes go only after the change that drops them commits: a rolled back
+    delete or replace keeps its bytes.
+    """
+    transaction.on_commit(partial(_delete_now, storage, keys))
+
+
+def _delete_now(storage: Storage, names: list[str]) -> None:
     """Delete the bytes; if the store fails, log it rather than fail the request.
 
     The row is gone and committed, so the person's delete has happened; a 500

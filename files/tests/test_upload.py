@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+import zlib
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,10 @@ def test_it_stores_an_upload(alice: User, alice_client: Client) -> None:
     assert upload.size == len(content)
     assert upload.content_type == "text/plain"
     assert upload.sha256 == hashlib.sha256(content).hexdigest()
+    assert upload.sha1 == hashlib.sha1(content, usedforsecurity=False).hexdigest()
+    assert upload.crc32 == zlib.crc32(content)
     assert before <= upload.created <= timezone.now()
+    assert before <= upload.modified <= timezone.now()
     assert stored_paths() == [stored_path(f"u/{alice.pk}/{upload.pk}")]
     assert stored_paths()[0].read_bytes() == content
 
@@ -140,7 +144,9 @@ def test_it_streams_through_the_hashing_handler_to_a_temporary_file(
     assert isinstance(file, HashedUpload)
     assert isinstance(file, TemporaryUploadedFile)
     assert temp_path.parent == temp_dir
-    assert file.sha256 == hashlib.sha256(content).hexdigest()
+    assert file.digests.sha256 == hashlib.sha256(content).hexdigest()
+    assert file.digests.sha1 == hashlib.sha1(content, usedforsecurity=False).hexdigest()
+    assert file.digests.crc32 == zlib.crc32(content)
     assert file.head == content[:HEAD_SIZE]
     upload = UploadedFile.objects.get()
     assert upload.sha256 == hashlib.sha256(content).hexdigest()

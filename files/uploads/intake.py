@@ -7,26 +7,29 @@ and views only turn the ValidationErrors into words for people.
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import secrets
 from collections.abc import Callable, Sequence
 
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile as Upload
 from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
 from accounts.models import User
-from files import names
+from files import contract, names
 from files.folders import tree
 from files.models import Folder, UploadedFile
 from files.names import clean_filename, unescape_form_filename
 from files.previews.tasks import schedule_thumbnails
+from files.signals import delete_after_commit, stored_keys
 from files.uploads.content import HEAD_SIZE, detect_content_type
-from files.uploads.handler import HashedUpload
+from files.uploads.handler import Digests, HashedUpload
 
 logger = logging.getLogger(__name__)
 # What the S3 backend raises when the store is down, slow or refuses us;
@@ -71,18 +74,17 @@ def accept_incoming(incoming: Upload, name: str | None = None) -> UploadedFile:
 
 
 def describe_upload(incoming: Upload, name: str) -> UploadedFile:
-    """An unsaved UploadedFile for `incoming`: name, size, content type and sha256.
+    """An unsaved UploadedFile for `incoming`: name, size, content type and digests.
 
-    HashingUploadHandler has hashed the bytes while they arrived; only a file
-    that came another way (a test, a script) is read here.
+    HashingUploadHandler has digested the bytes while they arrived; only a
+    file that came another way (a test, a script) is read here.
     """
     if isinstance(incoming, HashedUpload):
-        sha256, head = incoming.sha256, incoming.head
+        digests, head = incoming.digests, incoming.head
     else:
-        digest = hashlib.sha256()
+        digests = Digests()
         for chunk in incoming.chunks():
-            digest.update(chunk)
-        sha256 = digest.hexdigest()
+            digests.update(chunk)
         incoming.seek(0)
         head = incoming.read(HEAD_SIZE)
     return UploadedFile(
@@ -90,7 +92,9 @@ def describe_upload(incoming: Upload, name: str) -> UploadedFile:
         name=name,
         size=incoming.size or 0,
         content_type=detect_content_type(name, head, incoming),
-        sha256=sha256,
+        sha256=digests.sha256,
+        sha1=digests.sha1,
+        crc32=digests.crc32,
     )
 
 
@@ -209,8 +213,53 @@ def rename_file(stored: UploadedFile, name: str) -> UploadedFile:
 
 
 def _remove_quietly(upload: UploadedFile) -> None:
+    _remove_key_quietly(upload.file.storage, upload.file.name)
+
+
+def _remove_key_quietly(storage: Storage, key: str) -> None:
     """Best effort: a store that just failed may fail this too; the row is gone either way."""
     try:
-        upload.file.storage.delete(upload.file.name)
+        storage.delete(key)
     except STORE_ERRORS:
-        logger.warning("could not remove %s after a failed upload", upload.file.name)
+        logger.warning("could not remove %s after a failed upload", key)
+
+
+def replace_file(existing: UploadedFile, incoming: Upload) -> UploadedFile:
+    """Put the bytes of `incoming` in place of `existing`'s: same id, name, folder, shares, links.
+
+    What an upload over a taken name does when asked to replace, and what a
+    WebDAV or API PUT to an existing file does. The new bytes go under a new
+    revision of the file's key (never over the old bytes in place, which a
+    failure half-way would corrupt); the row then points at them, and the
+    previous bytes and thumbnail are deleted after the commit. Under the owner
+    lock, like every upload: the quota counts the difference in size.
+    Raises ValidationError (too_large, over_quota) or StoreUnavailable.
+    """
+    described = describe_upload(incoming, existing.name)
+    check_size(existing.name, described.size)
+    storage = existing.file.storage
+    key = ""
+    try:
+        with transaction.atomic():
+            owner = names.lock_owner(existing.owner_id)
+            current = UploadedFile.objects.select_for_update().get(pk=existing.pk)
+            check_quota(owner, described.size - current.size)
+            previous = stored_keys(current)
+            # Named before the write: a store failing half-way leaves bytes to remove.
+            key = contract.storage_key(owner.pk, current.pk, secrets.token_hex(6))
+            key = storage.save(key, incoming)
+            current.file.name = key
+            current.thumbnail.name = ""
+            for field in ("size", "content_type", "sha256", "sha1", "crc32"):
+                setattr(current, field, getattr(described, field))
+            current.modified = timezone.now()
+            current.save()
+            delete_after_commit(storage, previous)
+            schedule_thumbnails([current])
+    except BaseException as error:
+        if key:
+            _remove_key_quietly(storage, key)
+        if isinstance(error, STORE_ERRORS):
+            raise StoreUnavailable(str(error)) from error
+        raise
+    return current
