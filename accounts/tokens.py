@@ -49,6 +49,7 @@ TOKEN_RE = re.compile(r"ptk_[A-Za-z0-9_-]{32,100}")
 # last_used is written at most this often, so that a busy client costs no write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 MAX_EXPIRES_DAYS = 3650
+USERNAME_MAX = 150  # User.username's max_length
 
 
 class LockedOut(Exception):
@@ -199,7 +200,9 @@ def token_from_basic(request: HttpRequest) -> Token | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     username, colon, raw = decoded.partition(":")
-    if not colon or not username:
+    # No account has such a name, and axes could not store it (PostgreSQL
+    # refuses NUL, its column holds 255 characters): malformed, not a guess.
+    if not colon or not username or len(username) > USERNAME_MAX or "\x00" in username:
         return None
     account = _account_name(username)
     _refuse_if_locked(request, account)
@@ -230,25 +233,34 @@ def _account_name(typed: str) -> str:
     """The username axes counts `typed` under: the account's own spelling when one matches.
 
     Basic auth ignores case, so "ALICE" and "alice" must share alice's count
-    rather than each get their own five tries. An exact match wins, should
-    two accounts differ only in case.
+    rather than each get their own five tries. The exact name is tried first
+    (the unique index answers it); should two accounts differ only in case,
+    a spelling that is neither keeps its own count.
     """
-    names = list(User.objects.filter(username__iexact=typed).values_list("username", flat=True))
-    if typed in names or len(names) != 1:
+    if User.objects.filter(username=typed).exists():
         return typed
-    return names[0]
+    names = User.objects.filter(username__iexact=typed).values_list("username", flat=True)
+    matches = list(names[:2])
+    return matches[0] if len(matches) == 1 else typed
 
 
 def _for_axes(request: HttpRequest) -> HttpRequest:
-    """The request as axes should see it: a copy, without a form body.
+    """The request as axes should see it: a copy, without a form body or NUL characters.
 
     Axes records the POST data of a failure; reading `request.POST` of a
-    refused upload would parse and spool its whole body. And on a copy, axes'
-    lockout flag does not reach AxesMiddleware, which would answer with the
-    sign-in page: the door answers LockedOut in its own format.
+    refused upload would parse and spool its whole body. It also records the
+    path, user agent and Accept header, where a WebDAV path may hold a NUL
+    (`%00`) that PostgreSQL refuses to store: the failure would become a 500.
+    And on a copy, axes' lockout flag does not reach AxesMiddleware, which
+    would answer with the sign-in page: the door answers LockedOut in its own way.
     """
     seen = copy.copy(request)
     seen.POST = QueryDict()
+    seen.META = dict(request.META)
+    for recorded in ("PATH_INFO", "HTTP_USER_AGENT", "HTTP_ACCEPT"):
+        if recorded in seen.META:
+            # As axes writes a NUL of the query string.
+            seen.META[recorded] = str(seen.META[recorded]).replace("\x00", "0x00")
     return seen
 
 

@@ -148,6 +148,8 @@ def test_basic_refuses_an_inactive_owner(rf: RequestFactory, laptop: tuple[Token
         "Basic " + base64.b64encode(b"alice").decode(),  # no colon
         "Basic " + base64.b64encode(b":ptk_whatever").decode(),  # no username
         "Basic " + base64.b64encode(b"alice:\xff\xfe").decode(),  # not UTF-8
+        "Basic " + base64.b64encode(b"al\x00ice:ptk_whatever").decode(),  # NUL
+        "Basic " + base64.b64encode(b"a" * 151 + b":ptk_whatever").decode(),  # too long
         "Bearer ptk_whatever",
         "Digest username=alice",
     ],
@@ -173,3 +175,22 @@ def test_a_refused_upload_is_never_parsed(
     )
     assert tokens.token_from_bearer(request) is None
     assert AccessAttempt.objects.get().post_data == ""
+
+
+def test_the_username_limit_is_the_models() -> None:
+    assert tokens.USERNAME_MAX == User._meta.get_field("username").max_length
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"path": "/dav/a%00b"}, {"HTTP_USER_AGENT": "a\x00b"}, {"HTTP_ACCEPT": "a\x00b"}],
+)
+def test_a_nul_in_what_axes_records_is_no_server_error(
+    rf: RequestFactory, laptop: tuple[Token, str], extra: dict[str, str]
+) -> None:
+    # PostgreSQL refuses NUL in text; a WebDAV path may hold one.
+    path = extra.pop("path", "/dav/")
+    request = rf.get(path, HTTP_AUTHORIZATION="Bearer ptk_" + "A" * 43, **extra)
+    assert tokens.token_from_bearer(request) is None
+    recorded = AccessAttempt.objects.values().get()
+    assert not any("\x00" in str(value) for value in recorded.values())
