@@ -28,4 +28,6 @@ class TokenForm(forms.Form):
         max_value=MAX_EXPIRES_DAYS,
         label="Expires after (days)",
         help_text="Empty: never.",
+        # A text box that phones open with digits: it looks like the other fields.
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
