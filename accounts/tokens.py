@@ -18,6 +18,16 @@ account (and tokens keep working once two-factor sign-in exists).
 Failed attempts count in django-axes, with the sign-in form's failures, per
 (username, client address): after `PORTAL_LOGIN_FAILURE_LIMIT` of them that
 pair is refused for the cool-off, with either door and any credential.
+
+A door (a @login_not_required view or WSGI app: a token request has no session)::
+
+    try:
+        token = tokens.token_from_basic(request)  # or token_from_bearer
+    except tokens.LockedOut as locked:
+        ...  # 429, Retry-After: locked.retry_after
+    if token is None:
+        ...  # 401, WWW-Authenticate: Basic realm="Portal", charset="UTF-8" (or Bearer)
+    ...  # act as token.owner; if token.read_only, answer 403 to every write
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ import copy
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from axes.handlers.proxy import AxesProxyHandler  # type: ignore[import-untyped]
 from axes.helpers import get_cool_off  # type: ignore[import-untyped]
@@ -55,8 +65,8 @@ USERNAME_MAX = 150  # User.username's max_length
 class LockedOut(Exception):
     """Too many failed attempts for this username from this address: answer 429.
 
-    Raised before the token is looked at. `retry_after` (seconds) belongs in a
-    Retry-After header.
+    Raised before a locked-out client's token is looked at, and by the failure
+    that reaches the limit. `retry_after` (seconds) belongs in a Retry-After header.
     """
 
     def __init__(self, retry_after: int) -> None:
@@ -64,7 +74,7 @@ class LockedOut(Exception):
         self.retry_after = retry_after
 
 
-def digest(raw: str) -> str:
+def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -93,7 +103,7 @@ def create_token(
                 owner=user,
                 name=name,
                 prefix=raw[:SHOWN],
-                digest=digest(raw),
+                digest=_digest(raw),
                 read_only=read_only,
                 expires=expires,
             )
@@ -113,15 +123,14 @@ def find_token(raw: str) -> Token | None:
     """
     if not TOKEN_RE.fullmatch(raw):
         return None
-    return Token.objects.select_related("owner").filter(digest=digest(raw)).first()
+    return Token.objects.select_related("owner").filter(digest=_digest(raw)).first()
 
 
-def is_usable(token: Token, now: datetime | None = None) -> bool:
+def is_usable(token: Token) -> bool:
     """Not revoked, not expired, and its owner may still sign in."""
-    now = now or timezone.now()
     if token.revoked is not None or not token.owner.is_active:
         return False
-    return token.expires is None or token.expires > now
+    return token.expires is None or token.expires > timezone.now()
 
 
 def authenticate_token(raw: str) -> Token | None:
@@ -164,9 +173,10 @@ def token_from_bearer(request: HttpRequest) -> Token | None:
     None without such a header, or for a token that is wrong, revoked or
     expired (answer 401). A Bearer token carries no username, so a wrong one
     counts against the client address alone (axes' username left empty); a
-    right one is still refused while its owner's (username, address) pair is
-    locked out. Raises LockedOut (answer 429) before a locked-out client's
-    token is looked at.
+    revoked or expired one is not counted (see token_from_basic). A right one
+    is still refused while its owner's (username, address) pair is locked
+    out. Raises LockedOut (answer 429) before a locked-out client's token is
+    looked at.
     """
     raw = _credentials(request, "bearer")
     if raw is None:
