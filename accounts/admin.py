@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
-from accounts.models import User
+from accounts import tokens
+from accounts.models import Token, User
 
 
 @admin.register(User)
@@ -43,3 +44,37 @@ class UserAdmin(BaseUserAdmin):
         if not quota:
             return "—"
         return f"{100 * user._storage_used / quota:.0f} %"  # type: ignore[attr-defined]
+
+
+@admin.register(Token)
+class TokenAdmin(admin.ModelAdmin):
+    """Staff see every token and revoke one; the digest is neither shown nor editable.
+
+    No adding (the secret could only be shown by the admin: `manage.py
+    portal_token create` prints it) and no deleting (the revoked row is the trail).
+    """
+
+    list_display = ["name", "owner", "prefix", "created", "last_used", "read_only", "expires",
+                    "revoked"]  # fmt: skip
+    list_filter = ["read_only", ("revoked", admin.EmptyFieldListFilter), "created"]
+    list_select_related = ["owner"]
+    # A leaked token found by a scanner is looked up by its first characters.
+    search_fields = ["owner__username", "name", "prefix"]
+    # Everything read-only; the digest is not among them, so it is never on the page.
+    readonly_fields = ["owner", "name", "prefix", "read_only", "created", "last_used",
+                       "expires", "revoked"]  # fmt: skip
+    actions = ["revoke_selected"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Token | None = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+        live = queryset.filter(revoked__isnull=True)
+        count = len(live)
+        for token in live:
+            tokens.revoke(token)
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

@@ -25,3 +25,38 @@ class User(AbstractUser):
         # A query, not the cached `self.storage_usage`: quota checks need the current total.
         used = type(self).objects.filter(pk=self.pk).values_list("storage_usage__used", flat=True)
         return used.first() or 0
+
+
+class Token(models.Model):
+    """A personal access token: how WebDAV clients, scripts and the API sign in.
+
+    Only the SHA-256 of the secret is kept (accounts/tokens.py says why a fast
+    hash is enough), with its first characters as a prefix that the owner and
+    staff can recognise it by. A revoked token keeps its row, so staff can see
+    when a token that turned up in a leak stopped working; its name is free again.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    read_only = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    expires = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                condition=models.Q(revoked__isnull=True),
+                name="token_name_unique_per_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -16,6 +16,9 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("tokens/", views.TokensView.as_view(), name="tokens"),
+    path("tokens/new/", views.TokenCreateView.as_view(), name="token_create"),
+    path("tokens/<int:pk>/revoke/", views.TokenRevokeView.as_view(), name="token_revoke"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(

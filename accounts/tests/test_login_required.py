@@ -20,6 +20,7 @@ PRIVATE = [
     "/accounts/profile/",
     "/accounts/password/",
     "/accounts/password/done/",
+    "/accounts/tokens/",
 ]
 
 
