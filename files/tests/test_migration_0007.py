@@ -6,10 +6,9 @@ import datetime
 import uuid
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import User
+from files.tests.utils import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,15 +16,8 @@ BEFORE = [("files", "0006_storage_usage_and_list_indexes")]
 AFTER = [("files", "0007_file_names_unique")]
 
 
-def migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor
-
-
 def test_it_numbers_the_later_duplicates_and_keeps_the_oldest(alice: User, bob: User) -> None:
-    executor = migrate(BEFORE)
+    executor = migrate_to(BEFORE)
     try:
         apps = executor.loader.project_state(BEFORE).apps
         File = apps.get_model("files", "UploadedFile")
@@ -59,9 +51,9 @@ def test_it_numbers_the_later_duplicates_and_keeps_the_oldest(alice: User, bob: 
         taken_copy = plant("notes (1).txt", 0)  # already there, keeps its name
         bobs = plant("notes.txt", 4, owner=bob)  # another owner's top level
         in_docs = [plant("a.tar.gz", m, folder=docs) for m in (5, 6)]
-        migrate(AFTER)
+        migrate_to(AFTER)
     finally:
-        migrate(executor.loader.graph.leaf_nodes())
+        migrate_to(executor.loader.graph.leaf_nodes())
 
     from files.models import UploadedFile
 

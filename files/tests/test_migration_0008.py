@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import User
+from files.tests.utils import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,16 +20,9 @@ BEFORE = [("files", "0007_file_names_unique")]
 AFTER = [("files", "0008_file_checksums_and_mtime")]
 
 
-def migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor
-
-
 def test_it_digests_the_stored_files_and_keeps_the_usage_triggers(alice: User) -> None:
     content = b"stored before 0008" * 1000
-    executor = migrate(BEFORE)
+    executor = migrate_to(BEFORE)
     try:
         File = executor.loader.project_state(BEFORE).apps.get_model("files", "UploadedFile")
         uploaded = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
@@ -56,9 +48,9 @@ def test_it_digests_the_stored_files_and_keeps_the_usage_triggers(alice: User) -
 
         present = plant("present.bin", content)
         missing = plant("missing.bin", None)  # its object is gone: nothing to read
-        migrate(AFTER)
+        migrate_to(AFTER)
     finally:
-        migrate(executor.loader.graph.leaf_nodes())
+        migrate_to(executor.loader.graph.leaf_nodes())
 
     from files.models import StorageUsage, UploadedFile
 

@@ -6,6 +6,8 @@ import io
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http.response import HttpResponseBase
 from PIL import Image
 
@@ -65,3 +67,11 @@ def photo_bytes(size: tuple[int, int] = (40, 20), orientation: int = 6) -> bytes
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", exif=exif, quality=95)
     return buffer.getvalue()
+
+
+def migrate_to(targets: list[tuple[str, str]]) -> MigrationExecutor:
+    """Migrate the test database to `targets` (backwards too); the executor, for its states."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor

@@ -57,14 +57,17 @@ def base_env(root: Path, **overrides: str) -> dict[str, str]:
     return scrubbed_env(**{**defaults, **overrides})
 
 
-def manage(env: Mapping[str, str], *args: str) -> None:
-    subprocess.run(
+def manage(env: Mapping[str, str], *args: str) -> str:
+    """Run a manage.py command on a stack's data (its env); what it printed."""
+    done = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO_DIR,
         env=dict(env),
         check=True,
         capture_output=True,
+        text=True,
     )
+    return done.stdout.strip()
 
 
 @dataclass

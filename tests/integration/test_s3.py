@@ -21,8 +21,14 @@ import requests
 from deploy.seaweedfs import SeaweedFS
 from files.contract import DOWNLOAD_CSP, STORAGE_KEY, storage_key
 from tests.integration.conftest import BIG, DEFAULT_LIMIT, ODD_NAMES
-from tests.integration.support import PortalStack, base_env, disposition_filename, require
-from tests.tooling import Download, PortalClient, Sample
+from tests.integration.support import (
+    PortalStack,
+    base_env,
+    disposition_filename,
+    manage,
+    require,
+)
+from tests.tooling import Download, MultipartBody, PortalClient, Sample
 
 pytestmark = pytest.mark.integration
 
@@ -322,3 +328,94 @@ def test_a_store_that_does_not_answer_gives_503_and_504_then_recovers(
     assert s3.alice.download(s3.ids[sample.name]).sha256 == sample.sha256
     assert s3.alice.upload(sample).status_code == 302
     assert s3.portal.row_count() == rows + 1
+
+
+# A drop box goes through the same intake as the owner's upload, so it fails the same way.
+DROP_BOX = """
+import uuid
+from accounts.models import User
+from files.folders import tree
+from files.models import Link
+from files.sharing import grants
+alice = User.objects.get(username="alice")
+inbox = tree.create_folder(alice, None, f"Inbox {uuid.uuid4().hex[:8]}")
+print(grants.create_link(inbox, kind=Link.Kind.DROP)[1])
+"""
+
+
+def open_drop_box(s3: S3Stack) -> tuple[PortalClient, str]:
+    """A new drop box of alice's (made in the stack's own Django), opened by a visitor."""
+    token = manage(s3.portal.manage_env, "shell", "-c", DROP_BOX).splitlines()[-1]
+    visitor = PortalClient(s3.portal.url)
+    visitor.session.get(f"{visitor.url}/s/{token}/", timeout=30).raise_for_status()
+    return visitor, token
+
+
+def drop(visitor: PortalClient, token: str, sample: Sample, *, json: bool) -> requests.Response:
+    body = MultipartBody({"csrfmiddlewaretoken": visitor.csrf_token}, [(sample.name, sample.path)])
+    headers = {"Content-Type": body.content_type, "Referer": f"{visitor.url}/s/{token}/"}
+    if json:
+        headers["Accept"] = "application/json"
+    return visitor.session.post(
+        f"{visitor.url}/s/{token}/drop/",
+        data=body,
+        headers=headers,
+        allow_redirects=False,
+        timeout=120,
+    )
+
+
+@only("nginx")
+@pytest.mark.parametrize("as_json", [False, True], ids=["html", "json"])
+def test_a_drop_while_the_store_does_not_answer_gets_503_and_leaves_nothing(
+    s3: S3Stack, samples: dict[str, Sample], as_json: bool
+) -> None:
+    sample = samples["five-mib.bin"]
+    visitor, token = open_drop_box(s3)
+    keys, rows = s3.keys(), s3.portal.row_count()
+    s3.store.pause()
+    try:
+        refused = drop(visitor, token, sample, json=as_json)
+    finally:
+        s3.store.resume()
+
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "60"
+    if as_json:
+        assert refused.json()["errors"][0]["code"] == "store_unavailable"
+    else:
+        assert "could not be stored" in refused.text
+    assert "Traceback" not in refused.text
+    assert s3.portal.row_count() == rows
+    assert s3.keys() == keys
+    assert _wait_for(lambda: s3.portal.temp_files() == set()), s3.portal.temp_files()
+    # Back: the very next drop is taken.
+    assert drop(visitor, token, sample, json=as_json).status_code == (201 if as_json else 302)
+    assert s3.portal.row_count() == rows + 1
+
+
+@only("nginx")
+def test_a_drop_whose_rows_cannot_be_written_leaves_no_object_behind(
+    s3: S3Stack, samples: dict[str, Sample]
+) -> None:
+    """The bytes reach the store, then the INSERT fails: the intake removes the object.
+
+    The test holds SQLite's write lock (WAL: the drop's reads go on) past the
+    stack's 20 s busy timeout, so the drop's INSERT fails after its bytes were
+    stored; the database error answers 503 (portal.views).
+    """
+    sample = samples["five-mib.bin"]
+    visitor, token = open_drop_box(s3)
+    keys, rows = s3.keys(), s3.portal.row_count()
+    db = sqlite3.connect(s3.portal.db_path, timeout=1, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        refused = drop(visitor, token, sample, json=True)
+        db.execute("ROLLBACK")
+    finally:
+        db.close()
+
+    assert refused.status_code == 503
+    assert s3.portal.row_count() == rows
+    assert s3.keys() == keys
+    assert _wait_for(lambda: s3.portal.temp_files() == set()), s3.portal.temp_files()

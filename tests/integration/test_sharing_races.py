@@ -12,8 +12,6 @@ import hashlib
 import json
 import os
 import secrets
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,9 +21,8 @@ import psycopg
 import pytest
 import requests
 
-from deploy.stack import REPO_DIR
 from tests.availability import skip_or_fail
-from tests.integration.support import PortalStack, base_env, require
+from tests.integration.support import PortalStack, base_env, manage, require
 from tests.tooling import MultipartBody, Sample
 
 QUOTA = 1000
@@ -59,19 +56,6 @@ def at_once(count: int, work: Callable[[int], T]) -> list[T]:
     if failures:
         raise failures[0]
     return [result for result in results if result is not None]
-
-
-def django(env: dict[str, str], code: str) -> str:
-    """Run `code` in the stack's Django (its database, its media) and return what it printed."""
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=REPO_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 def server_url() -> str:
@@ -122,8 +106,11 @@ def test_twenty_uploads_over_quota_keep_it_and_never_500(
     race_stack: PortalStack, tmp_path: Path
 ) -> None:
     env = stack_env(race_stack)
-    django(
+    manage(
         env,
+        "shell",
+        "--no-imports",
+        "-c",
         "from accounts.models import User\n"
         f"User.objects.filter(username='alice').update(quota={QUOTA})",
     )
@@ -165,8 +152,11 @@ def test_twenty_uploads_over_quota_keep_it_and_never_500(
             assert status == 400
             assert json.loads(text)["errors"][0]["code"] == "over_quota"
     assert len(stored) == QUOTA // UPLOAD_SIZE
-    counted = django(
+    counted = manage(
         env,
+        "shell",
+        "--no-imports",
+        "-c",
         "from accounts.models import User\n"
         "alice = User.objects.get(username='alice')\n"
         "print(alice.files.count(), alice.storage_used())",
@@ -183,13 +173,22 @@ def test_ten_downloads_of_a_link_limited_to_three_send_three(
     race_stack: PortalStack, tmp_path: Path
 ) -> None:
     env = stack_env(race_stack)
-    django(env, "from accounts.models import User\nUser.objects.update(quota=None)")
+    manage(
+        env,
+        "shell",
+        "--no-imports",
+        "-c",
+        "from accounts.models import User\nUser.objects.update(quota=None)",
+    )
     alice = race_stack.login("alice")
     sample = Sample.write(tmp_path, "limited.bin", 5000)
     assert alice.upload(sample).status_code == 302
     file_id = alice.file_id("limited.bin")
-    token = django(
+    token = manage(
         env,
+        "shell",
+        "--no-imports",
+        "-c",
         "from files.sharing import grants\n"
         "from files.models import UploadedFile\n"
         f"upload = UploadedFile.objects.get(pk='{file_id}')\n"
@@ -208,8 +207,11 @@ def test_ten_downloads_of_a_link_limited_to_three_send_three(
     expected = sample.path.read_bytes()
     assert all(body == expected for status, body, _ in outcomes if status == 200)
     assert all(expected[:100] not in body for status, body, _ in outcomes if status == 410)
-    recorded = django(
+    recorded = manage(
         env,
+        "shell",
+        "--no-imports",
+        "-c",
         "from files.models import DownloadEvent, Link\n"
         f"link = Link.objects.get(file_id='{file_id}')\n"
         "print(link.downloads, DownloadEvent.objects.filter(link=link).count())",
