@@ -323,6 +323,10 @@ class DownloadEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     link = models.ForeignKey(Link, null=True, on_delete=models.SET_NULL, related_name="+")
+    # A folder sent as one ZIP: the folder (None for a file, or the top level's
+    # ZIP) and how many files the archive held; `file_name` is the archive's name.
+    folder = models.ForeignKey(Folder, null=True, on_delete=models.SET_NULL, related_name="+")
+    files_in_zip = models.PositiveIntegerField(null=True)
     ip = models.GenericIPAddressField(null=True)
     via = models.CharField(max_length=10, choices=Via.choices)
     created = models.DateTimeField(auto_now_add=True, db_index=True)

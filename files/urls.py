@@ -30,6 +30,7 @@ urlpatterns = [
     path("upload/", upload_views.UploadView.as_view(), name="upload"),
     path("move/", folder_views.MoveFilesView.as_view(), name="move"),
     path("shared/", sharing_views.SharedWithMeView.as_view(), name="shared"),
+    path("download/", views.FolderZipView.as_view(), name="zip-all"),
     path("<uuid:pk>/", views.FileDetailView.as_view(), name="detail"),
     path("<uuid:pk>/delete/", views.FileDeleteView.as_view(), name="delete"),
     path("<uuid:pk>/download/", views.DownloadView.as_view(), name="download"),
@@ -40,6 +41,7 @@ urlpatterns = [
     path(
         "folders/<uuid:pk>/new/", folder_views.FolderCreateView.as_view(), name="subfolder-create"
     ),
+    path("folders/<uuid:pk>/download/", views.FolderZipView.as_view(), name="folder-zip"),
     path("folders/<uuid:pk>/upload/", upload_views.UploadView.as_view(), name="folder-upload"),
     path(
         "folders/<uuid:pk>/rename/", folder_views.FolderRenameView.as_view(), name="folder-rename"

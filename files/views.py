@@ -18,7 +18,8 @@ from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
 from files import access, delivery
-from files.folders import search, tree
+from files.delivery import zip as zip_delivery
+from files.folders import archive, search, tree
 from files.folders.forms import MoveFilesForm
 from files.folders.search import HitsPaginator
 from files.forms import RenameForm
@@ -252,3 +253,38 @@ class DownloadView(SingleObjectMixin, View):
             # Previews are the file's own page showing it, not someone taking it away.
             audit.record(request, upload, response)
         return response
+
+
+class FolderZipView(View):
+    """/files/folders/<uuid>/download/ (and /files/download/, the whole account) as one ZIP.
+
+    A folder the visitor may read, with whatever below it they may read
+    (files.access); the top level is the visitor's own tree. The queries run
+    before the first byte is sent, in autocommit: no transaction stays open
+    while the archive streams. One audit row per archive, not per file.
+    """
+
+    request: AuthenticatedRequest
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, pk: Any = None) -> HttpResponseBase:
+        user = self.request.user
+        folder = None
+        if pk is not None:
+            folder = get_object_or_404(access.readable_folders(user), pk=pk)
+            contents = archive.collect(
+                folder, access.readable_folders(user), access.readable_files(user)
+            )
+            name, owner_id = folder.name, folder.owner_id
+        else:
+            contents = archive.collect(None, access.owned_folders(user), access.owned_files(user))
+            name, owner_id = user.get_username(), user.id
+        filename = f"{name}.zip"
+
+        def note() -> None:
+            audit.record_zip(
+                request, owner_id=owner_id, folder=folder, archive_name=filename,
+                files=contents.files,
+            )  # fmt: skip
+
+        return zip_delivery.send(request, contents.entries, filename=filename, on_sent=note)

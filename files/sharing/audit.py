@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 
-from files.models import DownloadEvent, Link, UploadedFile
+from files.models import DownloadEvent, Folder, Link, UploadedFile
 from portal.proxies import client_address
 
 
@@ -44,6 +44,34 @@ def record(
         link=link,
         ip=client_address(request) or None,
         via=via(response, link=link),
+    )
+
+
+def record_zip(
+    request: HttpRequest,
+    *,
+    owner_id: int,
+    folder: Folder | None,
+    archive_name: str,
+    files: int,
+    link: Link | None = None,
+) -> None:
+    """Note one ZIP download, whatever it held: one row, with the number of files.
+
+    Called once the response is decided (200 or 206); a HEAD sends nothing.
+    """
+    if request.method != "GET":
+        return
+    user = request.user if request.user.is_authenticated else None
+    DownloadEvent.objects.create(
+        folder=folder,
+        files_in_zip=files,
+        file_name=archive_name,
+        owner_id=owner_id,
+        user=user,
+        link=link,
+        ip=client_address(request) or None,
+        via=DownloadEvent.Via.LINK if link is not None else DownloadEvent.Via.DIRECT,
     )
 
 

@@ -31,6 +31,8 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from files import access, delivery
+from files.delivery import zip as zip_delivery
+from files.folders import archive
 from files.models import Drop, Folder, Link, UploadedFile
 from files.sharing import audit, grants
 from files.sharing.forms import DropForm, UnlockForm
@@ -228,6 +230,38 @@ class LinkDownloadView(LinkView):
         return response
 
 
+class LinkZipView(LinkView):
+    """/s/<token>/zip/: the link's folder and everything below it as one ZIP ("Download all").
+
+    Like a file's download: one use of a limited link per GET, a Range request
+    too; one audit row for the archive.
+    """
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        link = self.link
+        folder = link.folder
+        if link.kind != Link.Kind.DOWNLOAD or folder is None:
+            raise Http404("This link has no folder to download.")
+        contents = archive.collect(
+            folder, access.folders_via_link(link), access.files_via_link(link)
+        )
+        if request.method == "GET" and not grants.count_download(link):
+            return render(
+                request, "links/gone.html", {"link": link, "reason": "exhausted"}, status=410
+            )
+        filename = f"{folder.name}.zip"
+
+        def note() -> None:
+            audit.record_zip(
+                request, owner_id=folder.owner_id, folder=folder, archive_name=filename,
+                files=contents.files, link=link,
+            )  # fmt: skip
+
+        return zip_delivery.send(request, contents.entries, filename=filename, on_sent=note)
+
+
 class LinkDropView(LinkView):
     """POST /s/<token>/drop/: files into the link's folder, under its owner's quota.
 
@@ -304,5 +338,6 @@ urlpatterns = [
     path("<str:token>/unlock/", LinkUnlockView.as_view(), name="unlock"),
     path("<str:token>/f/<uuid:folder>/", LinkFolderView.as_view(), name="folder"),
     path("<str:token>/download/<uuid:file>/", LinkDownloadView.as_view(), name="download"),
+    path("<str:token>/zip/", LinkZipView.as_view(), name="zip"),
     path("<str:token>/drop/", LinkDropView.as_view(), name="drop"),
 ]

@@ -102,6 +102,15 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
             "POST", lambda w: f"/files/{w.photo.pk}/sharing/link/", lambda w: {"kind": "download"}
         ),
     ),
+    "zip everything": ("files:zip-all", Call("GET", lambda w: "/files/download/")),
+    "zip folder": (
+        "files:folder-zip",
+        Call("GET", lambda w: f"/files/folders/{w.shared.pk}/download/"),
+    ),
+    "zip subfolder": (
+        "files:folder-zip",
+        Call("GET", lambda w: f"/files/folders/{w.sub.pk}/download/"),
+    ),
     "folder page": ("files:folder", Call("GET", lambda w: f"/files/folders/{w.shared.pk}/")),
     "new top folder": (
         "files:folder-create",
@@ -189,6 +198,9 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "file sharing":        (200, 404, 404, 404, 404, 404, 302),
     "share file":          (302, 404, 404, 404, 404, 404, 302),
     "link file":           (302, 404, 404, 404, 404, 404, 302),
+    "zip everything":      (200, 200, 200, 200, 200, 200, 302),
+    "zip folder":          (200, 200, 200, 404, 404, 200, 302),
+    "zip subfolder":       (200, 200, 200, 404, 404, 200, 302),
     "folder page":         (200, 200, 200, 404, 404, 200, 302),
     "new top folder":      (302, 302, 302, 302, 302, 302, 302),
     "new subfolder":       (302, 404, 302, 404, 404, 404, 302),
@@ -264,6 +276,7 @@ LINK_VIEWS: dict[str, tuple[str, Callable[[str, World], Call]]] = {
         "links:download",
         lambda t, w: Call("GET", lambda _: f"/s/{t}/download/{w.photo.pk}/"),
     ),
+    "zip": ("links:zip", lambda t, w: Call("GET", lambda _: f"/s/{t}/zip/")),
     "drop": ("links:drop", lambda t, w: Call("POST", lambda _: f"/s/{t}/drop/", upload_body)),
 }
 
@@ -273,6 +286,7 @@ LINK_EXPECTED: dict[str, tuple[int, ...]] = {
     "unlock":     (302,  302,  302,  410,  410,  410,  302,  404),
     "subfolder":  (200,  200,  403,  410,  410,  410,  404,  404),
     "download":   (200,  200,  403,  410,  410,  410,  404,  404),
+    "zip":        (200,  200,  403,  410,  410,  410,  404,  404),
     "drop":       (404,  404,  403,  410,  410,  410,  302,  404),
 }  # fmt: skip
 
