@@ -1,6 +1,6 @@
 """`make bench`: download, busy-worker, upload and thumbnail measurements in one run.
 
-`--only folders`, `--only downloads` or `--only thumbnails` runs one part
+`--only folders`, `--only downloads`, `--only thumbnails` or `--only zips` runs one part
 (bench/folders.py, this module, bench/thumbnails.py).
 
 Every server runs from deploy/ (deploy.stack.Stack) on its own SQLite database
@@ -27,7 +27,7 @@ from typing import Any
 
 import requests
 
-from bench import folders, report, s3, thumbnails
+from bench import folders, report, s3, thumbnails, zips
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
 from bench.s3 import S3Results
@@ -55,7 +55,7 @@ SMALL_CONNECTIONS = 16
 LARGE_CONNECTIONS = 4
 BUSY_DOWNLOADS = 32
 # --only takes one; a whole run takes all but "s3", whose rows "downloads" ends with.
-PARTS = ("folders", "downloads", "thumbnails", "s3")
+PARTS = ("folders", "downloads", "thumbnails", "zips", "s3")
 # Of the Portal settings in the user's shell, only these pass into the stacks:
 # they move sessions to Redis (cached_db), which the report then says.
 PASSED_ENV = ("CACHE_URL", "REDIS_URL")
@@ -460,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
         if "thumbnails" in parts:
             bench.prepare_database()
             reports.append(thumbnails.render_report(thumbnails.run(bench)))
+        if "zips" in parts:
+            reports.append(zips.render(zips.run(bench)))
     print()
     if "downloads" not in parts:
         print(f"Machine: {report.machine()}; CPU {busy:.0%} busy before the run.")

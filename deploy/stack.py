@@ -277,6 +277,7 @@ class Stack:
             or secrets.token_urlsafe(32),
             "download_csp": contract.DOWNLOAD_CSP,
             "signed_location": contract.SIGNED_LOCATION,
+            "zip_location": contract.ZIP_LOCATION,
             **s3_values(self.env),
             "media_root": self.media_root,
             "static_root": self.static_root,

@@ -52,6 +52,11 @@ SIGNED_LOCATION = (
     f"(?:\\.{REVISION_PATTERN})?(?<portal_signed_variant>{re.escape(THUMBNAIL_SUFFIX)})?$"
 )
 
+# nginx's location for folder ZIPs, the one large body Python itself sends
+# (/files/download/, /files/folders/<uuid>/download/, /s/<token>/zip/): read
+# from gunicorn in 256 KiB pieces and passed on unbuffered, not spooled to disk.
+ZIP_LOCATION = f"^/(?:files/(?:folders/{OBJECT_ID_PATTERN}/)?download/|s/[^/]+/zip/)$"
+
 
 def storage_key(owner_id: int | None, object_id: object, revision: str | None = None) -> str:
     """The key of a file's bytes; `revision` for bytes that replaced earlier ones."""

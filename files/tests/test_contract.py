@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 from pytest_django import Settings
 
@@ -33,7 +34,11 @@ OBJECT = StoredObject(
 def _rendered(**values: object) -> str:
     placeholders = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", TEMPLATE))
     filler: dict[str, object] = dict.fromkeys(placeholders, "x")
-    shared = {"download_csp": contract.DOWNLOAD_CSP, "signed_location": contract.SIGNED_LOCATION}
+    shared = {
+        "download_csp": contract.DOWNLOAD_CSP,
+        "signed_location": contract.SIGNED_LOCATION,
+        "zip_location": contract.ZIP_LOCATION,
+    }
     return render(TEMPLATE, filler | shared | s3_values({}) | values)
 
 
@@ -59,6 +64,18 @@ def test_the_signed_location_takes_the_urls_django_signs(settings: Settings) -> 
 
     assert match is not None
     assert match["portal_signed_id"] == OBJECT.key.rsplit("/", 1)[1]
+
+
+def test_the_zip_location_takes_the_zip_urls_and_nothing_else() -> None:
+    zips = _location(_rendered(), "^/(?:files/")
+    folder = uuid.uuid4()
+
+    for url in (reverse("files:zip-all"), reverse("files:folder-zip", args=[folder]),
+                reverse("links:zip", args=["a-token_0"])):  # fmt: skip
+        assert zips.fullmatch(url), url
+    for url in (reverse("files:download", args=[folder]), reverse("files:folder", args=[folder]),
+                "/files/folders/../../download/", reverse("links:open", args=["t"])):  # fmt: skip
+        assert not zips.fullmatch(url), url
 
 
 @pytest.mark.parametrize("if_range", [None, '"another version"'])
