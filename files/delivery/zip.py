@@ -220,83 +220,58 @@ def end_records(count: int, directory_offset: int, directory_size: int) -> bytes
     return records
 
 
-@dataclass
-class _Piece:
-    """`length` bytes of the archive, made by `read(start, stop)` (offsets inside the piece)."""
+def _read_stored(key: str, start: int, stop: int) -> Iterator[bytes]:
+    """Bytes `start` to `stop` (exclusive) of the object at `key`, CHUNK_SIZE at a time."""
+    with default_storage.open(key, "rb") as source:
+        source.seek(start)
+        remaining = stop - start
+        while remaining > 0:
+            chunk = source.read(min(CHUNK_SIZE, remaining))
+            if not chunk:
+                # The object shrank since the row was written: the promised
+                # Content-Length cannot be kept, so the connection must break.
+                raise OSError(f"{key}: {remaining} bytes missing")
+            remaining -= len(chunk)
+            yield chunk
 
-    length: int
-    read: Callable[[int, int], Iterator[bytes]]
 
-
-def _bytes_piece(make: Callable[[], bytes], length: int) -> _Piece:
-    def read(start: int, stop: int) -> Iterator[bytes]:
-        data = make()
-        if len(data) != length:
-            raise RuntimeError(f"a header of {len(data)} bytes, {length} computed")
+def _sliced(data: bytes, start: int, stop: int) -> Iterator[bytes]:
+    """`data[start:stop]`, the bounds (relative, maybe outside `data`) clamped to it."""
+    start, stop = max(start, 0), min(stop, len(data))
+    if start < stop:
         yield data[start:stop]
-
-    return _Piece(length, read)
-
-
-def _file_piece(entry: Entry) -> _Piece:
-    key = entry.key
-    if key is None:
-        raise ValueError(f"{entry.name}: a directory has no bytes")
-
-    def read(start: int, stop: int) -> Iterator[bytes]:
-        with default_storage.open(key, "rb") as source:
-            source.seek(start)
-            remaining = stop - start
-            while remaining > 0:
-                chunk = source.read(min(CHUNK_SIZE, remaining))
-                if not chunk:
-                    # The object shrank since the row was written: the promised
-                    # Content-Length cannot be kept, so the connection must break.
-                    raise OSError(f"{key}: {remaining} bytes missing")
-                remaining -= len(chunk)
-                yield chunk
-
-    return _Piece(entry.size, read)
 
 
 @dataclass
 class Archive:
-    """The layout of the ZIP of `entries`, in their order: its size, validator and bytes."""
+    """The layout of the ZIP of `entries`, in their order: its size, validator and bytes.
+
+    Only two integers per entry are kept (where its local header and its
+    central header start); headers are built again when a read reaches them,
+    so 100,000 entries cost a few MB, not a copy of the archive's metadata.
+    """
 
     entries: list[Entry]
-    pieces: list[_Piece] = field(init=False)
-    starts: list[int] = field(init=False)
+    local_starts: list[int] = field(init=False)
+    central_starts: list[int] = field(init=False)
+    directory_offset: int = field(init=False)
+    end: bytes = field(init=False)
     size: int = field(init=False)
 
     def __post_init__(self) -> None:
-        pieces: list[_Piece] = []
-        offsets: list[int] = []
         position = 0
+        self.local_starts = []
         for entry in self.entries:
-            offsets.append(position)
-            header = _local_header_size(entry)
-            pieces.append(_bytes_piece(lambda e=entry: local_header(e), header))  # type: ignore[misc]
-            position += header
-            if not entry.is_directory and entry.size:
-                pieces.append(_file_piece(entry))
-                position += entry.size
-        directory_offset = position
-        for entry, offset in zip(self.entries, offsets, strict=True):
-            length = _central_header_size(entry, offset)
-            pieces.append(
-                _bytes_piece(lambda e=entry, o=offset: central_header(e, o), length)  # type: ignore[misc]
-            )
-            position += length
-        end = end_records(len(self.entries), directory_offset, position - directory_offset)
-        pieces.append(_bytes_piece(lambda: end, len(end)))
-        position += len(end)
-        self.pieces = pieces
-        self.starts = []
-        start = 0
-        for piece in pieces:
-            self.starts.append(start)
-            start += piece.length
-        self.size = position
+            self.local_starts.append(position)
+            position += _local_header_size(entry) + entry.size
+        self.directory_offset = position
+        self.central_starts = []
+        for entry, offset in zip(self.entries, self.local_starts, strict=True):
+            self.central_starts.append(position)
+            position += _central_header_size(entry, offset)
+        directory_size = position - self.directory_offset
+        self.end = end_records(len(self.entries), self.directory_offset, directory_size)
+        self.size = position + len(self.end)
 
     @property
     def etag(self) -> str:
@@ -310,24 +285,42 @@ class Archive:
 
     def read(self, first: int = 0, last: int | None = None) -> Iterator[bytes]:
         """Bytes `first` to `last` (inclusive) of the archive, in writes of MIN_WRITE or more."""
-        last = self.size - 1 if last is None else last
-        stop = last + 1
+        stop = (self.size - 1 if last is None else last) + 1
         pending: list[bytes] = []
         pending_size = 0
-        index = max(bisect.bisect_right(self.starts, first) - 1, 0)
-        while index < len(self.pieces) and self.starts[index] < stop:
-            piece, start = self.pieces[index], self.starts[index]
-            inner_start = max(first - start, 0)
-            inner_stop = min(stop - start, piece.length)
-            for chunk in piece.read(inner_start, inner_stop):
-                pending.append(chunk)
-                pending_size += len(chunk)
-                if pending_size >= MIN_WRITE:
-                    yield b"".join(pending)
-                    pending, pending_size = [], 0
-            index += 1
+        for chunk in self._pieces(first, stop):
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size >= MIN_WRITE:
+                yield b"".join(pending)
+                pending, pending_size = [], 0
         if pending:
             yield b"".join(pending)
+
+    def _pieces(self, first: int, stop: int) -> Iterator[bytes]:
+        """The archive's bytes in [first, stop), from the entry holding `first` on."""
+        index = max(bisect.bisect_right(self.local_starts, first) - 1, 0)
+        for entry, start in zip(self.entries[index:], self.local_starts[index:], strict=True):
+            if start >= stop:
+                return
+            header = local_header(entry)
+            yield from _sliced(header, first - start, stop - start)
+            data_start = start + len(header)
+            if entry.key is not None and entry.size:
+                low = max(first - data_start, 0)
+                high = min(stop - data_start, entry.size)
+                if low < high:
+                    yield from _read_stored(entry.key, low, high)
+        index = max(bisect.bisect_right(self.central_starts, first) - 1, 0)
+        for position in range(index, len(self.entries)):
+            start = self.central_starts[position]
+            if start >= stop:
+                return
+            entry = self.entries[position]
+            header = central_header(entry, self.local_starts[position])
+            yield from _sliced(header, first - start, stop - start)
+        end_start = self.size - len(self.end)
+        yield from _sliced(self.end, first - end_start, stop - end_start)
 
 
 def send(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from typing import Any
 
 import pytest
@@ -258,3 +259,17 @@ def test_a_folder_link_page_offers_download_all(client: Client, projects: Folder
     _, token = grants.create_link(projects)
 
     assert f"/s/{token}/zip/" in client.get(f"/s/{token}/").content.decode()
+
+
+def test_a_file_without_a_crc32_gets_it_read_once_and_remembered(
+    alice_client: Client, projects: Folder
+) -> None:
+    plan = UploadedFile.objects.get(name="plan.txt")
+    UploadedFile.objects.filter(pk=plan.pk).update(crc32=None)
+
+    data = body(alice_client.get(url(projects)))
+
+    with zipfile.ZipFile(io.BytesIO(data)) as opened:
+        assert opened.read("Projects/plan.txt") == b"the plan"  # checks the CRC too
+    plan.refresh_from_db()
+    assert plan.crc32 == zlib.crc32(b"the plan")
