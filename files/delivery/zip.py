@@ -58,7 +58,7 @@ ZIP64_EXTRA = 0x0001
 DOS_EPOCH = datetime(1980, 1, 1)  # noqa: DTZ001 (MS-DOS times are local, naive)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One member of the archive: a directory (no key) or a stored file's bytes.
 
@@ -247,8 +247,9 @@ class Archive:
     """The layout of the ZIP of `entries`, in their order: its size, validator and bytes.
 
     Only two integers per entry are kept (where its local header and its
-    central header start); headers are built again when a read reaches them,
-    so 100,000 entries cost a few MB, not a copy of the archive's metadata.
+    central header start); headers are built again when a read reaches them.
+    100,000 entries: about 9 MB of layout beside the 35 MB of the entries
+    themselves (names and keys), held while the archive downloads.
     """
 
     entries: list[Entry]
