@@ -268,7 +268,6 @@ def test_a_five_gib_folder_zips_with_workers_under_100_mb(
                     out.write(chunk)
         assert archive.stat().st_size == expected > 5 * GIB
         peaks = [peak_rss(pid) for pid in stack.stack.worker_pids()]
-        print(f"5 GiB ZIP: {expected:,} bytes; workers' peak RSS {peaks}")
         assert max(peaks) < 100 * 1000 * 1000, peaks
         with zipfile.ZipFile(archive) as opened:
             infos = {info.filename: info for info in opened.infolist()}
