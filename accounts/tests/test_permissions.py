@@ -33,7 +33,9 @@ def world(alice: User, bob: User, staff: User) -> World:
     token, _ = tokens.create_token(alice, "laptop")
     two_factor = Client()
     two_factor.post("/accounts/login/", {"username": "alice", "password": "password"})
-    assert two_factor.post("/accounts/login/code/", {"code": code(device.bin_key)}).status_code == 302
+    assert (
+        two_factor.post("/accounts/login/code/", {"code": code(device.bin_key)}).status_code == 302
+    )
     password_only = Client()
     password_only.post("/accounts/login/", {"username": "alice", "password": "password"})
     clients = {"two-factor": two_factor, "password only": password_only, "anonymous": Client()}
@@ -61,8 +63,10 @@ VIEWS: dict[str, tuple[str, Call]] = {
     "logout": ("accounts:logout", Call("POST", lambda w: "/accounts/logout/")),
     "profile": ("accounts:profile", Call("GET", lambda w: "/accounts/profile/")),
     "tokens": ("accounts:tokens", Call("GET", lambda w: "/accounts/tokens/")),
-    "new token": ("accounts:token_create", Call("POST", lambda w: "/accounts/tokens/new/",
-                                                {"name": "x"})),  # fmt: skip
+    "new token": (
+        "accounts:token_create",
+        Call("POST", lambda w: "/accounts/tokens/new/", {"name": "x"}),
+    ),  # fmt: skip
     "revoke token": (
         "accounts:token_revoke",
         Call("POST", lambda w: f"/accounts/tokens/{w.token.pk}/revoke/"),
@@ -82,7 +86,10 @@ VIEWS: dict[str, tuple[str, Call]] = {
         Call("POST", lambda w: "/accounts/2fa/disable/", {"code": "000000"}),
     ),
     "password": ("accounts:password_change", Call("GET", lambda w: "/accounts/password/")),
-    "password done": ("accounts:password_changed", Call("GET", lambda w: "/accounts/password/done/")),
+    "password done": (
+        "accounts:password_changed",
+        Call("GET", lambda w: "/accounts/password/done/"),
+    ),
 }
 
 ACTORS = ("two-factor", "password only", "user", "staff", "anonymous")
