@@ -68,7 +68,10 @@ def secret_text(device: TOTPDevice) -> str:
 def qr_svg(device: TOTPDevice) -> str:
     """The `otpauth://` URI as an inline SVG, drawn here: the secret never leaves the server."""
     qr = segno.make(device.config_url, error="m")
-    svg: str = qr.svg_inline(scale=4, border=2, title="QR code for your authenticator app")
+    # Dark modules on white whatever the page's colour scheme: a scanner needs the contrast.
+    svg: str = qr.svg_inline(
+        scale=4, border=2, dark="#000", light="#fff", title="QR code for your authenticator app"
+    )
     return svg
 
 
