@@ -92,3 +92,20 @@ def test_the_requirement_leaves_other_users_alone(required: None, alice_client: 
 
 def test_without_the_requirement_staff_need_not(admin_client: Client) -> None:
     assert admin_client.get("/admin/").status_code == 200
+
+
+def test_a_shell_resets_it_for_an_administrator_locked_out(alice: User) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    enable(alice)
+    out = StringIO()
+    call_command("portal_2fa_reset", "alice", stdout=out)
+    assert out.getvalue() == "Two-factor sign-in is off for alice.\n"
+    assert not User.objects.get(pk=alice.pk).two_factor
+    assert not TOTPDevice.objects.filter(user=alice).exists()
+    call_command("portal_2fa_reset", "alice", stdout=out)
+    assert "alice has no two-factor sign-in." in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("portal_2fa_reset", "nobody")
