@@ -308,6 +308,34 @@ def test_every_page_fits_a_phone_in_light_and_dark(
         context.close()
 
 
+def test_on_a_phone_the_navigation_folds_into_a_menu(browser, live_server, furnished: User):
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        log_in(page, "dora", "dora's passphrase")
+        # The header is one line: the list's page starts right under it.
+        assert page.evaluate("document.querySelector('main').getBoundingClientRect().top") < 70
+        shared = page.locator("header nav a:has-text('Shared with me')")
+        assert not shared.is_visible()
+        page.click("summary:has-text('Menu')")
+        assert shared.is_visible()
+        page.keyboard.press("Escape")
+        assert not shared.is_visible()
+        page.click("summary:has-text('Menu')")
+        shared.click()
+        page.wait_for_url(re.compile(r"/files/shared/$"))
+    finally:
+        context.close()
+
+
+def test_on_a_desktop_the_navigation_is_always_shown(page, furnished: User):
+    log_in(page, "dora", "dora's passphrase")
+
+    assert page.locator("header nav a:has-text('Shared with me')").is_visible()
+    assert not page.locator("summary:has-text('Menu')").is_visible()
+
+
 def test_keyboard_focus_is_visible(page, furnished: User):
     log_in(page, "dora", "dora's passphrase")
     page.keyboard.press("Tab")
