@@ -195,6 +195,10 @@ class Share(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shared_with_me"
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    # What the owner typed to find the recipient (a username, or an email):
+    # the only name the owner's pages show, so sharing tells nobody an email
+    # or a username they did not know already. Empty on shares made before it.
+    recipient_label = models.CharField(max_length=254, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -227,6 +231,11 @@ class Share(models.Model):
     def item(self) -> UploadedFile | Folder:
         # The share_one_item constraint: exactly one is set.
         return self.file if self.file_id is not None else self.folder  # type: ignore[return-value]
+
+    @property
+    def recipient_name(self) -> str:
+        """The recipient as the owner named them; the username for shares older than the label."""
+        return self.recipient_label or self.recipient.get_username()
 
 
 class Link(models.Model):

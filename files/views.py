@@ -149,7 +149,7 @@ class FolderListView(ListView):
             shares=list(folder.shares.select_related("recipient"))
             if folder and access.owns(user, folder)
             else [],
-            usage=quota.usage(owner),
+            usage=quota.usage_for(user, owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
             upload_url=upload_url(folder),
             **kwargs,

@@ -33,7 +33,7 @@ from django.views.decorators.csrf import csrf_exempt
 from files import access, delivery
 from files.models import Drop, Folder, Link, UploadedFile
 from files.sharing import audit, grants
-from files.sharing.forms import DropForm, UnlockForm
+from files.sharing.forms import DropForm, UnlockForm, for_visitor
 from files.uploads import intake
 from files.uploads.intake import StoreUnavailable
 from files.uploads.views import store_unavailable
@@ -256,11 +256,11 @@ class LinkDropView(LinkView):
                     folder,
                     directory=form.cleaned_data["directory"],
                     record=partial(self.record_drops, dropped_by=form.cleaned_data["dropped_by"]),
+                    numbered_folders=True,
                 )
             except ValidationError as error:
-                # The locked quota re-check lost a race with another upload,
-                # or a file of the folder holds the name of a dropped directory.
-                form.add_error("file", error)
+                # The locked quota re-check lost a race with another upload.
+                form.add_error("file", for_visitor(error))
             except StoreUnavailable:
                 return store_unavailable(request, back=reverse("links:open", args=[self.token]))
             else:
@@ -285,7 +285,7 @@ class LinkDropView(LinkView):
 
 
 def render_drop(request: HttpRequest, link: Link, token: str, form: DropForm) -> HttpResponse:
-    folder = link.item
+    # Nothing of the owner (name, usage, quota) nor of the folder (name, contents).
     return render(
         request,
         "links/drop.html",
@@ -293,7 +293,6 @@ def render_drop(request: HttpRequest, link: Link, token: str, form: DropForm) ->
             "link": link,
             "token": token,
             "form": form,
-            "owner": folder.owner,
             "max_upload_size": settings.PORTAL_MAX_UPLOAD_SIZE,
         },
     )

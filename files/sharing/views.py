@@ -101,12 +101,16 @@ class ShareCreateView(SharingMixin, View):
         if form.is_valid():
             try:
                 shared = grants.share(
-                    item, form.cleaned_data["recipient"], form.cleaned_data["role"]
+                    item,
+                    form.cleaned_data["recipient"],
+                    form.cleaned_data["role"],
+                    label=form.typed_recipient,
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, f"Shared {item} with {shared.recipient}.")
+                # The name as typed: a username never answers an email, nor the reverse.
+                messages.success(request, f"Shared {item} with {shared.recipient_name}.")
                 return HttpResponseRedirect(self.sharing_url(item))
         return SharingView.with_form(request, kwargs, share_form=form)
 
@@ -141,7 +145,7 @@ class ShareRevokeView(View):
         )
         item = granted.item
         granted.delete()
-        messages.success(request, f"{granted.recipient} no longer has access to {item}.")
+        messages.success(request, f"{granted.recipient_name} no longer has access to {item}.")
         return HttpResponseRedirect(SharingMixin().sharing_url(item))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -39,8 +40,9 @@ def test_the_owner_shares_a_folder_by_email(
     share = Share.objects.get()
     assert (share.folder, share.recipient, share.role) == (projects, bob, "editor")
     page = alice_client.get(sharing_url(projects)).content.decode()
-    assert "bob" in page
-    assert "can edit" in page
+    # The name she typed, and not the username it found.
+    assert "BOB@example.org — can edit" in page
+    assert "bob" not in page
 
 
 def test_an_unknown_recipient_is_a_form_error(alice_client: Client, projects: Folder) -> None:
@@ -185,7 +187,10 @@ def test_an_editor_is_refused_by_the_owners_full_quota(
         f"/files/folders/{projects.pk}/upload/", {"file": SimpleUploadedFile("b.txt", b"12345")}
     )
     assert response.status_code == 200
-    assert "Not enough space" in response.content.decode()
+    page = response.content.decode()
+    # Told the folder is full, not how big the owner's quota is.
+    assert "There is no room left in this shared folder." in page
+    assert "10 bytes" not in page
 
 
 def test_an_editor_renames_inside_but_not_the_shared_folder_itself(
@@ -286,3 +291,48 @@ def test_the_owner_sees_who_has_access_on_the_items_pages(
     assert f'href="{sharing_url(projects)}"' in folder_page
     file_page = alice_client.get(f"/files/{plan.pk}/").content.decode()
     assert "Shared with dave (can view)" in file_page
+
+
+def test_a_download_limit_on_a_drop_link_is_a_form_error(
+    alice_client: Client, projects: Folder
+) -> None:
+    response = alice_client.post(
+        sharing_url(projects) + "link/",
+        {"kind": "drop", "download_limit": "3"},
+    )
+    assert response.status_code == 200
+    assert "A file-drop link sends no files: leave the download limit empty." in (
+        response.content.decode()
+    )
+    assert response.context["link_form"].has_error("download_limit", code="limit_on_drop")
+    assert not Link.objects.exists()
+
+
+def test_a_drop_link_cannot_be_given_a_download_limit(projects: Folder) -> None:
+    with pytest.raises(ValidationError) as refused:
+        grants.create_link(projects, kind=Link.Kind.DROP, download_limit=3)
+    assert refused.value.code == "limit_on_drop"
+
+
+def test_a_drop_link_row_counts_drops_not_downloads(
+    alice_client: Client, client: Client, projects: Folder
+) -> None:
+    _, token = grants.create_link(projects, kind=Link.Kind.DROP)
+    client.post(f"/s/{token}/drop/", {"file": SimpleUploadedFile("a.txt", b"a")})
+    assert "1 dropped" in alice_client.get(sharing_url(projects)).content.decode()
+
+
+def test_a_folders_sharing_page_leads_back_to_the_folder(
+    alice_client: Client, projects: Folder
+) -> None:
+    html = alice_client.get(sharing_url(projects)).content.decode()
+    assert f'<a href="/files/folders/{projects.pk}/">← Projects</a>' in html
+
+
+def test_the_quota_note_is_on_a_folders_sharing_page_only(
+    alice_client: Client, alice: User, projects: Folder, make_file: MakeFile
+) -> None:
+    note = "count against your quota, whoever adds them"
+    assert note in alice_client.get(sharing_url(projects)).content.decode()
+    upload = make_file(alice)
+    assert note not in alice_client.get(f"/files/{upload.pk}/sharing/").content.decode()

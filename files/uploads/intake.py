@@ -121,6 +121,8 @@ def store_uploads(
     folder: Folder | None = None,
     directory: Sequence[str] = (),
     record: Callable[[list[UploadedFile]], object] | None = None,
+    *,
+    numbered_folders: bool = False,
 ) -> list[UploadedFile]:
     """Save every file for `owner` into `folder` (None: the top level), or none of them.
 
@@ -128,6 +130,8 @@ def store_uploads(
     missing: a dropped folder recreates its tree this way, one file at a time.
     `record` writes the door's own rows about the stored files (a drop link's
     Drop rows) in the same transaction: they commit with the files or not at all.
+    `numbered_folders`: a directory whose name a file holds becomes "name (1)"
+    instead of a refusal (a drop link, whose sender may learn nothing of the place).
 
     A name already taken in the folder (by a file or a folder, ignoring case)
     is kept both ways, as Dropbox and Seafile do: the new file is stored as
@@ -155,7 +159,7 @@ def store_uploads(
         with transaction.atomic():
             locked = names.lock_owner(owner.pk)
             check_quota(locked, sum(f.size for f in files))
-            folder = tree.ensure_path(owner, folder, directory)
+            folder = tree.ensure_path(owner, folder, directory, numbered=numbered_folders)
             for stored in files:
                 stored.owner = owner
                 stored.folder = folder
