@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -100,9 +101,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache and sessions: Redis when CACHE_URL (or REDIS_URL) is set, else local memory.
+# Cache and sessions: Redis when CACHE_URL (or REDIS_URL) is set, else a table
+# in the database, which every worker and app server shares: guess limits count
+# there (portal.limits). CACHE_URL=locmem:// keeps it in each process's memory
+# (one process only: a check warns when there are several).
 CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
-if CACHE_URL:
+# Counters must not be culled early: an attacker filling the cache would reset them.
+CACHE_OPTIONS = {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 10}
+CACHES: dict[str, dict[str, Any]]
+if CACHE_URL == "locmem://":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": CACHE_OPTIONS,
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+elif CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -112,7 +127,13 @@ if CACHE_URL:
     # Sessions read from Redis; the database is the durable copy.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.SharedDatabaseCache",
+            "LOCATION": "portal_cache",
+            "OPTIONS": CACHE_OPTIONS,
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "accounts.User"

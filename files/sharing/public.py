@@ -17,7 +17,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models.functions import Lower
@@ -38,6 +37,7 @@ from files.uploads import intake
 from files.uploads.intake import StoreUnavailable
 from files.uploads.views import store_unavailable
 from portal.http import json_errors, wants_json
+from portal.limits import Limit
 from portal.proxies import client_address
 
 app_name = "links"
@@ -47,6 +47,10 @@ app_name = "links"
 GUESS_WINDOW = 15 * 60
 GUESSES_PER_LINK = 20
 GUESSES_PER_CLIENT = 10
+# In the cache all processes share (portal.cache): a limit per process would
+# be multiplied by the number of gunicorn workers and app servers.
+PER_LINK = Limit("link-guesses:link", GUESSES_PER_LINK, GUESS_WINDOW)
+PER_CLIENT = Limit("link-guesses:client", GUESSES_PER_CLIENT, GUESS_WINDOW)
 SESSION_KEY = "unlocked_links"
 
 
@@ -182,24 +186,22 @@ class LinkUnlockView(LinkView):
         link = self.link
         if not link.password or is_unlocked(request, link):
             return HttpResponseRedirect(reverse("links:open", args=[self.token]))
-        keys = {
-            f"link-guesses:link:{link.pk}": GUESSES_PER_LINK,
-            f"link-guesses:client:{client_address(request)}": GUESSES_PER_CLIENT,
-        }
-        if any(cache.get(key, 0) >= limit for key, limit in keys.items()):
+        # Counted before the password is looked at, given back when it is right.
+        limits = [(PER_LINK, link.pk), (PER_CLIENT, client_address(request))]
+        # Both counted, even when the first refuses (no short circuit).
+        taken = [limit.take(who) for limit, who in limits]
+        if not all(taken):
             response = render(request, "links/too_many.html", {"link": link}, status=429)
             response["Retry-After"] = str(GUESS_WINDOW)
             return response
         form = UnlockForm(request.POST)
         if form.is_valid() and grants.password_matches(link, form.cleaned_data["password"]):
+            for limit, who in limits:
+                limit.give_back(who)
             # A new session key on a change of privilege, as a login does.
             request.session.cycle_key()
             request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), link.pk]
             return HttpResponseRedirect(reverse("links:open", args=[self.token]))
-        for key in keys:
-            # add() then incr(): atomic on Redis and locmem; the window opens at the first miss.
-            cache.add(key, 0, GUESS_WINDOW)
-            cache.incr(key)
         form.add_error("password", ValidationError("That is not the password.", code="wrong"))
         return render_unlock(request, link, form, status=403)
 

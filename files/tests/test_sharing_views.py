@@ -14,6 +14,7 @@ from pytest_django import DjangoAssertNumQueries, Settings
 from accounts.models import User
 from files.models import Folder, Link, Share, UploadedFile
 from files.sharing import grants
+from files.sharing.views import SHARE_MISSES
 from files.tests.conftest import MakeFile, MakeFolder
 
 
@@ -336,3 +337,30 @@ def test_the_quota_note_is_on_a_folders_sharing_page_only(
     assert note in alice_client.get(sharing_url(projects)).content.decode()
     upload = make_file(alice)
     assert note not in alice_client.get(f"/files/{upload.pk}/sharing/").content.decode()
+
+
+def test_names_that_find_nobody_are_limited_and_the_refusal_tells_nothing(
+    alice_client: Client, bob: User, projects: Folder
+) -> None:
+    url = sharing_url(projects) + "share/"
+    for _ in range(SHARE_MISSES.allowed):
+        page = alice_client.post(url, {"recipient": "nobody", "role": "viewer"})
+        assert page.context["share_form"].has_error("recipient", code="no_such_user")
+    refusals = [
+        alice_client.post(url, {"recipient": typed, "role": "viewer"})
+        for typed in ("nobody", "bob@example.org")
+    ]
+    for page in refusals:
+        form = page.context["share_form"]
+        assert form.errors["recipient"] == [
+            "Too many names that match no one: try again in an hour."
+        ]
+    assert not Share.objects.exists()
+
+
+def test_names_that_find_someone_do_not_count(
+    alice_client: Client, bob: User, projects: Folder
+) -> None:
+    url = sharing_url(projects) + "share/"
+    for _ in range(SHARE_MISSES.allowed + 5):
+        assert alice_client.post(url, {"recipient": "bob", "role": "viewer"}).status_code == 302
