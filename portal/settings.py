@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The reader's time zone (the browser's, from static/timezone.js's cookie).
+    "portal.timezones.ReaderTimeZone",
     # Login is the default; the few public views opt out with @login_not_required
     # (login, signup, and the anonymous pages under /s/ as they come). Before
     # the CSRF check, which reads request.POST: an anonymous POST to any other

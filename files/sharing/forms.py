@@ -49,6 +49,10 @@ class LinkForm(forms.Form):
 
     def __init__(self, *args: Any, folder: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Read in the reader's zone (portal.timezones), and said so: a time
+        # without its zone let a link at UTC+2 live two hours too long.
+        zone = timezone.get_current_timezone_name()
+        self.fields["expires"].help_text = f"In your time zone, {zone}. Empty: never."
         if not folder:
             kind = cast(forms.ChoiceField, self.fields["kind"])
             kind.choices = [(Link.Kind.DOWNLOAD, Link.Kind.DOWNLOAD.label)]
