@@ -273,6 +273,18 @@ PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25, minimum=1)
 # Download-trail entries older than this go with `manage.py portal_prune_downloads`.
 PORTAL_AUDIT_RETENTION_DAYS = envint("PORTAL_AUDIT_RETENTION_DAYS", 180, minimum=1)
 
+# Virus scanning (README "Virus scanning"): "clamd" holds every new file as
+# pending until ClamAV has read it; empty (the default) marks files "not scanned".
+PORTAL_SCAN = os.environ.get("PORTAL_SCAN", "")
+# host:port, or the path of clamd's Unix socket.
+PORTAL_CLAMD_ADDRESS = os.environ.get("PORTAL_CLAMD_ADDRESS", "127.0.0.1:3310")
+# ClamAV's own default StreamMaxLength (100 MB); larger files are "too large to scan".
+PORTAL_SCAN_MAX_SIZE = envint("PORTAL_SCAN_MAX_SIZE", 100 * 1024 * 1024, minimum=1)
+# What the owner may do with a file too large to scan: "allow" or "block" downloading it.
+PORTAL_SCAN_UNSCANNABLE = os.environ.get("PORTAL_SCAN_UNSCANNABLE", "allow")
+# Seconds between tries while clamd does not answer.
+PORTAL_SCAN_RETRY_SECONDS = envint("PORTAL_SCAN_RETRY_SECONDS", 60, minimum=1)
+
 # Behind TLS (set PORTAL_HTTPS=true in production): secure cookies, HSTS and a
 # redirect to https, trusting the front server's X-Forwarded-Proto.
 PORTAL_HTTPS = envbool("PORTAL_HTTPS")

@@ -31,6 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from files import access, delivery
 from files.models import Drop, Folder, Link, UploadedFile
+from files.scanning.pages import withheld_page
 from files.sharing import audit, grants
 from files.sharing.forms import DropForm, UnlockForm, for_visitor
 from files.uploads import intake
@@ -135,9 +136,13 @@ class LinkPageView(LinkView):
         if link.folder is not None:
             return render_folder(request, link, self.token, link.folder)
         upload = get_object_or_404(access.files_via_link(link))
-        return render(
-            request, "links/file.html", {"link": link, "upload": upload, "token": self.token}
-        )
+        context = {
+            "link": link,
+            "upload": upload,
+            "token": self.token,
+            "withheld": access.withheld(upload, request.user),
+        }
+        return render(request, "links/file.html", context)
 
 
 class LinkFolderView(LinkView):
@@ -220,6 +225,10 @@ class LinkDownloadView(LinkView):
     def get(self, request: HttpRequest, file: str, **kwargs: Any) -> HttpResponseBase:
         link = self.link
         upload = get_object_or_404(access.files_via_link(link), pk=file)
+        reason = access.withheld(upload, request.user)
+        if reason is not None:
+            # Before counting: a file being checked uses none of the link's downloads.
+            return withheld_page(request, upload, reason)
         if request.method == "GET" and not grants.count_download(link):
             # Another visitor took the last download since this request began.
             return render(
