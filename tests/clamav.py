@@ -36,6 +36,8 @@ class Clamd:
         self.root = root
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
+        # The same clamd on a Unix socket too, as Debian's listens (/run/clamav/clamd.ctl).
+        self.socket = str(root / "clamd.sock")
         self.process: subprocess.Popen[bytes] | None = None
         database = root / "db"
         database.mkdir(parents=True, exist_ok=True)
@@ -54,6 +56,7 @@ class Clamd:
             f"DatabaseDirectory {database}\n"
             f"TCPSocket {self.port}\n"
             "TCPAddr 127.0.0.1\n"
+            f"LocalSocket {self.socket}\n"
             f"StreamMaxLength {STREAM_MAX}\n"
             f"LogFile {root / 'clamd.log'}\n"
         )

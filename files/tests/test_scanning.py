@@ -274,6 +274,13 @@ def test_an_answer_that_is_no_verdict_leaves_the_file_pending(reply: str) -> Non
         clamd.read_reply(reply)
 
 
+def test_clamd_is_reached_on_its_unix_socket_too(clamd_server: Clamd) -> None:
+    assert clamd.ping(clamd_server.socket)
+    verdict = clamd.scan(clamd_server.socket, [EICAR[:30], EICAR[30:]])
+    assert verdict.infected
+    assert clamd.scan(clamd_server.socket, [b"fine"]) == clamd.Verdict()
+
+
 def test_an_unreachable_clamd_is_unavailable_not_clean() -> None:
     from deploy.stack import free_port
 
