@@ -63,3 +63,22 @@ def child_exit(server: Any, worker: Any) -> None:
 
     for path in remove_temp_files_of(worker.pid):
         server.log.warning("removed %s, left by worker %s", path, worker.pid)
+
+
+def when_ready(server: Any) -> None:
+    """In the master, once listening: warn when guess limits would count per worker.
+
+    A per-process cache (CACHE_URL=locmem://) with several workers lets each
+    worker count its own guesses (portal.checks, portal.W001).
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+    from django.conf import settings
+
+    django.setup(set_prefix=False)
+    from portal.checks import per_process_cache_warnings
+
+    for warning in per_process_cache_warnings(
+        str(settings.CACHES["default"]["BACKEND"]), server.cfg.workers
+    ):
+        server.log.warning("%s %s (%s)", warning.msg, warning.hint, warning.id)

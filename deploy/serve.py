@@ -51,6 +51,10 @@ def main() -> int:
     if server == "nginx":
         os.environ.setdefault("PORTAL_SIGNED_URL_SECRET", _signed_url_secret())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    # How many processes answer, for the check that a per-process cache would
+    # split guess limits between them (portal.checks): gunicorn's default workers.
+    workers = int(os.environ.get("WEB_CONCURRENCY") or len(os.sched_getaffinity(0)) * 2 + 1)
+    os.environ["PORTAL_APP_PROCESSES"] = str(workers * envint("APP_SERVERS", 1))
 
     import django
     from django.conf import settings

@@ -14,12 +14,13 @@ Strangers get a filter that matches nothing, so views answer 404, never 403.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.lookups import StartsWith
 
 from accounts.models import User
-from files.models import Folder, Link, Share, UploadedFile
+from files.models import Folder, Link, ScanStatus, Share, UploadedFile
 
 NOTHING = Q(pk__in=[])
 EVERYTHING = Q()
@@ -234,3 +235,27 @@ def may_move(
     if target is None:
         return user.is_authenticated and owner_id == user.pk
     return move_targets(user, owner_id, path).filter(pk=target.pk).exists()
+
+
+def withheld(upload: UploadedFile, user: User | AnonymousUser) -> str | None:
+    """Why `upload`'s bytes may not be sent to `user` (who may read it), or None when they may.
+
+    The quarantine (files.scanning): what ClamAV has not cleared reaches no
+    one but its owner. Pending: its owner only (the "being checked" page for
+    everyone else: shares, links, staff). Infected: nobody, the owner and
+    staff neither (staff release or delete it in the admin). Too large to
+    scan: its owner when PORTAL_SCAN_UNSCANNABLE=allow, else nobody. Clean
+    and not scanned (scanning off): as anything readable. A door that sends
+    bytes, a preview or a thumbnail asks this after its lookup.
+    """
+    status = upload.scan_status
+    if status in (ScanStatus.CLEAN, ScanStatus.NOT_SCANNED):
+        return None
+    if status == ScanStatus.INFECTED:
+        return status
+    is_owner = user.is_authenticated and upload.owner_id == user.pk
+    if status == ScanStatus.PENDING:
+        return None if is_owner else status
+    # Too large to scan.
+    allowed = settings.PORTAL_SCAN_UNSCANNABLE == "allow"
+    return None if is_owner and allowed else status

@@ -6,11 +6,13 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.html import format_html
 
 from files import names
 from files.forms import RenameForm
-from files.models import DownloadEvent, Drop, Link, Share, UploadedFile
+from files.models import DownloadEvent, Drop, Link, ScanStatus, Share, UploadedFile
+from files.previews.tasks import schedule_thumbnails
 from files.sharing import grants
 from files.uploads import intake
 
@@ -23,6 +25,9 @@ DETAIL_FIELDS = (
     "created",
     "stored_as",
     "download_link",
+    "scan_status",
+    "scan_signature",
+    "scanned",
 )
 
 
@@ -45,8 +50,18 @@ class AdminRenameForm(RenameForm):
 @admin.register(UploadedFile)
 class UploadedFileAdmin(admin.ModelAdmin):
     form = AdminRenameForm
-    list_display = ["name", "owner", "human_size", "content_type", "created", "download_link"]
-    list_filter = ["content_type", "created"]
+    list_display = [
+        "name",
+        "owner",
+        "human_size",
+        "content_type",
+        "created",
+        "scan_status",
+        "download_link",
+    ]
+    # "Quarantined" lists what ClamAV caught: delete it, or release a false positive.
+    list_filter = ["scan_status", "content_type", "created"]
+    actions = ["release"]
     search_fields = ["name", "owner__username", "owner__email"]
     list_select_related = ["owner"]
     date_hierarchy = "created"
@@ -61,6 +76,19 @@ class UploadedFileAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: UploadedFile, form: Any, change: bool) -> None:
         # Under the owner's lock, as every rename: the form's check may be stale by now.
         intake.rename_file(obj, obj.name)
+
+    @admin.action(description="Release from quarantine (mark clean)")
+    def release(self, request: HttpRequest, queryset: QuerySet[UploadedFile]) -> None:
+        """A false positive, by staff's judgement: the file is sent again like any clean one."""
+        held = [ScanStatus.INFECTED, ScanStatus.PENDING, ScanStatus.TOO_LARGE]
+        released = list(queryset.filter(scan_status__in=held))
+        UploadedFile.objects.filter(pk__in=[f.pk for f in released]).update(
+            scan_status=ScanStatus.CLEAN, scanned=timezone.now()
+        )
+        for upload in released:
+            upload.scan_status = ScanStatus.CLEAN
+        schedule_thumbnails(released)
+        self.message_user(request, f"Released {len(released)} file(s).")
 
     @admin.display(description="size", ordering="size")
     def human_size(self, upload: UploadedFile) -> str:

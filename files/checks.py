@@ -118,3 +118,26 @@ def _signed_url_errors() -> list[CheckMessage]:
             )
         )
     return errors
+
+
+@register()
+def check_scanning(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A misspelt PORTAL_SCAN would leave every file unscanned without a word."""
+    errors: list[CheckMessage] = []
+    if settings.PORTAL_SCAN not in ("", "clamd"):
+        errors.append(
+            Error(
+                f"PORTAL_SCAN is {settings.PORTAL_SCAN!r}.",
+                hint="Use clamd (with PORTAL_CLAMD_ADDRESS), or leave it unset for no scanning.",
+                id="files.E020",
+            )
+        )
+    if settings.PORTAL_SCAN_UNSCANNABLE not in ("allow", "block"):
+        errors.append(
+            Error(
+                f"PORTAL_SCAN_UNSCANNABLE is {settings.PORTAL_SCAN_UNSCANNABLE!r}.",
+                hint="Use allow or block.",
+                id="files.E021",
+            )
+        )
+    return errors

@@ -75,6 +75,16 @@ class Folder(models.Model):
         return f"{parent.path if parent else '/'}{folder_id}/"
 
 
+class ScanStatus(models.TextChoices):
+    """Where a file stands with the virus scanner (README "Virus scanning")."""
+
+    NOT_SCANNED = "not_scanned", "not scanned"  # scanning is off (PORTAL_SCAN unset)
+    PENDING = "pending", "being checked"
+    CLEAN = "clean", "clean"
+    INFECTED = "infected", "quarantined"
+    TOO_LARGE = "too_large", "too large to scan"
+
+
 class UploadedFile(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -99,6 +109,14 @@ class UploadedFile(models.Model):
     # Empty until the background task has stored one, and for good when the
     # bytes are no image Pillow can safely shrink (bomb, truncated, corrupt).
     thumbnail = models.FileField(max_length=255, blank=True, editable=False)
+    # ClamAV's verdict (files.scanning): set by the intake when the file is
+    # stored, then by the scan task. Who may be sent what is files.access's.
+    scan_status = models.CharField(
+        max_length=12, choices=ScanStatus.choices, default=ScanStatus.NOT_SCANNED
+    )
+    # The signature that matched, for an infected file; shown to its owner and staff.
+    scan_signature = models.CharField(max_length=255, blank=True)
+    scanned = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -130,6 +148,12 @@ class UploadedFile(models.Model):
             models.Index(fields=["owner", "-created", "name"], name="files_owner_created_name"),
             models.Index(fields=["owner", "size"]),
             models.Index(fields=["folder", "-created"]),
+            # The scan worker's retry sweep reads only the few files still waiting.
+            models.Index(
+                fields=["created"],
+                condition=models.Q(scan_status="pending"),
+                name="file_scan_pending",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -195,6 +219,10 @@ class Share(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shared_with_me"
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    # What the owner typed to find the recipient (a username, or an email):
+    # the only name the owner's pages show, so sharing tells nobody an email
+    # or a username they did not know already. Empty on shares made before it.
+    recipient_label = models.CharField(max_length=254, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -227,6 +255,11 @@ class Share(models.Model):
     def item(self) -> UploadedFile | Folder:
         # The share_one_item constraint: exactly one is set.
         return self.file if self.file_id is not None else self.folder  # type: ignore[return-value]
+
+    @property
+    def recipient_name(self) -> str:
+        """The recipient as the owner named them; the username for shares older than the label."""
+        return self.recipient_label or self.recipient.get_username()
 
 
 class Link(models.Model):

@@ -25,6 +25,7 @@ from files.folders.search import HitsPaginator
 from files.forms import RenameForm
 from files.models import Folder, UploadedFile
 from files.previews import preview
+from files.scanning.pages import withheld_page
 from files.sharing import audit
 from files.uploads import intake, quota
 from files.uploads.views import upload_url
@@ -150,7 +151,7 @@ class FolderListView(ListView):
             shares=list(folder.shares.select_related("recipient"))
             if folder and access.owns(user, folder)
             else [],
-            usage=quota.usage(owner),
+            usage=quota.usage_for(user, owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
             upload_url=upload_url(folder),
             **kwargs,
@@ -203,7 +204,8 @@ class FileDetailView(UpdateView):
             can_rename=can_rename,
             recent_downloads=audit.recent(upload) if is_owner else [],
             shares=list(upload.shares.select_related("recipient")) if is_owner else [],
-            preview=preview.preview_of(self.object),
+            # No preview of bytes this reader may not be sent (files.scanning).
+            preview=None if access.withheld(upload, user) else preview.preview_of(upload),
             **kwargs,
         )
 
@@ -246,6 +248,9 @@ class DownloadView(SingleObjectMixin, View):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         upload = self.get_object()
+        reason = access.withheld(upload, request.user)
+        if reason is not None:
+            return withheld_page(request, upload, reason)
         if self.inline and not upload.previewable:
             raise Http404("This file has no preview.")
         response = delivery.serve(request, upload, inline=self.inline)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The reader's time zone (the browser's, from static/timezone.js's cookie).
+    "portal.timezones.ReaderTimeZone",
     # A session whose account has two-factor sign-in on but that never gave a
     # code is signed out; staff without it are held on its set-up page when
     # PORTAL_REQUIRE_2FA_FOR_STAFF is on (accounts/middleware.py).
@@ -110,9 +113,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache and sessions: Redis when CACHE_URL (or REDIS_URL) is set, else local memory.
+# Cache and sessions: Redis when CACHE_URL (or REDIS_URL) is set, else a table
+# in the database, which every worker and app server shares: guess limits count
+# there (portal.limits). CACHE_URL=locmem:// keeps it in each process's memory
+# (one process only: a check warns when there are several).
 CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
-if CACHE_URL:
+# Counters must not be culled early: an attacker filling the cache would reset them.
+CACHE_OPTIONS = {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 10}
+CACHES: dict[str, dict[str, Any]]
+if CACHE_URL == "locmem://":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": CACHE_OPTIONS,
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+elif CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -122,7 +139,13 @@ if CACHE_URL:
     # Sessions read from Redis; the database is the durable copy.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.SharedDatabaseCache",
+            "LOCATION": "portal_cache",
+            "OPTIONS": CACHE_OPTIONS,
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -274,6 +297,18 @@ PORTAL_DEFAULT_QUOTA = envint("PORTAL_DEFAULT_QUOTA", 0)
 PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25, minimum=1)
 # Download-trail entries older than this go with `manage.py portal_prune_downloads`.
 PORTAL_AUDIT_RETENTION_DAYS = envint("PORTAL_AUDIT_RETENTION_DAYS", 180, minimum=1)
+
+# Virus scanning (README "Virus scanning"): "clamd" holds every new file as
+# pending until ClamAV has read it; empty (the default) marks files "not scanned".
+PORTAL_SCAN = os.environ.get("PORTAL_SCAN", "")
+# host:port, or the path of clamd's Unix socket.
+PORTAL_CLAMD_ADDRESS = os.environ.get("PORTAL_CLAMD_ADDRESS", "127.0.0.1:3310")
+# ClamAV's own default StreamMaxLength (100 MB); larger files are "too large to scan".
+PORTAL_SCAN_MAX_SIZE = envint("PORTAL_SCAN_MAX_SIZE", 100 * 1024 * 1024, minimum=1)
+# What the owner may do with a file too large to scan: "allow" or "block" downloading it.
+PORTAL_SCAN_UNSCANNABLE = os.environ.get("PORTAL_SCAN_UNSCANNABLE", "allow")
+# Seconds between tries while clamd does not answer.
+PORTAL_SCAN_RETRY_SECONDS = envint("PORTAL_SCAN_RETRY_SECONDS", 60, minimum=1)
 
 # Behind TLS (set PORTAL_HTTPS=true in production): secure cookies, HSTS and a
 # redirect to https, trusting the front server's X-Forwarded-Proto.

@@ -239,37 +239,64 @@ def ancestors(folder: Folder, user: User | AnonymousUser) -> list[Folder]:
     return sorted(above, key=lambda f: len(f.path))
 
 
-def ensure_path(owner: User, parent: Folder | None, parts: Iterable[str]) -> Folder | None:
+def ensure_path(
+    owner: User, parent: Folder | None, parts: Iterable[str], *, numbered: bool = False
+) -> Folder | None:
     """The folder `parts` names below `parent`, created where missing.
 
     A dropped folder's files arrive a few at a time, each with the path of its
     directory; the first to need a folder creates it and the others find it.
+    A file holding a part's name refuses the upload, unless `numbered`: then
+    the part is the first of "name", "name (1)", ... that is a folder or free,
+    so every file of one dropped directory lands in the same numbered folder
+    and the sender is told nothing of what the place held (drop links).
     """
     folder = parent
     for part in parts:
         name = check_folder_name(part)
-        existing: Folder | None = (
-            names.folders_in(owner.pk, folder)
-            .annotate(key=Lower("name"))
-            .filter(key=Lower(Value(name)))
-            .first()
-        )
+        if numbered:
+            folder = _numbered_folder(owner, folder, name)
+            continue
+        existing = _folder_named(owner, folder, name)
         if existing is None:
             try:
                 existing = create_folder(owner, folder, name)
             except ValidationError as error:
                 # Another upload created it between our look and our insert,
                 # or a file holds the name: that refusal is the upload's.
-                existing = (
-                    names.folders_in(owner.pk, folder)
-                    .annotate(key=Lower("name"))
-                    .filter(key=Lower(Value(name)))
-                    .first()
-                )
+                existing = _folder_named(owner, folder, name)
                 if existing is None:
                     raise error
         folder = existing
     return folder
+
+
+def _folder_named(owner: User, parent: Folder | None, name: str) -> Folder | None:
+    found: Folder | None = (
+        names.folders_in(owner.pk, parent)
+        .annotate(key=Lower("name"))
+        .filter(key=Lower(Value(name)))
+        .first()
+    )
+    return found
+
+
+def _numbered_folder(owner: User, parent: Folder | None, name: str) -> Folder:
+    """The folder "name" in `parent`, or the first numbered copy that is a folder or free."""
+    for number in range(names.MAX_COPIES + 1):
+        candidate = names.numbered(name, number) if number else name
+        existing = _folder_named(owner, parent, candidate)
+        if existing is not None:
+            return existing
+        if names.taken(owner.pk, parent, candidate) is None:
+            try:
+                return create_folder(owner, parent, candidate)
+            except ValidationError:
+                # Taken since our look (a concurrent drop): look at this number again.
+                existing = _folder_named(owner, parent, candidate)
+                if existing is not None:
+                    return existing
+    raise ValidationError("There are too many copies of that folder.", code="name_taken")
 
 
 def folder_choices(owner: User, only: QuerySet[Folder] | None = None) -> list[tuple[Folder, str]]:

@@ -8,7 +8,7 @@ from functools import partial
 from django.db import transaction
 from django_tasks import task
 
-from files.models import UploadedFile
+from files.models import ScanStatus, UploadedFile
 from files.previews import thumbnails
 from files.previews.images import IMAGE_FORMATS
 
@@ -19,6 +19,8 @@ def make_thumbnail(file_id: str) -> bool:
     upload = UploadedFile.objects.filter(pk=file_id).first()
     if upload is None:
         return False  # deleted before a worker got to it
+    if upload.scan_status not in (ScanStatus.CLEAN, ScanStatus.NOT_SCANNED):
+        return False  # bytes ClamAV has not cleared are never decoded (files.scanning)
     return thumbnails.generate(upload)
 
 

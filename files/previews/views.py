@@ -27,6 +27,8 @@ class ThumbnailView(SingleObjectMixin, View):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         upload = self.get_object()
-        if not upload.thumbnail:
+        # A thumbnail is never made of a withheld file; one made before (a
+        # replaced file now pending again) is not sent either.
+        if not upload.thumbnail or access.withheld(upload, request.user):
             raise Http404("This file has no thumbnail.")
         return delivery.send(request, thumbnail_object(upload), inline=True)

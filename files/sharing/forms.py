@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
-from files.models import Link, Share
+from files.models import Link, Share, UploadedFile
 from files.sharing import grants
+from files.uploads import quota
 from files.uploads.forms import UploadForm
 
 
@@ -26,7 +27,9 @@ class ShareForm(forms.Form):
             role.choices = [(Share.Role.VIEWER, Share.Role.VIEWER.label)]
 
     def clean_recipient(self) -> User:
-        return grants.find_recipient(self.cleaned_data["recipient"])
+        # Kept as typed: the one name of the recipient the owner's pages show.
+        self.typed_recipient: str = self.cleaned_data["recipient"].strip()
+        return grants.find_recipient(self.typed_recipient)
 
 
 class LinkForm(forms.Form):
@@ -46,9 +49,27 @@ class LinkForm(forms.Form):
 
     def __init__(self, *args: Any, folder: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Read in the reader's zone (portal.timezones), and said so: a time
+        # without its zone let a link at UTC+2 live two hours too long.
+        zone = timezone.get_current_timezone_name()
+        self.fields["expires"].help_text = f"In your time zone, {zone}. Empty: never."
         if not folder:
             kind = cast(forms.ChoiceField, self.fields["kind"])
             kind.choices = [(Link.Kind.DOWNLOAD, Link.Kind.DOWNLOAD.label)]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("kind") == Link.Kind.DROP and cleaned.get("download_limit") is not None:
+            # A drop sends nothing, so a download limit would mean nothing:
+            # refused rather than quietly dropped (the table showed "0").
+            self.add_error(
+                "download_limit",
+                ValidationError(
+                    "A file-drop link sends no files: leave the download limit empty.",
+                    code="limit_on_drop",
+                ),
+            )
+        return cleaned
 
     def clean_expires(self) -> Any:
         expires = self.cleaned_data["expires"]
@@ -61,9 +82,41 @@ class UnlockForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput, strip=False)
 
 
+def for_visitor(error: ValidationError) -> ValidationError:
+    """The intake's refusal in words that tell a drop's sender nothing of the folder or its owner.
+
+    A quota names the owner's quota and free space, a clash names what the
+    folder holds: the sender learns only that the box is full, or that a
+    name could not be placed. Errors about the sender's own file (its name,
+    its size against the site's limit) pass as they are.
+    """
+    codes = {getattr(e, "code", None) for e in error.error_list}
+    if "over_quota" in codes:
+        return quota.worded_for_others(error, DROP_FULL)
+    if "name_taken" in codes:
+        return ValidationError(
+            "This drop box cannot take a file of that name; rename it and send it again.",
+            code="name_taken",
+        )
+    return error
+
+
+DROP_FULL = "This drop box cannot take more files right now."
+
+
 class DropForm(UploadForm):
-    """The upload form with the dropper's name: the same name, size and quota rules."""
+    """The upload form with the dropper's name: the same name, size and quota rules.
+
+    Its refusals are worded for a stranger (for_visitor):
+    a full quota is "the box is full", never the owner's quota or free space.
+    """
 
     dropped_by = forms.CharField(
-        label="Your name", max_length=100, required=False, help_text="Shown to the folder's owner."
+        label="Your name", max_length=100, required=False, help_text="Shown to the recipient."
     )
+
+    def clean_file(self) -> list[UploadedFile]:
+        try:
+            return super().clean_file()
+        except ValidationError as error:
+            raise for_visitor(error) from None

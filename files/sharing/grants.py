@@ -25,7 +25,13 @@ Item = UploadedFile | Folder
 
 
 def find_recipient(name_or_email: str) -> User:
-    """The active user with this username or email (case-insensitive)."""
+    """The active user with this username or email (case-insensitive).
+
+    One answer for every miss (no account, an inactive one, two accounts
+    sharing an email), worded the same for a name and an email: it says no
+    more than a share that succeeds would. The sharing view also counts the
+    misses (SHARE_MISSES_PER_OWNER), so the form is no fast way to test emails.
+    """
     wanted = name_or_email.strip()
     matches = list(
         User.objects.filter(Q(username__iexact=wanted) | Q(email__iexact=wanted), is_active=True)[
@@ -37,14 +43,20 @@ def find_recipient(name_or_email: str) -> User:
     return matches[0]
 
 
-def share(item: Item, recipient: User, role: str = Share.Role.VIEWER) -> Share:
-    """Give `recipient` access to `item`; sharing again changes the role."""
+def share(item: Item, recipient: User, role: str = Share.Role.VIEWER, *, label: str = "") -> Share:
+    """Give `recipient` access to `item`; sharing again changes the role.
+
+    `label` is what the owner typed to find them (Share.recipient_label): the
+    name the owner's pages show, never the account's other name or its email.
+    """
     if recipient.pk == item.owner_id:
         raise ValidationError("That is you: you have access already.", code="self_share")
     if role == Share.Role.EDITOR and not isinstance(item, Folder):
         raise ValidationError("Only a folder can be shared for editing.", code="editor_on_file")
     shared, _ = Share.objects.update_or_create(
-        recipient=recipient, **_target(item), defaults={"role": role}
+        recipient=recipient,
+        **_target(item),
+        defaults={"role": role, "recipient_label": label.strip()},
     )
     return shared
 
@@ -70,6 +82,8 @@ def create_link(
     """A new link to `item` and its token, which is never stored and cannot be shown again."""
     if kind == Link.Kind.DROP and not isinstance(item, Folder):
         raise ValidationError("Files can be dropped only into a folder.", code="drop_on_file")
+    if kind == Link.Kind.DROP and download_limit is not None:
+        raise ValidationError("A file-drop link sends no files to count.", code="limit_on_drop")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = Link.objects.create(
         token_hash=token_hash(token),
@@ -77,7 +91,7 @@ def create_link(
         label=label,
         expires=expires,
         password=make_password(password) if password else "",
-        download_limit=download_limit if kind == Link.Kind.DOWNLOAD else None,
+        download_limit=download_limit,
         **_target(item),
     )
     return link, token

@@ -17,7 +17,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models.functions import Lower
@@ -34,12 +33,14 @@ from files import access, delivery
 from files.delivery import zip as zip_delivery
 from files.folders import archive
 from files.models import Drop, Folder, Link, UploadedFile
+from files.scanning.pages import withheld_page
 from files.sharing import audit, grants
-from files.sharing.forms import DropForm, UnlockForm
+from files.sharing.forms import DropForm, UnlockForm, for_visitor
 from files.uploads import intake
 from files.uploads.intake import StoreUnavailable
 from files.uploads.views import store_unavailable
 from portal.http import json_errors, wants_json
+from portal.limits import Limit
 from portal.proxies import client_address
 
 app_name = "links"
@@ -49,6 +50,10 @@ app_name = "links"
 GUESS_WINDOW = 15 * 60
 GUESSES_PER_LINK = 20
 GUESSES_PER_CLIENT = 10
+# In the cache all processes share (portal.cache): a limit per process would
+# be multiplied by the number of gunicorn workers and app servers.
+PER_LINK = Limit("link-guesses:link", GUESSES_PER_LINK, GUESS_WINDOW)
+PER_CLIENT = Limit("link-guesses:client", GUESSES_PER_CLIENT, GUESS_WINDOW)
 SESSION_KEY = "unlocked_links"
 
 
@@ -133,9 +138,13 @@ class LinkPageView(LinkView):
         if link.folder is not None:
             return render_folder(request, link, self.token, link.folder)
         upload = get_object_or_404(access.files_via_link(link))
-        return render(
-            request, "links/file.html", {"link": link, "upload": upload, "token": self.token}
-        )
+        context = {
+            "link": link,
+            "upload": upload,
+            "token": self.token,
+            "withheld": access.withheld(upload, request.user),
+        }
+        return render(request, "links/file.html", context)
 
 
 class LinkFolderView(LinkView):
@@ -184,24 +193,22 @@ class LinkUnlockView(LinkView):
         link = self.link
         if not link.password or is_unlocked(request, link):
             return HttpResponseRedirect(reverse("links:open", args=[self.token]))
-        keys = {
-            f"link-guesses:link:{link.pk}": GUESSES_PER_LINK,
-            f"link-guesses:client:{client_address(request)}": GUESSES_PER_CLIENT,
-        }
-        if any(cache.get(key, 0) >= limit for key, limit in keys.items()):
+        # Counted before the password is looked at, given back when it is right.
+        limits = [(PER_LINK, link.pk), (PER_CLIENT, client_address(request))]
+        # Both counted, even when the first refuses (no short circuit).
+        taken = [limit.take(who) for limit, who in limits]
+        if not all(taken):
             response = render(request, "links/too_many.html", {"link": link}, status=429)
             response["Retry-After"] = str(GUESS_WINDOW)
             return response
         form = UnlockForm(request.POST)
         if form.is_valid() and grants.password_matches(link, form.cleaned_data["password"]):
+            for limit, who in limits:
+                limit.give_back(who)
             # A new session key on a change of privilege, as a login does.
             request.session.cycle_key()
             request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), link.pk]
             return HttpResponseRedirect(reverse("links:open", args=[self.token]))
-        for key in keys:
-            # add() then incr(): atomic on Redis and locmem; the window opens at the first miss.
-            cache.add(key, 0, GUESS_WINDOW)
-            cache.incr(key)
         form.add_error("password", ValidationError("That is not the password.", code="wrong"))
         return render_unlock(request, link, form, status=403)
 
@@ -220,6 +227,10 @@ class LinkDownloadView(LinkView):
     def get(self, request: HttpRequest, file: str, **kwargs: Any) -> HttpResponseBase:
         link = self.link
         upload = get_object_or_404(access.files_via_link(link), pk=file)
+        reason = access.withheld(upload, request.user)
+        if reason is not None:
+            # Before counting: a file being checked uses none of the link's downloads.
+            return withheld_page(request, upload, reason)
         if request.method == "GET" and not grants.count_download(link):
             # Another visitor took the last download since this request began.
             return render(
@@ -290,11 +301,11 @@ class LinkDropView(LinkView):
                     folder,
                     directory=form.cleaned_data["directory"],
                     record=partial(self.record_drops, dropped_by=form.cleaned_data["dropped_by"]),
+                    numbered_folders=True,
                 )
             except ValidationError as error:
-                # The locked quota re-check lost a race with another upload,
-                # or a file of the folder holds the name of a dropped directory.
-                form.add_error("file", error)
+                # The locked quota re-check lost a race with another upload.
+                form.add_error("file", for_visitor(error))
             except StoreUnavailable:
                 return store_unavailable(request, back=reverse("links:open", args=[self.token]))
             else:
@@ -319,7 +330,7 @@ class LinkDropView(LinkView):
 
 
 def render_drop(request: HttpRequest, link: Link, token: str, form: DropForm) -> HttpResponse:
-    folder = link.item
+    # Nothing of the owner (name, usage, quota) nor of the folder (name, contents).
     return render(
         request,
         "links/drop.html",
@@ -327,7 +338,6 @@ def render_drop(request: HttpRequest, link: Link, token: str, form: DropForm) ->
             "link": link,
             "token": token,
             "form": form,
-            "owner": folder.owner,
             "max_upload_size": settings.PORTAL_MAX_UPLOAD_SIZE,
         },
     )

@@ -25,6 +25,7 @@ from files import access
 from files.models import Drop, Folder, Link, Share, UploadedFile
 from files.sharing import grants
 from files.sharing.forms import LinkForm, ShareForm
+from portal.limits import Limit
 
 
 class SharedWithMeView(ListView):
@@ -92,21 +93,45 @@ class SharingView(SharingMixin, TemplateView):
         )
 
 
+# Names that find nobody, per owner and hour (portal.limits, shared by all processes).
+SHARE_MISSES = Limit("share-misses", 30, 60 * 60)
+
+
 class ShareCreateView(SharingMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         item = self.get_item()
         form = ShareForm(request.POST, folder=isinstance(item, Folder))
-        if form.is_valid():
+        # A look-up is counted before it runs and given back when it finds
+        # someone: the form is no fast way to test which emails have accounts.
+        allowed = SHARE_MISSES.take(request.user.pk)
+        valid = form.is_valid()
+        if allowed and "recipient" in form.cleaned_data:
+            SHARE_MISSES.give_back(request.user.pk)
+        if not allowed:
+            # The same answer, and the same count, whether the name was found or not.
+            form.errors.pop("recipient", None)
+            form.add_error(
+                "recipient",
+                ValidationError(
+                    "Too many names that match no one: try again in an hour.", code="too_many"
+                ),
+            )
+            valid = False
+        if valid:
             try:
                 shared = grants.share(
-                    item, form.cleaned_data["recipient"], form.cleaned_data["role"]
+                    item,
+                    form.cleaned_data["recipient"],
+                    form.cleaned_data["role"],
+                    label=form.typed_recipient,
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, f"Shared {item} with {shared.recipient}.")
+                # The name as typed: a username never answers an email, nor the reverse.
+                messages.success(request, f"Shared {item} with {shared.recipient_name}.")
                 return HttpResponseRedirect(self.sharing_url(item))
         return SharingView.with_form(request, kwargs, share_form=form)
 
@@ -141,7 +166,7 @@ class ShareRevokeView(View):
         )
         item = granted.item
         granted.delete()
-        messages.success(request, f"{granted.recipient} no longer has access to {item}.")
+        messages.success(request, f"{granted.recipient_name} no longer has access to {item}.")
         return HttpResponseRedirect(SharingMixin().sharing_url(item))
 
 

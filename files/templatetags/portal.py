@@ -75,6 +75,6 @@ def when(moment: datetime) -> SafeString:
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         format_date(local, "c"),
-        format_date(local, "Y-m-d H:i"),
+        format_date(local, r"Y-m-d H:i e (\U\T\CO)"),
         naturaltime(moment),
     )

@@ -18,8 +18,9 @@ from files.tests.utils import body
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    # The password-guess counters live in the cache, which outlives a test.
+def _empty_cache(db: None) -> None:
+    # The password-guess counters live in the cache, which may outlive a test
+    # (Redis, CACHE_URL=locmem://); the database cache rolls back with it.
     cache.clear()
 
 

@@ -38,10 +38,15 @@ def test_it_shows_a_form_but_not_the_folder(client: Client, token: str) -> None:
     assert response["Referrer-Policy"] == "no-referrer"
 
 
-def test_it_shows_the_owners_space(client: Client, token: str, alice: User) -> None:
+def test_it_shows_nothing_of_the_owners_space_nor_name(
+    client: Client, token: str, alice: User
+) -> None:
     alice.quota = 10_000
     alice.save()
-    assert 'id="quota-meter"' in client.get(f"/s/{token}/").content.decode()
+    html = client.get(f"/s/{token}/").content.decode()
+    assert 'id="quota-meter"' not in html
+    assert "alice" not in html
+    assert "Inbox" not in html
 
 
 def test_it_stores_a_drop_for_the_owner_and_notes_who(
@@ -96,12 +101,13 @@ def test_a_full_quota_refuses_clearly_and_leaves_nothing(
     assert response.status_code == 400
     [error] = response.json()["errors"]
     assert error["code"] == "over_quota"
-    assert "Not enough space" in error["message"]
+    assert error["message"] == "This drop box cannot take more files right now."
     assert stored_paths() == before
     assert not Drop.objects.exists()
     page = client.post(f"/s/{token}/drop/", {"file": SimpleUploadedFile("big.bin", b"x" * 10)})
     assert page.status_code == 200
-    assert "Not enough space" in page.content.decode()
+    assert "This drop box cannot take more files right now." in page.content.decode()
+    assert "Not enough space" not in page.content.decode()
 
 
 def test_a_download_link_takes_no_drops(client: Client, inbox: Folder) -> None:

@@ -108,7 +108,7 @@ def test_a_database_failure_after_storing_leaves_the_old_file_whole(
     def fail(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(intake, "schedule_thumbnails", fail)
+    monkeypatch.setattr(intake, "after_store", fail)
     with pytest.raises(RuntimeError):
         intake.replace_file(original, incoming(b"new bytes"))
     assert UploadedFile.objects.get().file.name == original.file.name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -13,6 +14,7 @@ from pytest_django import DjangoAssertNumQueries, Settings
 from accounts.models import User
 from files.models import Folder, Link, Share, UploadedFile
 from files.sharing import grants
+from files.sharing.views import SHARE_MISSES
 from files.tests.conftest import MakeFile, MakeFolder
 
 
@@ -39,8 +41,9 @@ def test_the_owner_shares_a_folder_by_email(
     share = Share.objects.get()
     assert (share.folder, share.recipient, share.role) == (projects, bob, "editor")
     page = alice_client.get(sharing_url(projects)).content.decode()
-    assert "bob" in page
-    assert "can edit" in page
+    # The name she typed, and not the username it found.
+    assert "BOB@example.org — can edit" in page
+    assert "bob" not in page
 
 
 def test_an_unknown_recipient_is_a_form_error(alice_client: Client, projects: Folder) -> None:
@@ -185,7 +188,10 @@ def test_an_editor_is_refused_by_the_owners_full_quota(
         f"/files/folders/{projects.pk}/upload/", {"file": SimpleUploadedFile("b.txt", b"12345")}
     )
     assert response.status_code == 200
-    assert "Not enough space" in response.content.decode()
+    page = response.content.decode()
+    # Told the folder is full, not how big the owner's quota is.
+    assert "There is no room left in this shared folder." in page
+    assert "10 bytes" not in page
 
 
 def test_an_editor_renames_inside_but_not_the_shared_folder_itself(
@@ -286,3 +292,75 @@ def test_the_owner_sees_who_has_access_on_the_items_pages(
     assert f'href="{sharing_url(projects)}"' in folder_page
     file_page = alice_client.get(f"/files/{plan.pk}/").content.decode()
     assert "Shared with dave (can view)" in file_page
+
+
+def test_a_download_limit_on_a_drop_link_is_a_form_error(
+    alice_client: Client, projects: Folder
+) -> None:
+    response = alice_client.post(
+        sharing_url(projects) + "link/",
+        {"kind": "drop", "download_limit": "3"},
+    )
+    assert response.status_code == 200
+    assert "A file-drop link sends no files: leave the download limit empty." in (
+        response.content.decode()
+    )
+    assert response.context["link_form"].has_error("download_limit", code="limit_on_drop")
+    assert not Link.objects.exists()
+
+
+def test_a_drop_link_cannot_be_given_a_download_limit(projects: Folder) -> None:
+    with pytest.raises(ValidationError) as refused:
+        grants.create_link(projects, kind=Link.Kind.DROP, download_limit=3)
+    assert refused.value.code == "limit_on_drop"
+
+
+def test_a_drop_link_row_counts_drops_not_downloads(
+    alice_client: Client, client: Client, projects: Folder
+) -> None:
+    _, token = grants.create_link(projects, kind=Link.Kind.DROP)
+    client.post(f"/s/{token}/drop/", {"file": SimpleUploadedFile("a.txt", b"a")})
+    assert "1 dropped" in alice_client.get(sharing_url(projects)).content.decode()
+
+
+def test_a_folders_sharing_page_leads_back_to_the_folder(
+    alice_client: Client, projects: Folder
+) -> None:
+    html = alice_client.get(sharing_url(projects)).content.decode()
+    assert f'<a href="/files/folders/{projects.pk}/">← Projects</a>' in html
+
+
+def test_the_quota_note_is_on_a_folders_sharing_page_only(
+    alice_client: Client, alice: User, projects: Folder, make_file: MakeFile
+) -> None:
+    note = "count against your quota, whoever adds them"
+    assert note in alice_client.get(sharing_url(projects)).content.decode()
+    upload = make_file(alice)
+    assert note not in alice_client.get(f"/files/{upload.pk}/sharing/").content.decode()
+
+
+def test_names_that_find_nobody_are_limited_and_the_refusal_tells_nothing(
+    alice_client: Client, bob: User, projects: Folder
+) -> None:
+    url = sharing_url(projects) + "share/"
+    for _ in range(SHARE_MISSES.allowed):
+        page = alice_client.post(url, {"recipient": "nobody", "role": "viewer"})
+        assert page.context["share_form"].has_error("recipient", code="no_such_user")
+    refusals = [
+        alice_client.post(url, {"recipient": typed, "role": "viewer"})
+        for typed in ("nobody", "bob@example.org")
+    ]
+    for page in refusals:
+        form = page.context["share_form"]
+        assert form.errors["recipient"] == [
+            "Too many names that match no one: try again in an hour."
+        ]
+    assert not Share.objects.exists()
+
+
+def test_names_that_find_someone_do_not_count(
+    alice_client: Client, bob: User, projects: Folder
+) -> None:
+    url = sharing_url(projects) + "share/"
+    for _ in range(SHARE_MISSES.allowed + 5):
+        assert alice_client.post(url, {"recipient": "bob", "role": "viewer"}).status_code == 302

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile as Upload
 
 from accounts.models import User
 from files.folders import tree
 from files.models import UploadedFile
-from files.uploads import intake
+from files.uploads import intake, quota
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -47,14 +48,21 @@ class UploadForm(forms.Form):
     # folders between the target and the file ("holiday/day 1").
     directory = forms.CharField(required=False, max_length=4096, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, owner: User, uploader: User | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
+        # An editor filling someone else's folder: told the folder is full, not the quota.
+        self.for_others = uploader is not None and uploader.pk != owner.pk
 
     def clean_file(self) -> list[UploadedFile]:
         incoming: list[Upload] = self.cleaned_data["file"]
         accepted = [intake.accept_incoming(one) for one in incoming]
-        intake.check_quota(self.owner, sum(f.size for f in accepted))
+        try:
+            intake.check_quota(self.owner, sum(f.size for f in accepted))
+        except ValidationError as error:
+            raise (quota.worded_for_others(error) if self.for_others else error) from None
         return accepted
 
     def clean_directory(self) -> list[str]:

@@ -26,7 +26,8 @@ from files import contract, names
 from files.folders import tree
 from files.models import Folder, UploadedFile
 from files.names import clean_filename, unescape_form_filename
-from files.previews.tasks import schedule_thumbnails
+from files.scanning import scan
+from files.scanning.tasks import after_store
 from files.signals import delete_after_commit, stored_keys
 from files.uploads.content import HEAD_SIZE, detect_content_type
 from files.uploads.handler import Digests, HashedUpload
@@ -121,6 +122,8 @@ def store_uploads(
     folder: Folder | None = None,
     directory: Sequence[str] = (),
     record: Callable[[list[UploadedFile]], object] | None = None,
+    *,
+    numbered_folders: bool = False,
 ) -> list[UploadedFile]:
     """Save every file for `owner` into `folder` (None: the top level), or none of them.
 
@@ -128,6 +131,8 @@ def store_uploads(
     missing: a dropped folder recreates its tree this way, one file at a time.
     `record` writes the door's own rows about the stored files (a drop link's
     Drop rows) in the same transaction: they commit with the files or not at all.
+    `numbered_folders`: a directory whose name a file holds becomes "name (1)"
+    instead of a refusal (a drop link, whose sender may learn nothing of the place).
 
     A name already taken in the folder (by a file or a folder, ignoring case)
     is kept both ways, as Dropbox and Seafile do: the new file is stored as
@@ -155,15 +160,17 @@ def store_uploads(
         with transaction.atomic():
             locked = names.lock_owner(owner.pk)
             check_quota(locked, sum(f.size for f in files))
-            folder = tree.ensure_path(owner, folder, directory)
+            folder = tree.ensure_path(owner, folder, directory, numbered=numbered_folders)
             for stored in files:
                 stored.owner = owner
                 stored.folder = folder
+                # Pending while scanning is on: nobody else gets it until ClamAV has.
+                stored.scan_status = scan.initial_status()
                 saving.append(stored)
                 _save_under_free_name(stored)
             if record is not None:
                 record(files)
-            schedule_thumbnails(files)
+            after_store(files)
     except BaseException as error:
         for stored in saving:
             # _committed: the bytes reached storage, and file.name is now our key.
@@ -250,12 +257,15 @@ def replace_file(existing: UploadedFile, incoming: Upload) -> UploadedFile:
             key = storage.save(key, incoming)
             current.file.name = key
             current.thumbnail.name = ""
+            # New bytes, a new verdict: checked again before anyone else gets them.
+            current.scan_status, current.scan_signature = scan.initial_status(), ""
+            current.scanned = None
             for field in ("size", "content_type", "sha256", "sha1", "crc32"):
                 setattr(current, field, getattr(described, field))
             current.modified = timezone.now()
             current.save()
             delete_after_commit(storage, previous)
-            schedule_thumbnails([current])
+            after_store([current])
     except BaseException as error:
         if key:
             _remove_key_quietly(storage, key)

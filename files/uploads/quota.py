@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+
 from accounts.models import User
+
+# What someone filling another person's space is told: that it is full, not
+# how full (the owner's quota and free space are the owner's business).
+OTHERS_FULL = "There is no room left in this shared folder."
 
 
 @dataclass(frozen=True)
@@ -37,3 +43,15 @@ class Usage:
 
 def usage(user: User) -> Usage:
     return Usage(used=user.storage_used(), quota=user.effective_quota())
+
+
+def usage_for(viewer: User, owner: User) -> Usage | None:
+    """`owner`'s usage for a page `viewer` sees; None (nothing shown) unless they are the owner."""
+    return usage(owner) if viewer.pk == owner.pk else None
+
+
+def worded_for_others(error: ValidationError, message: str = OTHERS_FULL) -> ValidationError:
+    """`error` without the owner's numbers when it is a quota refusal, for anyone but the owner."""
+    if any(getattr(e, "code", None) == "over_quota" for e in error.error_list):
+        return ValidationError(message, code="over_quota")
+    return error

@@ -59,7 +59,7 @@ class UploadView(FormView):
         return self.folder.owner if self.folder else self.request.user
 
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "owner": self.owner}
+        return {**super().get_form_kwargs(), "owner": self.owner, "uploader": self.request.user}
 
     def get_success_url(self) -> str:
         return self.folder.get_absolute_url() if self.folder else reverse("files:list")
@@ -68,7 +68,7 @@ class UploadView(FormView):
         return super().get_context_data(
             folder=self.folder,
             breadcrumb=tree.ancestors(self.folder, self.request.user) if self.folder else [],
-            usage=quota.usage(self.owner),
+            usage=quota.usage_for(self.request.user, self.owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
             upload_url=upload_url(self.folder),
             **kwargs,
@@ -86,7 +86,9 @@ class UploadView(FormView):
         except ValidationError as error:
             # The locked quota re-check lost a race with another upload, or a
             # file holds the name of a folder of `directory`.
-            form.add_error("file", error)
+            form.add_error(
+                "file", error if self.owner == self.request.user else quota.worded_for_others(error)
+            )
             return self.form_invalid(form)
         except StoreUnavailable:
             return store_unavailable(self.request, back=self.request.path)

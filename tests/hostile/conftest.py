@@ -21,3 +21,6 @@ make_file = files_fixtures.make_file
 def upload(alice: User, make_file: MakeFile) -> UploadedFile:
     """One file of alice's, with a known body of 1000 bytes."""
     return make_file(alice, "notes.txt", b"0123456789" * 100)
+
+
+make_folder = files_fixtures.make_folder
