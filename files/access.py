@@ -237,6 +237,17 @@ def may_move(
     return move_targets(user, owner_id, path).filter(pk=target.pk).exists()
 
 
+def sendable(files: QuerySet[UploadedFile], user: User | AnonymousUser) -> QuerySet[UploadedFile]:
+    """The files of `files` whose bytes `user` may receive: withheld() as a filter (ZIPs)."""
+    sent_to_anyone = Q(scan_status__in=(ScanStatus.CLEAN, ScanStatus.NOT_SCANNED))
+    if not user.is_authenticated:
+        return files.filter(sent_to_anyone)
+    owners_too = [ScanStatus.PENDING]
+    if settings.PORTAL_SCAN_UNSCANNABLE == "allow":
+        owners_too.append(ScanStatus.TOO_LARGE)
+    return files.filter(sent_to_anyone | Q(owner_id=user.pk, scan_status__in=owners_too))
+
+
 def withheld(upload: UploadedFile, user: User | AnonymousUser) -> str | None:
     """Why `upload`'s bytes may not be sent to `user` (who may read it), or None when they may.
 

@@ -278,11 +278,15 @@ class FolderZipView(View):
         if pk is not None:
             folder = get_object_or_404(access.readable_folders(user), pk=pk)
             contents = archive.collect(
-                folder, access.readable_folders(user), access.readable_files(user)
+                folder,
+                access.readable_folders(user),
+                access.sendable(access.readable_files(user), user),
             )
             name, owner_id = folder.name, folder.owner_id
         else:
-            contents = archive.collect(None, access.owned_folders(user), access.owned_files(user))
+            contents = archive.collect(
+                None, access.owned_folders(user), access.sendable(access.owned_files(user), user)
+            )
             name, owner_id = user.get_username(), user.id
         filename = f"{name}.zip"
 

@@ -256,7 +256,9 @@ class LinkZipView(LinkView):
         if link.kind != Link.Kind.DOWNLOAD or folder is None:
             raise Http404("This link has no folder to download.")
         contents = archive.collect(
-            folder, access.folders_via_link(link), access.files_via_link(link)
+            folder,
+            access.folders_via_link(link),
+            access.sendable(access.files_via_link(link), request.user),
         )
         if request.method == "GET" and not grants.count_download(link):
             return render(

@@ -273,3 +273,29 @@ def test_a_file_without_a_crc32_gets_it_read_once_and_remembered(
         assert opened.read("Projects/plan.txt") == b"the plan"  # checks the CRC too
     plan.refresh_from_db()
     assert plan.crc32 == zlib.crc32(b"the plan")
+
+
+def test_a_zip_leaves_out_what_the_scanner_has_not_cleared(
+    alice: User, bob: User, make_folder: MakeFolder, make_file: MakeFile
+) -> None:
+    from files.models import ScanStatus
+
+    shared = make_folder(alice, "Shared")
+    clean = make_file(alice, "clean.txt", b"fine", folder=shared)
+    pending = make_file(alice, "pending.txt", b"unchecked", folder=shared)
+    infected = make_file(alice, "infected.txt", b"bad", folder=shared)
+    UploadedFile.objects.filter(pk=pending.pk).update(scan_status=ScanStatus.PENDING)
+    UploadedFile.objects.filter(pk=infected.pk).update(scan_status=ScanStatus.INFECTED)
+    grants.share(shared, bob)
+
+    def names(user: User) -> list[str]:
+        client = Client()
+        client.force_login(user)
+        response = client.get(f"/files/folders/{shared.pk}/download/")
+        assert response.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+            return sorted(archive.namelist())
+
+    assert clean.name == "clean.txt"
+    assert names(alice) == ["Shared/", "Shared/clean.txt", "Shared/pending.txt"]
+    assert names(bob) == ["Shared/", "Shared/clean.txt"]
