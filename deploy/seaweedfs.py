@@ -67,8 +67,11 @@ def _distinct_free_ports(count: int) -> list[int]:
 class SeaweedFS:
     """One `weed server -s3` process in base_dir, with one access key and one bucket.
 
-    Small by design: a few volumes of ``volume_size_mb`` each (weed grows
-    several at a time), so a test run neither fills the disk nor holds much memory.
+    Small volumes of ``volume_size_mb`` each, written as they fill (not
+    preallocated), so a test run neither fills the disk nor holds much memory.
+    Room for many: weed grows several volumes at a time per bucket and
+    replication setting, and a whole test session shares one server; with 24
+    the S3 tests late in the run got InternalError once the volumes ran out.
     """
 
     base_dir: Path
@@ -77,7 +80,7 @@ class SeaweedFS:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(30))
     host: str = "127.0.0.1"
     volume_size_mb: int = 128
-    max_volumes: int = 24
+    max_volumes: int = 96
     start_timeout: float = 30.0
     stop_timeout: float = 3.0
 
