@@ -22,6 +22,7 @@ from files.folders import search, tree
 from files.folders.forms import MoveFilesForm
 from files.folders.search import HitsPaginator
 from files.forms import RenameForm
+from files.history import trash
 from files.models import Folder, UploadedFile
 from files.previews import preview
 from files.sharing import audit
@@ -177,7 +178,7 @@ class FileDetailView(UpdateView):
             files = access.writable_files(self.request.user)
         else:
             files = access.readable_files(self.request.user)
-        return files.select_related("folder", "owner")
+        return files.select_related("folder", "owner", "uploaded_by")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user, upload = self.request.user, self.object
@@ -200,6 +201,8 @@ class FileDetailView(UpdateView):
             move_form=move_form,
             is_owner=is_owner,
             can_rename=can_rename,
+            can_delete=access.deletable_files(user).filter(pk=upload.pk).exists(),
+            versions=list(upload.versions.select_related("uploaded_by")),
             recent_downloads=audit.recent(upload) if is_owner else [],
             shares=list(upload.shares.select_related("recipient")) if is_owner else [],
             preview=preview.preview_of(self.object),
@@ -220,17 +223,34 @@ class FileDetailView(UpdateView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-class FileDeleteView(OwnedFileMixin, DeleteView):
+class FileDeleteView(DeleteView):
+    """Sends a file to its owner's trash: the owner's, or an editor's inside a share."""
+
+    request: AuthenticatedRequest
     template_name = "files/confirm_delete.html"
     context_object_name = "upload"
+
+    def get_queryset(self) -> QuerySet[UploadedFile]:
+        return access.deletable_files(self.request.user)
 
     def get_success_url(self) -> str:
         folder = self.object.folder
         return folder.get_absolute_url() if folder else reverse("files:list")
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(trash_days=settings.PORTAL_TRASH_DAYS, **kwargs)
+
     def form_valid(self, form: Any) -> HttpResponse:
-        messages.success(self.request, f"Deleted {self.object.name}.")
-        return super().form_valid(form)
+        success_url = self.get_success_url()
+        trash.trash_file(self.object, by=self.request.user)
+        if access.owns(self.request.user, self.object):
+            messages.success(self.request, f"Moved {self.object.name} to the trash.")
+        else:
+            messages.success(
+                self.request,
+                f"Deleted {self.object.name}: its owner can restore it from the trash.",
+            )
+        return HttpResponseRedirect(success_url)
 
 
 class DownloadView(SingleObjectMixin, View):

@@ -62,7 +62,12 @@ class UnlockForm(forms.Form):
 
 
 class DropForm(UploadForm):
-    """The upload form with the dropper's name: the same name, size and quota rules."""
+    """The upload form with the dropper's name: the same name, size and quota rules.
+
+    A visitor never replaces the owner's files: a taken name is always kept both ways.
+    """
+
+    on_conflict = None  # type: ignore[assignment]
 
     dropped_by = forms.CharField(
         label="Your name", max_length=100, required=False, help_text="Shown to the folder's owner."

@@ -82,6 +82,8 @@ class UploadView(FormView):
                 form.cleaned_data["file"],
                 self.folder,
                 directory=form.cleaned_data["directory"],
+                on_conflict=form.cleaned_data["on_conflict"],
+                by=self.request.user,
             )
         except ValidationError as error:
             # The locked quota re-check lost a race with another upload, or a
