@@ -30,7 +30,7 @@ def alice_signed_up(db: None) -> User:
 
 def store(owner: User, name: str, content: bytes, folder: object = None) -> UploadedFile:
     described = intake.describe_upload(SimpleUploadedFile(name, content), name)
-    [stored] = intake.store_uploads(owner, [described], folder)  # type: ignore[arg-type]
+    [stored] = intake.store_uploads(owner, [described], folder)
     return stored
 
 
