@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from django_tasks import default_task_backend
@@ -308,3 +310,36 @@ def test_fsck_checks_trashed_bytes_until_they_are_purged(alice: User, make_file:
     status, out = fsck()
     assert status != 0
     assert "(in the trash)" in out
+
+
+def test_the_command_purges_what_expired(alice: User, make_file: MakeFile) -> None:
+    old = trash.trash_file(make_file(alice, "old.txt"), by=alice)
+    UploadedFile.objects.filter(pk=old.pk).update(trashed_at=timezone.now() - timedelta(days=31))
+    out = StringIO()
+    call_command("portal_purge_trash", stdout=out)
+    assert "Deleted 1 file(s) and folder(s) trashed over 30 days ago." in out.getvalue()
+    assert not UploadedFile.objects.exists()
+
+
+def test_the_public_link_surface_leaves_out_whatever_is_trashed(
+    alice: User, make_file: MakeFile, make_folder: MakeFolder
+) -> None:
+    shared = make_folder(alice, "Shared")
+    sub = make_folder(alice, "Sub", parent=shared)
+    doc = make_file(alice, "doc.txt", folder=shared)
+    _, token = grants.create_link(shared)
+    _, drop = grants.create_link(shared, kind="drop")
+    visitor = Client()
+    assert visitor.get(f"/s/{token}/download/{doc.pk}/").status_code == 200
+    trash.trash_file(doc, by=alice)
+    trash.trash_folder(sub, by=alice)
+    assert visitor.get(f"/s/{token}/download/{doc.pk}/").status_code == 404
+    assert visitor.get(f"/s/{token}/f/{sub.pk}/").status_code == 404
+    page = visitor.get(f"/s/{token}/").content.decode()
+    assert "doc.txt" not in page and "Sub" not in page
+    trash.trash_folder(shared, by=alice)
+    assert visitor.get(f"/s/{token}/").status_code == 404
+    dropped = {"file": SimpleUploadedFile("x.txt", b"x")}
+    assert visitor.post(f"/s/{drop}/drop/", dropped).status_code == 404
+    trash.restore(shared)
+    assert visitor.get(f"/s/{token}/").status_code == 200  # the link opens again
