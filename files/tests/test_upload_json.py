@@ -41,6 +41,7 @@ def test_it_answers_201_with_the_stored_file(alice: User, alice_client: Client) 
                 "folder": None,
                 "url": f"/files/{stored.pk}/",
                 "download_url": f"/files/{stored.pk}/download/",
+                "replaced": False,
             }
         ]
     }

@@ -33,6 +33,7 @@ def test_the_json_upload_keeps_both_by_default(
     response = upload(alice_client, b"second", json=True)
     assert response.status_code == 201
     assert response.json()["files"][0]["name"] == "report (1).txt"
+    assert response.json()["files"][0]["replaced"] is False
     assert not FileVersion.objects.exists()
 
 
@@ -46,6 +47,7 @@ def test_replace_keeps_the_id_shares_and_links_and_the_old_bytes_as_a_version(
     assert response.status_code == 201
     described = response.json()["files"][0]
     assert (described["id"], described["name"]) == (str(original.pk), "report.txt")
+    assert described["replaced"] is True
     [version] = original.versions.all()
     assert stored_path(version.stored.name).read_bytes() == b"first"
     assert version.uploaded_by is None  # make_file sends no uploader
@@ -65,7 +67,14 @@ def test_the_form_replaces_when_asked(
     alice: User, alice_client: Client, make_file: MakeFile
 ) -> None:
     original = make_file(alice, "report.txt", b"first")
-    assert upload(alice_client, b"second", on_conflict="replace").status_code == 302
+    response = alice_client.post(
+        "/files/upload/",
+        {"file": SimpleUploadedFile("report.txt", b"second"), "on_conflict": "replace"},
+        follow=True,
+    )
+    assert "Replaced report.txt: the previous one is kept as a version." in (
+        response.content.decode()
+    )
     original.refresh_from_db()
     assert original.size == len(b"second") and original.uploaded_by == alice
     assert list(UploadedFile.objects.values_list("name", flat=True)) == ["report.txt"]
