@@ -10,6 +10,7 @@ from django.test import Client
 
 from accounts.models import User
 from files.history import trash, versions
+from files.integrity import recount
 from files.models import FileVersion, Share, StorageUsage, UploadedFile
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
@@ -211,3 +212,12 @@ def test_an_editor_restores_a_version_a_viewer_cannot(
     assert editor.post(url).status_code == 302
     original.refresh_from_db()
     assert original.size == len(b"first")
+
+
+def test_the_quota_books_count_versions(alice: User, make_file: MakeFile) -> None:
+    original = make_file(alice, "report.txt", b"first")
+    intake.replace_file(original, SimpleUploadedFile("x", b"second"))
+    assert recount.recompute() == []  # recorded, stored and charged agree
+    StorageUsage.objects.filter(owner=alice).update(used=0)
+    recount.recount(alice.pk)
+    assert alice.storage_used() == len(b"first") + len(b"second")
