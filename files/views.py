@@ -41,15 +41,6 @@ SORT_ORDERS: dict[str, tuple[str | OrderBy, ...]] = {
 DEFAULT_SORT = "-created"
 
 
-class OwnedFileMixin:
-    """Scopes a file view to the signed-in user's own files: anyone else gets 404."""
-
-    request: HttpRequest
-
-    def get_queryset(self) -> QuerySet[UploadedFile]:
-        return access.owned_files(self.request.user)
-
-
 VIEW_MODES = ("table", "grid")
 
 
