@@ -57,14 +57,15 @@ def usage(user: User) -> Usage:
         return Coalesce(Subquery(summed.values("total")), 0)
 
     trashed = UploadedFile.objects.filter(trashed_at__isnull=False)
-    parts = (
+    # One row by its primary key: no ORDER BY (which .first() would add).
+    rows = (
         User.objects.filter(pk=user.pk)
+        .order_by()
         .values_list(
             Coalesce("storage_usage__used", 0),
             total(trashed),
             total(FileVersion.objects.all()),
         )
-        .first()
     )
-    used, in_trash, in_versions = parts or (0, 0, 0)
+    used, in_trash, in_versions = next(iter(rows), (0, 0, 0))
     return Usage(used=used, quota=user.effective_quota(), trash=in_trash, versions=in_versions)
