@@ -151,7 +151,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="uploadedfile",
             index=models.Index(
-                fields=["owner", "trashed_at"], name="files_uploa_owner_i_0cc460_idx"
+                condition=models.Q(("trashed_at__isnull", False)),
+                fields=["owner", "trashed_at", "size"],
+                name="files_trashed",
             ),
         ),
         migrations.AddConstraint(
@@ -207,7 +209,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="fileversion",
-            index=models.Index(fields=["owner", "replaced"], name="files_filev_owner_i_9c98ce_idx"),
+            index=models.Index(
+                fields=["owner", "replaced", "size"], name="files_versions_owner"
+            ),
         ),
         migrations.RunPython(create_version_triggers, drop_version_triggers),
         migrations.RunPython(recreate_on_sqlite, migrations.RunPython.noop),
