@@ -343,3 +343,17 @@ def test_the_public_link_surface_leaves_out_whatever_is_trashed(
     assert visitor.post(f"/s/{drop}/drop/", dropped).status_code == 404
     trash.restore(shared)
     assert visitor.get(f"/s/{token}/").status_code == 200  # the link opens again
+
+
+def test_an_editor_is_offered_delete_inside_the_share_only(
+    alice: User, bob: User, bob_client: Client, make_file: MakeFile, make_folder: MakeFolder
+) -> None:
+    shared = make_folder(alice, "Shared")
+    inner = make_folder(alice, "Inner", parent=shared)
+    doc = make_file(alice, "doc.txt", folder=shared)
+    grants.share(shared, bob, Share.Role.EDITOR)
+    delete_inner = f"/files/folders/{inner.pk}/delete/"
+    delete_shared = f"/files/folders/{shared.pk}/delete/"
+    assert delete_inner in bob_client.get(f"/files/folders/{inner.pk}/").content.decode()
+    assert delete_shared not in bob_client.get(f"/files/folders/{shared.pk}/").content.decode()
+    assert f"/files/{doc.pk}/delete/" in bob_client.get(f"/files/{doc.pk}/").content.decode()
