@@ -14,6 +14,7 @@ from files.integrity import recount
 from files.models import FileVersion, Share, StorageUsage, UploadedFile
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
+from files.tests.test_fsck import fsck
 from files.tests.utils import body, stored_path, stored_paths
 from files.uploads import intake, quota
 
@@ -221,3 +222,16 @@ def test_the_quota_books_count_versions(alice: User, make_file: MakeFile) -> Non
     StorageUsage.objects.filter(owner=alice).update(used=0)
     recount.recount(alice.pk)
     assert alice.storage_used() == len(b"first") + len(b"second")
+
+
+def test_fsck_knows_versions_bytes_and_names_a_missing_one(
+    alice: User, make_file: MakeFile
+) -> None:
+    original = make_file(alice, "report.txt", b"first")
+    intake.replace_file(original, SimpleUploadedFile("x", b"second"))
+    assert fsck()[0] == 0  # the version's key is no orphan
+    [version] = original.versions.all()
+    stored_path(version.stored.name).unlink()
+    status, out = fsck()
+    assert status != 0
+    assert f"{original.pk}, a version" in out
