@@ -56,7 +56,7 @@ urlpatterns = [
     *for_files_and_folders("purge/", history_views.PurgeView, "purge"),
     path(
         "<uuid:pk>/versions/<uuid:version>/download/",
-        history_views.VersionDownloadView.as_view(),
+        views.VersionDownloadView.as_view(),
         name="version-download",
     ),
     path(

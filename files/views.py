@@ -18,11 +18,13 @@ from django.views.generic.detail import SingleObjectMixin
 
 from accounts.http import AuthenticatedRequest
 from files import access, delivery
+from files.delivery.objects import StoredObject
 from files.folders import search, tree
 from files.folders.forms import MoveFilesForm
 from files.folders.search import HitsPaginator
 from files.forms import RenameForm
 from files.history import trash
+from files.history import views as history_views
 from files.models import Folder, UploadedFile
 from files.previews import preview
 from files.sharing import audit
@@ -262,4 +264,29 @@ class DownloadView(SingleObjectMixin, View):
         if not self.inline:
             # Previews are the file's own page showing it, not someone taking it away.
             audit.record(request, upload, response)
+        return response
+
+
+class VersionDownloadView(View):
+    """Sends an earlier version of a file to anyone who may read the file, as its download does.
+
+    The same permission check, sending path and headers (the file's name), and
+    a row in the file's download trail.
+    """
+
+    request: AuthenticatedRequest
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, pk: object, version: object) -> HttpResponseBase:
+        found = history_views.version_of(access.readable_files(self.request.user), pk, version)
+        kept = StoredObject(
+            key=found.stored.name or "",
+            size=found.size,
+            content_type=found.content_type,
+            name=found.file.name,
+            etag=found.sha256,
+            modified=found.modified,
+        )
+        response = delivery.send(request, kept)
+        audit.record(request, found.file, response)
         return response

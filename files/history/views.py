@@ -2,9 +2,9 @@
 
 /files/trash/ lists the owner's trash; restore, delete forever and empty are
 the owner's alone (anyone else: 404). Deleting a folder (its confirmation
-page) lives here since it now sends the folder to the trash. A version
-downloads for whoever may read its file, through the same files.delivery,
-and is restored by whoever may change the file.
+page) lives here since it now sends the folder to the trash. A version is
+restored by whoever may change the file; it downloads from files.views
+(beside the file's download, with its audit row) for whoever may read it.
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ from django.contrib import messages
 from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.lookups import StartsWith
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.http import AuthenticatedRequest
-from files import access, delivery
-from files.delivery.objects import StoredObject
+from files import access
 from files.folders import tree
 from files.folders.views import FolderActionMixin, folder_url
 from files.history import trash, versions
@@ -149,25 +147,6 @@ def version_of(files: QuerySet[UploadedFile], pk: object, version: object) -> Fi
     """The version `version` of file `pk`, the file looked up among `files` (else 404)."""
     upload = get_object_or_404(files, pk=pk)
     return get_object_or_404(upload.versions.select_related("file"), pk=version)
-
-
-class VersionDownloadView(View):
-    """Sends an earlier version of a file to anyone who may read the file."""
-
-    request: AuthenticatedRequest
-    http_method_names = ["get", "head"]
-
-    def get(self, request: HttpRequest, pk: object, version: object) -> HttpResponseBase:
-        found = version_of(access.readable_files(self.request.user), pk, version)
-        kept = StoredObject(
-            key=found.stored.name,
-            size=found.size,
-            content_type=found.content_type,
-            name=found.file.name,
-            etag=found.sha256,
-            modified=found.modified,
-        )
-        return delivery.send(request, kept)
 
 
 class VersionRestoreView(View):

@@ -117,6 +117,8 @@ def test_the_file_page_lists_versions_and_each_downloads_with_the_files_headers(
     assert body(response) == b"first"
     assert response["Content-Disposition"] == 'attachment; filename="report.txt"'
     assert response["X-Content-Type-Options"] == "nosniff"
+    # In the file's download trail, as bob's.
+    assert list(original.download_events.values_list("user__username", flat=True)) == ["bob"]
     assert (
         charlie_client.get(f"/files/{original.pk}/versions/{version.pk}/download/").status_code
         == 404
