@@ -10,6 +10,11 @@ everything below it, now and later: the item's (or its folder's) materialized
 number of shares, so a list page keeps its number of queries constant.
 
 Strangers get a filter that matches nothing, so views answer 404, never 403.
+
+Trashed files and folders (files.history.trash) are in none of these sets:
+every rule below starts from LIVE, so a deleted item is gone at once for the
+people it was shared with, its links, searches and moves. Only the owner's
+trash (`trashed_files`, `trashed_folders`) shows them, to restore or purge.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ from files.models import Folder, Link, ScanStatus, Share, UploadedFile
 
 NOTHING = Q(pk__in=[])
 EVERYTHING = Q()
+# Not in the trash: every file and folder everyone (the owner too) may reach.
+LIVE = Q(trashed_at__isnull=True)
+# In the owner's trash (a trashed folder's contents are trashed with it).
+TRASHED = Q(trashed_at__isnull=False)
 ANY_ROLE = ("viewer", "editor")
 EDITING = ("editor",)
 
@@ -156,53 +165,102 @@ def _folders_via_link(link: Link) -> Q:
 
 def owned_files(user: User | AnonymousUser) -> QuerySet[UploadedFile]:
     """Files `user` owns: what they may delete and share."""
-    return UploadedFile.objects.filter(_owned_files(user))
+    return UploadedFile.objects.filter(LIVE, _owned_files(user))
 
 
 def readable_files(user: User | AnonymousUser) -> QuerySet[UploadedFile]:
     """Files `user` may see and download: own, shared (or below a shared folder), staff."""
-    return UploadedFile.objects.filter(_readable_files(user))
+    return UploadedFile.objects.filter(LIVE, _readable_files(user))
 
 
 def writable_files(user: User | AnonymousUser) -> QuerySet[UploadedFile]:
     """Files `user` may rename or move: own, or below a folder shared for editing."""
-    return UploadedFile.objects.filter(_writable_files(user))
+    return UploadedFile.objects.filter(LIVE, _writable_files(user))
 
 
 def files_via_link(link: Link) -> QuerySet[UploadedFile]:
     """Files an open public link shows."""
-    return UploadedFile.objects.filter(_files_via_link(link))
+    return UploadedFile.objects.filter(LIVE, _files_via_link(link))
 
 
 def owned_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
-    return Folder.objects.filter(_owned_folders(user))
+    return Folder.objects.filter(LIVE, _owned_folders(user))
 
 
 def readable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
     """Folders `user` may browse: own, shared or below a shared folder, staff."""
-    return Folder.objects.filter(_readable_folders(user))
+    return Folder.objects.filter(LIVE, _readable_folders(user))
 
 
 def writable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
     """Folders `user` may add to (upload, create, move into): own, or shared for editing."""
-    return Folder.objects.filter(_writable_folders(user))
+    return Folder.objects.filter(LIVE, _writable_folders(user))
 
 
 def movable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
     """Folders `user` may rename or move: own, or inside a folder shared for editing."""
-    return Folder.objects.filter(_movable_folders(user))
+    return Folder.objects.filter(LIVE, _movable_folders(user))
 
 
 def move_targets(
     user: User | AnonymousUser, owner_id: object, path: str | None
 ) -> QuerySet[Folder]:
     """Folders `user` may move something of `owner_id`'s, living at `path`, into."""
-    return Folder.objects.filter(_move_targets(user, owner_id, path))
+    return Folder.objects.filter(LIVE, _move_targets(user, owner_id, path))
 
 
 def folders_via_link(link: Link) -> QuerySet[Folder]:
     """Folders an open public link shows."""
-    return Folder.objects.filter(_folders_via_link(link))
+    return Folder.objects.filter(LIVE, _folders_via_link(link))
+
+
+def deletable_files(user: User | AnonymousUser) -> QuerySet[UploadedFile]:
+    """Files `user` may send to the trash: own, or below a folder shared with them for editing.
+
+    Into the owner's trash either way: an editor's delete is the owner's to undo.
+    """
+    return writable_files(user)
+
+
+def deletable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
+    """Folders `user` may send to the trash: own, or strictly inside a folder shared for editing.
+
+    The shared folder itself stays the owner's to delete, as to rename or move.
+    """
+    return movable_folders(user)
+
+
+def trashed_files(user: User | AnonymousUser) -> QuerySet[UploadedFile]:
+    """The files of `user`'s trash, each an entry of its own: only the owner restores or purges.
+
+    A trashed item waits at the top level (its place is remembered in
+    `trashed_from`); the files inside a trashed folder are that folder's entry.
+    """
+    return UploadedFile.objects.filter(TRASHED, _owned_files(user), folder__isnull=True)
+
+
+def trashed_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
+    """The folders of `user`'s trash (each with everything that was below it)."""
+    return Folder.objects.filter(TRASHED, _owned_folders(user), parent__isnull=True)
+
+
+def shares_with(user: User | AnonymousUser) -> QuerySet[Share]:
+    """What is shared directly with `user`, leaving out what its owner has put in the trash."""
+    if not user.is_authenticated:
+        return Share.objects.none()
+    return Share.objects.filter(
+        Q(file__isnull=True) | Q(file__trashed_at__isnull=True),
+        Q(folder__isnull=True) | Q(folder__trashed_at__isnull=True),
+        recipient=user,
+    )
+
+
+def link_is_live(link: Link) -> bool:
+    """Whether the item of `link` is out of the trash: a link to a trashed one opens nothing.
+
+    Kept rather than revoked, so that restoring the item opens the link again.
+    """
+    return link.item.trashed_at is None
 
 
 def owned_shares(user: User | AnonymousUser) -> QuerySet[Share]:

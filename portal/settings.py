@@ -295,6 +295,10 @@ PORTAL_MAX_UPLOAD_SIZE = envint("PORTAL_MAX_UPLOAD_SIZE", 2 * 1024**3, minimum=1
 # Default storage quota for a user whose own quota is empty; 0 means unlimited.
 PORTAL_DEFAULT_QUOTA = envint("PORTAL_DEFAULT_QUOTA", 0)
 PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25, minimum=1)
+# The trash and file versions (files.history): days a deleted item waits before
+# it is purged, and how many earlier versions of a file are kept (0: none).
+PORTAL_TRASH_DAYS = envint("PORTAL_TRASH_DAYS", 30, minimum=1)
+PORTAL_MAX_VERSIONS = envint("PORTAL_MAX_VERSIONS", 10, minimum=0)
 # Download-trail entries older than this go with `manage.py portal_prune_downloads`.
 PORTAL_AUDIT_RETENTION_DAYS = envint("PORTAL_AUDIT_RETENTION_DAYS", 180, minimum=1)
 

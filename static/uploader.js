@@ -93,7 +93,9 @@
     data.append("file", item.file, item.file.name);
     if (item.directory) data.append("directory", item.directory);
     // The form's other fields (a drop link's "Your name") go with every file.
-    form.querySelectorAll("input[name]:not([type=file])").forEach(function (field) {
+    form.querySelectorAll("input[name]:not([type=file]), select[name]").forEach(function (field) {
+      // A choice (Replace / Keep both) sends the option chosen only.
+      if ((field.type === "radio" || field.type === "checkbox") && !field.checked) return;
       if (field.name !== "csrfmiddlewaretoken" && field.name !== "directory") {
         data.append(field.name, field.value);
       }

@@ -7,19 +7,24 @@ Rows are actors, columns are views, each cell the status that actor gets.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver
 from django.utils import timezone
 
 from accounts.models import User
-from files.models import Folder, Link, Share, UploadedFile
+from files import contract
+from files.history import trash
+from files.models import FileVersion, Folder, Link, Share, UploadedFile
 from files.previews import thumbnails
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
@@ -36,6 +41,9 @@ class World:
     share: Share
     link: Link
     users: dict[str, User]
+    trashed_file: UploadedFile
+    trashed_folder: Folder
+    version: FileVersion
 
 
 @pytest.fixture
@@ -51,9 +59,16 @@ def world(alice: User, bob: User, charlie: User, staff: User, make_folder: MakeF
     grants.share(shared, erin, Share.Role.EDITOR)
     grants.share(shared, rita).delete()
     link, _ = grants.create_link(shared)
+    trashed_file = trash.trash_file(make_file(alice, "old.txt", b"old", folder=shared), by=alice)
+    trashed_folder = trash.trash_folder(make_folder(alice, "Old", parent=shared), by=alice)
+    key = default_storage.save(contract.storage_key(alice.pk, uuid.uuid4()), ContentFile(b"v1"))
+    version = FileVersion.objects.create(
+        file=photo, owner=alice, stored=key, size=2, content_type="image/png",
+        sha256="0" * 64, modified=timezone.now(),
+    )  # fmt: skip
     users = {"owner": alice, "viewer": bob, "editor": erin, "revoked": rita,
              "stranger": charlie, "staff": staff}  # fmt: skip
-    return World(shared, sub, photo, share, link, users)
+    return World(shared, sub, photo, share, link, users, trashed_file, trashed_folder, version)
 
 
 @dataclass(frozen=True)
@@ -149,6 +164,45 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         "files:folder-delete",
         Call("POST", lambda w: f"/files/folders/{w.sub.pk}/delete/"),
     ),
+    "delete shared root": (
+        "files:folder-delete",
+        Call("POST", lambda w: f"/files/folders/{w.shared.pk}/delete/"),
+    ),
+    "trash": ("files:trash", Call("GET", lambda w: "/files/trash/")),
+    "empty trash": ("files:trash-empty", Call("POST", lambda w: "/files/trash/empty/")),
+    "trashed file page": ("files:detail", Call("GET", lambda w: f"/files/{w.trashed_file.pk}/")),
+    "trashed download": (
+        "files:download",
+        Call("GET", lambda w: f"/files/{w.trashed_file.pk}/download/"),
+    ),
+    "trashed folder page": (
+        "files:folder",
+        Call("GET", lambda w: f"/files/folders/{w.trashed_folder.pk}/"),
+    ),
+    "restore file": (
+        "files:file-restore",
+        Call("POST", lambda w: f"/files/{w.trashed_file.pk}/restore/"),
+    ),
+    "restore folder": (
+        "files:folder-restore",
+        Call("POST", lambda w: f"/files/folders/{w.trashed_folder.pk}/restore/"),
+    ),
+    "purge file": (
+        "files:file-purge",
+        Call("POST", lambda w: f"/files/{w.trashed_file.pk}/purge/"),
+    ),
+    "purge folder": (
+        "files:folder-purge",
+        Call("POST", lambda w: f"/files/folders/{w.trashed_folder.pk}/purge/"),
+    ),
+    "version download": (
+        "files:version-download",
+        Call("GET", lambda w: f"/files/{w.photo.pk}/versions/{w.version.pk}/download/"),
+    ),
+    "version restore": (
+        "files:version-restore",
+        Call("POST", lambda w: f"/files/{w.photo.pk}/versions/{w.version.pk}/restore/"),
+    ),
     "folder sharing": (
         "files:folder-sharing",
         Call("GET", lambda w: f"/files/folders/{w.shared.pk}/sharing/"),
@@ -191,7 +245,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "move files":          (302, 302, 302, 302, 302, 302, 302),
     "file page":           (200, 200, 200, 404, 404, 200, 302),
     "rename file":         (302, 404, 302, 404, 404, 404, 302),
-    "delete file":         (302, 404, 404, 404, 404, 404, 302),
+    "delete file":         (302, 404, 302, 404, 404, 404, 302),
     "download":            (200, 200, 200, 404, 404, 200, 302),
     "preview":             (200, 200, 200, 404, 404, 200, 302),
     "thumbnail":           (200, 200, 200, 404, 404, 200, 302),
@@ -210,7 +264,19 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "move folder":         (200, 404, 200, 404, 404, 404, 302),
     "move inside":         (302, 404, 302, 404, 404, 404, 302),
     "move shared root":    (302, 404, 404, 404, 404, 404, 302),
-    "delete folder":       (302, 404, 404, 404, 404, 404, 302),
+    "delete folder":       (302, 404, 302, 404, 404, 404, 302),
+    "delete shared root":  (302, 404, 404, 404, 404, 404, 302),
+    "trash":               (200, 200, 200, 200, 200, 200, 302),
+    "empty trash":         (302, 302, 302, 302, 302, 302, 302),
+    "trashed file page":   (404, 404, 404, 404, 404, 404, 302),
+    "trashed download":    (404, 404, 404, 404, 404, 404, 302),
+    "trashed folder page": (404, 404, 404, 404, 404, 404, 302),
+    "restore file":        (302, 404, 404, 404, 404, 404, 302),
+    "restore folder":      (302, 404, 404, 404, 404, 404, 302),
+    "purge file":          (302, 404, 404, 404, 404, 404, 302),
+    "purge folder":        (302, 404, 404, 404, 404, 404, 302),
+    "version download":    (200, 200, 200, 404, 404, 200, 302),
+    "version restore":     (302, 404, 302, 404, 404, 404, 302),
     "folder sharing":      (200, 404, 404, 404, 404, 404, 302),
     "share folder":        (302, 404, 404, 404, 404, 404, 302),
     "link folder":         (302, 404, 404, 404, 404, 404, 302),

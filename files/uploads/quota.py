@@ -1,6 +1,6 @@
 """Quota: how much a user stores against what they may, as pages show it.
 
-Usage is the sum of the recorded sizes of a user's files (what they own,
+Usage is the sum of the recorded sizes of a user's files and their versions (what they own,
 wherever it sits: files an editor put into a shared folder count against the
 folder's owner), kept as a total by database triggers (files.models.StorageUsage).
 The locked check that admits an upload is files.uploads.intake's.
@@ -9,10 +9,14 @@ The locked check that admits an upload is files.uploads.intake's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from files.models import FileVersion, UploadedFile
 
 # What someone filling another person's space is told: that it is full, not
 # how full (the owner's quota and free space are the owner's business).
@@ -21,8 +25,17 @@ OTHERS_FULL = "There is no room left in this shared folder."
 
 @dataclass(frozen=True)
 class Usage:
+    """What a user stores against their quota, with the parts pages show apart.
+
+    `used` is the whole total the quota counts (live files, the trash and the
+    earlier versions alike); `trash` and `versions` are parts of it, shown
+    apart on the bar and purged first when an upload needs room.
+    """
+
     used: int
     quota: int | None  # None: unlimited
+    trash: int = 0
+    versions: int = 0
 
     @property
     def free(self) -> int | None:
@@ -42,7 +55,25 @@ class Usage:
 
 
 def usage(user: User) -> Usage:
-    return Usage(used=user.storage_used(), quota=user.effective_quota())
+    """`user`'s usage, the total and its parts in one query (every page shows it)."""
+
+    def total(rows: QuerySet[Any]) -> Coalesce:
+        summed = rows.filter(owner=OuterRef("pk")).values("owner").annotate(total=Sum("size"))
+        return Coalesce(Subquery(summed.values("total")), 0)
+
+    trashed = UploadedFile.objects.filter(trashed_at__isnull=False)
+    # One row by its primary key: no ORDER BY (which .first() would add).
+    rows = (
+        User.objects.filter(pk=user.pk)
+        .order_by()
+        .values_list(
+            Coalesce("storage_usage__used", 0),
+            total(trashed),
+            total(FileVersion.objects.all()),
+        )
+    )
+    used, in_trash, in_versions = next(iter(rows), (0, 0, 0))
+    return Usage(used=used, quota=user.effective_quota(), trash=in_trash, versions=in_versions)
 
 
 def usage_for(viewer: User, owner: User) -> Usage | None:
