@@ -8,6 +8,8 @@ urlpatterns = [
     path("files/", include("files.urls")),
     # Public links: the anonymous surface, all of it in files/links.py.
     path("s/", include("files.sharing.public")),
+    # The REST API: token-only, JSON errors (files/api/).
+    path("api/v1/", include("files.api.urls")),
     path("admin/", admin.site.urls),
 ]
 
