@@ -22,6 +22,8 @@ from portal.http import TOO_LARGE_CODES
 
 # DRF's names for "not about one field".
 NOT_A_FIELD = ("non_field_errors", "detail")
+# A name already held where the request would put one: 409, as WebDAV answers it.
+CONFLICT_CODES = frozenset({"name_taken"})
 # How long a client should wait before trying the store again (the uploader says the same).
 STORE_RETRY_AFTER = 60
 
@@ -29,7 +31,8 @@ STORE_RETRY_AFTER = 60
 class Refused(exceptions.APIException):
     """A rule of a room said no: its ValidationError, reported against `field` (None: the request).
 
-    413 when something was too large, as the uploader answers; 400 otherwise.
+    413 when something was too large, as the uploader answers; 409 when a
+    name is taken; 400 otherwise.
     """
 
     default_code = "invalid"
@@ -40,10 +43,7 @@ class Refused(exceptions.APIException):
             for one in error.error_list
             for message in one.messages
         ]
-        too_large = any(e["code"] in TOO_LARGE_CODES for e in self.errors)
-        self.status_code = (
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if too_large else status.HTTP_400_BAD_REQUEST
-        )
+        self.status_code = status_for(self.errors)
         super().__init__(self.errors[0]["message"] if self.errors else "Refused.")
 
 
@@ -66,9 +66,17 @@ def form_refused(errors: dict[str, list[ValidationError]]) -> Refused:
         for e in field_errors
         for message in e.messages
     ]
-    too_large = any(e["code"] in TOO_LARGE_CODES for e in refused.errors)
-    refused.status_code = 413 if too_large else 400
+    refused.status_code = status_for(refused.errors)
     return refused
+
+
+def status_for(errors: list[dict[str, Any]]) -> int:
+    codes = {e["code"] for e in errors}
+    if codes & TOO_LARGE_CODES:
+        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    if codes & CONFLICT_CODES:
+        return status.HTTP_409_CONFLICT
+    return status.HTTP_400_BAD_REQUEST
 
 
 def _flatten(details: Any, field: str | None = None) -> Iterator[dict[str, Any]]:

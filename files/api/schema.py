@@ -21,6 +21,7 @@ ALWAYS = {
     "429": "Too many failed attempts from this address (Retry-After).",
 }
 WITH_INPUT = {"400": "The request broke a rule; each error has a code."}
+CHANGES = {"409": "The name is taken there by a file or folder (code name_taken)."}
 UPLOAD = {
     "413": "The file is larger than allowed (code too_large).",
     "503": "The file store did not answer; nothing was saved (Retry-After).",
@@ -47,6 +48,8 @@ class PortalSchema(AutoSchema):
         errors = dict(ALWAYS)
         if self.method in ("POST", "PATCH", "GET"):
             errors.update(WITH_INPUT)  # a GET's query parameters can be wrong too
+        if self.method == "PATCH" or (self.method == "POST" and "/folders" in self.path):
+            errors.update(CHANGES)
         if self.method == "POST" and self.path.rstrip("/").endswith("/files"):
             errors.update(UPLOAD)
         for code, description in errors.items():

@@ -54,7 +54,10 @@ class UploadSerializer(serializers.Serializer):
 
 
 class FileChangeSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=255, help_text="Rename the file.")
+    # Not trimmed here: the name rules (files.names) clean it, as for every door.
+    name = serializers.CharField(
+        required=False, max_length=255, trim_whitespace=False, help_text="Rename the file."
+    )
     folder = serializers.UUIDField(
         required=False, allow_null=True, help_text="Move the file there; null: the top level."
     )
@@ -71,14 +74,16 @@ class FolderSerializer(serializers.ModelSerializer):
 
 
 class FolderCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255)
+    name = serializers.CharField(max_length=255, trim_whitespace=False)
     parent = serializers.UUIDField(
         required=False, allow_null=True, help_text="A folder you may add to; absent: top level."
     )
 
 
 class FolderChangeSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=255, help_text="Rename the folder.")
+    name = serializers.CharField(
+        required=False, max_length=255, trim_whitespace=False, help_text="Rename the folder."
+    )
     parent = serializers.UUIDField(
         required=False, allow_null=True, help_text="Move the folder there; null: the top level."
     )

@@ -7,7 +7,6 @@ lookups files.access' (owned_files, owned_shares, owned_links), so what is
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,7 +23,7 @@ from accounts.models import User
 from files import access
 from files.api import serializers as s
 from files.api.errors import Refused
-from files.api.views import Pages, find
+from files.api.views import Pages, find, query_id
 from files.models import Folder, Link, Share, UploadedFile
 from files.sharing import grants
 
@@ -42,19 +41,12 @@ def owned_item(user: User, attrs: dict[str, Any]) -> UploadedFile | Folder:
 
 
 def for_item(queryset: QuerySet[Any], request: Request) -> QuerySet[Any]:
-    """`?file=` / `?folder=` narrow a list to one item's; an id that is not one finds nothing."""
+    """`?file=` / `?folder=` narrow a list to one item's (400 for what is not an id)."""
     for field in ("file", "folder"):
-        value = request.query_params.get(field)
-        if value:
-            queryset = queryset.filter(**{f"{field}__in": [find_id(value)]})
+        value = query_id(request, field)
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
     return queryset
-
-
-def find_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise exceptions.NotFound() from None
 
 
 def find_number(queryset: QuerySet[Any], pk: Any) -> Any:

@@ -55,6 +55,16 @@ DEFAULT_SORT = "-created"
 class Pages(PageNumberPagination):
     """`?page=N`, PORTAL_FILES_PER_PAGE to a page, as the browser's lists."""
 
+    last_page_strings = ()  # `page` is a number: the schema says so
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        number = request.query_params.get(self.page_query_param)
+        if number is None:
+            return 1
+        if not number.isdigit() or not number.isascii():
+            raise Refused("page", ValidationError("A page is a number.", code="invalid"))
+        return number
+
     def get_page_size(self, request: Request) -> int:
         return int(settings.PORTAL_FILES_PER_PAGE)
 
@@ -73,6 +83,13 @@ def parse_id(value: Any, field: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise Refused(field, ValidationError("Not a valid id.", code="invalid")) from None
+
+
+def query_id(request: Request, name: str) -> uuid.UUID | None:
+    """The id in query parameter `name`; None when it is absent; 400 when it is not an id."""
+    if name not in request.query_params:
+        return None
+    return parse_id(request.query_params[name], name)
 
 
 def find(queryset: QuerySet[Any], pk: Any) -> Any:
@@ -111,9 +128,12 @@ class FileListView(generics.ListAPIView):
         user, params = self.request.user, self.request.query_params
         query = search.normalise(params.get("q", ""))
         sort = params.get("sort", DEFAULT_SORT)
-        sort = sort if sort in SORT_ORDERS else DEFAULT_SORT
-        if params.get("folder"):
-            folder = find(access.readable_folders(user), params["folder"])
+        if sort not in SORT_ORDERS:
+            choices = ", ".join(SORT_ORDERS)
+            raise Refused("sort", ValidationError(f"Sort by one of {choices}.", code="invalid"))
+        folder_id = query_id(self.request, "folder")
+        if folder_id is not None:
+            folder = find(access.readable_folders(user), folder_id)
             files = access.readable_files(user)
             if query:
                 subtree = Folder.objects.filter(path__startswith=folder.path).values("pk")
@@ -140,8 +160,10 @@ class FileListView(generics.ListAPIView):
         if len(sent) > 1:
             raise Refused("file", ValidationError("Send one file a request.", code="one_file"))
         data = request.data if hasattr(request.data, "get") else {}
-        folder_id = data.get("folder") or None
-        folder = target_folder(request.user, parse_id(folder_id, "folder") if folder_id else None)
+        folder_id = data.get("folder")
+        folder = target_folder(
+            request.user, parse_id(folder_id, "folder") if folder_id is not None else None
+        )
         # Everything in a folder belongs to the folder's owner, whoever uploads it.
         owner = folder.owner if folder else request.user
         form = UploadForm(data={}, files=request.FILES, owner=owner)
@@ -248,8 +270,8 @@ class FolderListView(generics.ListCreateAPIView):
     pagination_class = Pages
 
     def get_queryset(self) -> QuerySet[Folder]:
-        user, parent_id = self.request.user, self.request.query_params.get("parent")
-        if parent_id:
+        user, parent_id = self.request.user, query_id(self.request, "parent")
+        if parent_id is not None:
             parent = find(access.readable_folders(user), parent_id)
             folders = access.readable_folders(user).filter(parent=parent)
         else:

@@ -151,7 +151,7 @@ def test_a_too_large_upload_is_413(api: Client, settings) -> None:
 
 
 def test_an_upload_without_a_file_says_which_field(api: Client) -> None:
-    response = api.post("/api/v1/files/", {"folder": ""})
+    response = api.post("/api/v1/files/", {})
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "file"
     assert response.json()["errors"][0]["code"] == "required"
@@ -208,7 +208,7 @@ def test_it_renames_a_file(api: Client, alice: User, make_file: MakeFile) -> Non
     assert stored.name == "b.txt"
 
 
-def test_a_rename_onto_a_taken_name_is_refused_with_its_code(
+def test_a_rename_onto_a_taken_name_is_a_conflict_with_its_code(
     api: Client, alice: User, make_file: MakeFile
 ) -> None:
     stored = make_file(alice, "a.txt")
@@ -216,7 +216,7 @@ def test_a_rename_onto_a_taken_name_is_refused_with_its_code(
     response = api.patch(
         f"/api/v1/files/{stored.pk}/", {"name": "B.txt"}, content_type="application/json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["errors"][0] | {"message": ""} == {
         "field": "name",
         "message": "",
@@ -252,7 +252,7 @@ def test_a_refused_move_undoes_the_rename_sent_with_it(
         {"folder": str(docs.pk), "name": "c.txt"},
         content_type="application/json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["errors"][0]["field"] == "folder"
     stored.refresh_from_db()
     assert (stored.name, stored.folder) == ("b.txt", None)
@@ -319,3 +319,16 @@ def test_a_head_of_a_download_is_not_recorded(
     stored = make_file(alice, "a.txt", b"hello")
     assert api.head(f"/api/v1/files/{stored.pk}/download/").status_code == 200
     assert not DownloadEvent.objects.exists()
+
+
+def test_an_upload_with_an_empty_folder_is_refused(api: Client) -> None:
+    response = api.post("/api/v1/files/", {"file": SimpleUploadedFile("a.txt", b"a"), "folder": ""})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "folder"
+    assert not UploadedFile.objects.exists()
+
+
+def test_an_unknown_sort_or_page_is_refused(api: Client) -> None:
+    assert api.get("/api/v1/files/?sort=owner").json()["errors"][0]["field"] == "sort"
+    assert api.get("/api/v1/files/?page=last").json()["errors"][0]["field"] == "page"
+    assert api.get("/api/v1/files/?page=9").status_code == 404
