@@ -44,6 +44,7 @@ urlpatterns = [
         api(
             SpectacularSwaggerSplitView,
             url_name="api:schema",
+            template_name="api/swagger_ui.html",
             permission_classes=[],
             authentication_classes=[],
         ),

@@ -104,3 +104,10 @@ def test_the_schema_and_docs_need_no_token(db: None) -> None:
     # Swagger UI from our own static files, no CDN.
     assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs.content
     assert b"cdn" not in docs.content.lower()
+    # No inline style or script: the pages' strict policy holds here too.
+    assert b"<style" not in docs.content
+    assert b"<script>" not in docs.content
+    assert "style-src 'self'" in docs["Content-Security-Policy"]
+    script = Client().get("/api/v1/docs/?script")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
