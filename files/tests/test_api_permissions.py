@@ -4,8 +4,9 @@ The world is the browser table's (files/tests/test_permissions.py): alice's
 Shared/ with Sub/ and photo.png, bob views it, erin edits it. Each caller
 sends a token of their own, except "anonymous" (nothing), "read-only" (a
 read-only token of alice's) and "password" (alice's account password as
-Basic auth: refused like no token). `test_every_view_has_a_column` over
-there walks the `api:` routes too, so a new route needs a row here.
+Basic auth: refused like no token). `test_every_api_route_has_a_row` walks
+the URL configuration as the browser table's walk does, so a new route
+fails the suite until it has a row here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import get_resolver
 
 from files.tests.api_utils import token_client
 from files.tests.test_permissions import World, world  # noqa: F401 (the fixture)
@@ -166,3 +168,10 @@ def send(client: Client, call: Call, w: World) -> int:
 @pytest.mark.parametrize(("actor", "view", "expected"), cells())
 def test_api_surface(world: World, actor: str, view: str, expected: int) -> None:  # noqa: F811
     assert send(client_for(actor, world), API_VIEWS[view][1], world) == expected
+
+
+def test_every_api_route_has_a_row() -> None:
+    _, api = get_resolver().namespace_dict["api"]
+    names = {f"api:{key}" for key in api.reverse_dict if isinstance(key, str)}
+    covered = {url_name for url_name, _ in API_VIEWS.values()}
+    assert names == covered, f"add a row for {sorted(names - covered)}"
