@@ -260,7 +260,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["files.api.auth.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["files.api.auth.TokenScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["files.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "files.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "files.api.schema.PortalSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -12,7 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -99,6 +104,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, ValidationError):
         exc = Refused(None, exc)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own limit on a body read whole: JSON here, not the HTML 400 page.
+        exc = BodyTooLarge()
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        exc = exceptions.ParseError(str(exc), code="too_many_parts")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -112,3 +122,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, StoreDown):
         response["Retry-After"] = str(STORE_RETRY_AFTER)
     return response
+
+
+class BodyTooLarge(exceptions.APIException):
+    """A JSON body past DATA_UPLOAD_MAX_MEMORY_SIZE: refused before it is read (413)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"

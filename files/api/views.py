@@ -24,7 +24,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, generics, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,6 +33,7 @@ from accounts.models import User
 from files import access, delivery
 from files.api import serializers as s
 from files.api.errors import Refused, StoreDown, form_refused
+from files.api.parsers import BoundedJSONParser
 from files.folders import search, tree
 from files.folders.search import HitsPaginator
 from files.models import Folder, UploadedFile
@@ -73,7 +74,7 @@ class SearchPages(Pages):
     """Pages of search hits read the way the folder page reads them (files.folders.search)."""
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
-        query = search.normalise(request.query_params.get("q", ""))
+        query = search_query(request)
         self.django_paginator_class = HitsPaginator if query else Paginator
         return super().paginate_queryset(queryset, request, view)
 
@@ -83,6 +84,14 @@ def parse_id(value: Any, field: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise Refused(field, ValidationError("Not a valid id.", code="invalid")) from None
+
+
+def search_query(request: Request) -> str:
+    """`?q=`, normalised as the folder page's; 400 for a NUL, which PostgreSQL cannot compare."""
+    query = search.normalise(request.query_params.get("q", ""))
+    if "\x00" in query:
+        raise Refused("q", ValidationError("A search cannot hold a NUL character.", code="invalid"))
+    return query
 
 
 def query_id(request: Request, name: str) -> uuid.UUID | None:
@@ -122,11 +131,11 @@ class FileListView(generics.ListAPIView):
 
     serializer_class = s.FileSerializer
     pagination_class = SearchPages
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
     def get_queryset(self) -> QuerySet[UploadedFile]:
         user, params = self.request.user, self.request.query_params
-        query = search.normalise(params.get("q", ""))
+        query = search_query(self.request)
         sort = params.get("sort", DEFAULT_SORT)
         if sort not in SORT_ORDERS:
             choices = ", ".join(SORT_ORDERS)

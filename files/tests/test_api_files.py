@@ -332,3 +332,28 @@ def test_an_unknown_sort_or_page_is_refused(api: Client) -> None:
     assert api.get("/api/v1/files/?sort=owner").json()["errors"][0]["field"] == "sort"
     assert api.get("/api/v1/files/?page=last").json()["errors"][0]["field"] == "page"
     assert api.get("/api/v1/files/?page=9").status_code == 404
+
+
+def test_a_search_with_a_nul_is_refused_not_a_server_error(api: Client) -> None:
+    response = api.get("/api/v1/files/?q=a%00b")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "q"
+
+
+def test_a_json_body_past_the_limit_is_refused_unread(api: Client, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    body = '{"name": "' + "x" * 200 + '"}'
+    response = api.post("/api/v1/folders/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["code"] == "too_large"
+
+
+def test_a_json_body_past_the_limit_is_refused_by_the_parser_too(rf, alice: User, settings) -> None:
+    from files.api.errors import BodyTooLarge
+    from files.api.parsers import BoundedJSONParser
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    request = rf.post("/api/v1/folders/", "{}", content_type="application/json")
+    request.META["CONTENT_LENGTH"] = "101"
+    with pytest.raises(BodyTooLarge):
+        BoundedJSONParser().parse(request, parser_context={"request": request})
