@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -10,6 +11,12 @@ urlpatterns = [
     path("s/", include("files.sharing.public")),
     # The REST API: token-only, JSON errors (files/api/).
     path("api/v1/", include("files.api.urls")),
+    # Staff sign in through the same two steps as everyone (password, then the
+    # code): the admin's own login form would log in after the password alone.
+    path(
+        "admin/login/",
+        login_not_required(RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    ),
     path("admin/", admin.site.urls),
 ]
 
