@@ -111,3 +111,18 @@ def test_the_schema_and_docs_need_no_token(db: None) -> None:
     script = Client().get("/api/v1/docs/?script")
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
+
+
+def test_a_two_factor_account_scripts_with_its_token(alice: User, secret: str, settings) -> None:
+    # What keeps tokens working once two-factor sign-in exists: no session, no code asked.
+    from accounts.tests import otp
+
+    otp.enable(alice)
+    settings.PORTAL_REQUIRE_2FA_FOR_STAFF = True
+    alice.refresh_from_db()
+    assert alice.two_factor
+    assert bearer(secret).get("/api/v1/files/").status_code == 200
+    response = bearer(secret).post(
+        "/api/v1/folders/", {"name": "X"}, content_type="application/json"
+    )
+    assert response.status_code == 201
