@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "files",
 ]
@@ -299,6 +302,33 @@ PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25, minimum=1)
 # it is purged, and how many earlier versions of a file are kept (0: none).
 PORTAL_TRASH_DAYS = envint("PORTAL_TRASH_DAYS", 30, minimum=1)
 PORTAL_MAX_VERSIONS = envint("PORTAL_MAX_VERSIONS", 10, minimum=0)
+
+# The REST API (files/api/, README "WebDAV and API"): a personal access token
+# in `Authorization: Bearer` and nothing else, so no session cookie, hence no
+# cross-site request, can act through it; JSON in and out, errors in the one shape.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["files.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["files.api.auth.TokenScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["files.api.parsers.BoundedJSONParser"],
+    "EXCEPTION_HANDLER": "files.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "files.api.schema.PortalSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Portal API",
+    "DESCRIPTION": "Files, folders, shares and links. Send `Authorization: Bearer ptk_…` "
+    "(a personal access token from /accounts/tokens/).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page's scripts from our own origin (drf-spectacular-sidecar), no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 # Download-trail entries older than this go with `manage.py portal_prune_downloads`.
 PORTAL_AUDIT_RETENTION_DAYS = envint("PORTAL_AUDIT_RETENTION_DAYS", 180, minimum=1)
 

@@ -2,7 +2,8 @@
 
 Rows are actors, columns are views, each cell the status that actor gets.
 `test_every_view_has_a_column` walks the URL configuration, so a new view in
-`files:` or `links:` fails the suite until someone writes down who may use it.
+`files:` or `links:` fails the suite until someone writes down who may use
+it; test_api_permissions.py is the same table for `api:`.
 """
 
 from __future__ import annotations
