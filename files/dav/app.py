@@ -115,7 +115,9 @@ class DavDoor:
         path = environ.get("PATH_INFO", "")
         environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + MOUNT
         environ["PATH_INFO"] = path[len(MOUNT) :] or "/"
-        request = WSGIRequest(environ)
+        # A copy: WSGIRequest writes the decoded path into the dict it is given,
+        # and wsgidav decodes PATH_INFO itself.
+        request = WSGIRequest(dict(environ))
         try:
             token = tokens.token_from_basic(request)
         except tokens.LockedOut as locked:

@@ -45,7 +45,7 @@ from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider  #
 from wsgidav.xml_tools import etree  # type: ignore[import-untyped]
 
 from accounts.models import User
-from files import access
+from files import access, delivery
 from files.folders import tree
 from files.models import Folder, Share, UploadedFile
 from files.names import clean_filename
@@ -369,6 +369,9 @@ class FolderResource(_Collection):
         # A copy, one level at a time (wsgidav walks the tree): the folder alone.
         if is_move:  # moves go through move_recursive
             raise forbidden("This folder cannot be moved this way.")
+        existing = self.provider.get_resource_inst(dest_path, self.environ)
+        if isinstance(existing, _Collection):
+            return  # COPY onto a folder with Overwrite: T merges into it
         parent, name = _destination(self.provider, self.environ, dest_path)
         parent.create_collection(name)
 
@@ -429,7 +432,7 @@ class FileResource(_Resource, DAVNonCollection):
         return self.name
 
     def get_etag(self) -> str | None:
-        return self.stored.sha256 if self.stored else None
+        return delivery.etag(self.stored) if self.stored else None
 
     def support_etag(self) -> bool:
         return True
@@ -575,9 +578,12 @@ class FileResource(_Resource, DAVNonCollection):
         owner, target = parent.target()
         name = checked_name(name)
         if not is_move:
-            with source.file.open("rb") as opened:
+            copy = self.provider.get_resource_inst(dest_path, self.environ)
+            if not isinstance(copy, FileResource):
+                # Nothing there yet (wsgidav removed what Overwrite: T replaces).
                 copy = FileResource(dest_path, self.environ, self.user, None, place=(owner, target))
                 copy.name_to_store = name
+            with source.file.open("rb") as opened:
                 copy._store(Upload(opened, name=name, size=source.size))
             self.provider.prop_manager and self.provider.prop_manager.copy_properties(
                 self.get_ref_url(), copy.get_ref_url(), self.environ
@@ -587,11 +593,12 @@ class FileResource(_Resource, DAVNonCollection):
         if owner.pk != stored.owner_id:
             raise forbidden("A file moves only inside its owner's files.")
         try:
-            if name != stored.name:
-                intake.rename_file(stored, name)
             if stored.folder_id != (target.pk if target else None):
                 if not tree.move_files(self.user, [stored.pk], target):
                     raise forbidden(f"“{stored.name}” cannot be moved there.")
+                stored.refresh_from_db()
+            if name != stored.name:
+                intake.rename_file(stored, name)
         except ValidationError as error:
             raise refuse(error) from error
         _move_metadata(self, dest_path)

@@ -40,7 +40,7 @@ S3_SENDERS: dict[str, Sender] = {
 }
 SENDFILE_BACKENDS = tuple(LOCAL_SENDERS)
 
-__all__ = ["SENDFILE_BACKENDS", "StoredObject", "send", "serve", "signs_urls"]
+__all__ = ["SENDFILE_BACKENDS", "StoredObject", "etag", "send", "serve", "signs_urls"]
 
 
 def serve(
@@ -83,6 +83,23 @@ def send(
                 redirect["Cache-Control"] = "private, no-store"
                 return redirect
     return headers.apply(sender(request, obj), metadata)
+
+
+def etag(upload: UploadedFile) -> str:
+    """The ETag (unquoted) a download of `upload` carries, whoever sends it.
+
+    nginx sends a local file with its own validator, the file's mtime and
+    size in hex, not ours; a WebDAV client compares the ETag of a GET with
+    the getetag of a PROPFIND and with its If: headers, so both must be the
+    same string. Every other sender carries our sha256.
+    """
+    if settings.PORTAL_STORAGE != "s3" and settings.PORTAL_SENDFILE == "nginx":
+        try:
+            stat = StoredObject.of(upload).local_path().stat()
+        except OSError:
+            return upload.sha256
+        return f"{int(stat.st_mtime):x}-{stat.st_size:x}"
+    return upload.sha256
 
 
 def signs_urls() -> bool:
