@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
 
 import pytest
 from django.core import signals
@@ -17,7 +18,7 @@ from werkzeug.test import Client
 
 from accounts import tokens
 from files.dav.app import mount
-from files.models import DavLock, DavProperty, Share, UploadedFile
+from files.models import DavLock, DavProperty, Folder, Share, UploadedFile
 
 PROPFIND_QUOTA = b"""<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>
 <D:quota-used-bytes/><D:quota-available-bytes/></D:prop></D:propfind>"""
@@ -49,7 +50,7 @@ class Dav:
 
 
 def dav_for(user, **options) -> Dav:
-    _, raw = tokens.create_token(user, "dav", **options)
+    _, raw = tokens.create_token(user, f"dav {secrets.token_hex(4)}", **options)
     return Dav(user.get_username(), raw)
 
 
@@ -198,3 +199,65 @@ def test_it_keeps_dead_properties_and_locks_in_the_database(alice_dav, alice):
     </D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>"""
     assert alice_dav("LOCK", "/dav/f.txt", lock).status_code == 200
     assert DavLock.objects.count() == 1
+
+
+# The WebDAV permission table: alice's Shared/ holds photo.txt; bob views it,
+# erin edits it, charlie is a stranger. Each actor asks at the path they see
+# it under (alice at /dav/Shared/, the others under "Shared with me").
+ACTORS = ("owner", "viewer", "editor", "stranger", "read_only", "password", "anonymous")
+TABLE = {
+    # method, item: statuses in ACTORS order
+    ("PROPFIND", "folder"): (207, 207, 207, 404, 207, 401, 401),
+    ("GET", "file"): (200, 200, 200, 404, 200, 401, 401),
+    ("HEAD", "file"): (200, 200, 200, 404, 200, 401, 401),
+    ("PUT", "file"): (204, 403, 204, 409, 403, 401, 401),
+    ("PUT", "new"): (201, 403, 201, 409, 403, 401, 401),
+    ("MKCOL", "new"): (201, 403, 201, 409, 403, 401, 401),
+    ("PROPPATCH", "file"): (207, 207, 207, 404, 403, 401, 401),
+    ("DELETE", "file"): (204, 403, 403, 404, 403, 401, 401),
+    ("DELETE", "folder"): (204, 403, 403, 404, 403, 401, 401),
+}
+
+
+@pytest.fixture
+def shared_world(alice, bob, charlie, make_file, make_folder):
+    erin = type(alice).objects.create_user("erin", "erin@example.org", "password")
+    folder = make_folder(alice, "Shared")
+    make_file(alice, "photo.txt", b"bytes", folder=folder)
+    Share.objects.create(folder=folder, recipient=bob, role="viewer")
+    Share.objects.create(folder=folder, recipient=erin, role="editor")
+    return {"owner": alice, "viewer": bob, "editor": erin, "stranger": charlie}
+
+
+def _client_for(actor: str, world) -> tuple[Dav, str]:
+    """The client of `actor` and the path at which the shared folder lies for them."""
+    if actor == "anonymous":
+        return Dav("alice", None), "/dav/Shared"
+    if actor == "password":
+        return Dav("alice", "password"), "/dav/Shared"
+    if actor == "read_only":
+        return dav_for(world["owner"], read_only=True), "/dav/Shared"
+    user = world[actor]
+    base = "/dav/Shared" if actor in ("owner", "stranger") else "/dav/Shared%20with%20me/Shared"
+    return dav_for(user), base
+
+
+PROPPATCH_BODY = b"""<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z">
+<D:set><D:prop><Z:tag>x</Z:tag></D:prop></D:set></D:propertyupdate>"""
+
+
+@pytest.mark.parametrize(("method", "item"), list(TABLE))
+def test_dav_permission_table(shared_world, method, item):
+    got = {}
+    # The owner last when deleting: everyone else tries first.
+    for actor in reversed(ACTORS) if method == "DELETE" else ACTORS:
+        dav, base = _client_for(actor, shared_world)
+        path = {"folder": base + "/", "file": base + "/photo.txt", "new": base + "/new"}[item]
+        body = {"PUT": b"new bytes", "PROPPATCH": PROPPATCH_BODY}.get(method, b"")
+        depth = "infinity" if method == "DELETE" else "0"
+        got[actor] = dav(method, path, body, Depth=depth).status_code
+        # Undo what a permitted change did, so each actor meets the same world.
+        if got[actor] in (201, 204) and item == "new":
+            UploadedFile.objects.filter(name="new").delete()
+            Folder.objects.filter(name="new").delete()
+    assert got == dict(zip(ACTORS, TABLE[(method, item)], strict=True))

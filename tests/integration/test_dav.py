@@ -7,6 +7,9 @@ lock storage (the database here; Redis in the second litmus run).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -81,3 +84,93 @@ def test_litmus_passes_all_five_suites(dav_stack: PortalStack, tmp_path: Path) -
     failed = {suite: c for suite, c in counts.items() if c[0] != c[1]}
     assert not failed, counts
     assert not dav_stack.front_errors()
+
+
+# rclone: an awkward tree up and back down, with the nextcloud vendor (X-OC-Mtime, SHA-1).
+OLD_MTIME = 1_000_000_000  # 2001-09-09: clearly not the upload time
+QUOTA = 200 * 1024 * 1024
+TREE = {
+    "rapport d’été 2026.txt": b"accents\n",
+    "日本語/ファイル.txt": b"kanji\n",
+    "odd #?%&\"' name.txt": b"odd\n",
+    "x" * 196 + ".txt": b"two hundred characters\n",
+    "a/b/c/d/e/f/six levels.txt": b"deep\n",
+    "with space/sub dir/a b.txt": b"spaces\n",
+    "empty.bin": b"",
+}
+BIG = "thirty-mib.bin"
+
+
+def write_tree(root: Path) -> None:
+    for name, content in TREE.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    with (root / BIG).open("wb") as big:
+        for index in range(30):
+            big.write(bytes([index]) * (1024 * 1024))
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (OLD_MTIME, OLD_MTIME))
+
+
+def rclone(portal: PortalStack, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+    obscured = subprocess.run(
+        [need("rclone"), "obscure", token], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    env = {
+        **os.environ,
+        "RCLONE_CONFIG": "/dev/null",
+        "RCLONE_CONFIG_PORTAL_TYPE": "webdav",
+        "RCLONE_CONFIG_PORTAL_URL": f"{portal.url}/dav/",
+        "RCLONE_CONFIG_PORTAL_VENDOR": "nextcloud",
+        "RCLONE_CONFIG_PORTAL_USER": "bob",
+        "RCLONE_CONFIG_PORTAL_PASS": obscured,
+    }
+    return subprocess.run(
+        [need("rclone"), *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_rclone_copies_an_awkward_tree_up_and_down_with_mtimes_and_sha1(
+    dav_stack: PortalStack, tmp_path: Path
+) -> None:
+    manage(
+        dav_stack.manage_env,
+        "shell",
+        "-c",
+        f"from accounts.models import User; User.objects.filter(username='bob').update(quota={QUOTA})",
+    )
+    token = new_token(dav_stack, "bob")
+    up, down = tmp_path / "up", tmp_path / "down"
+    write_tree(up)
+
+    copied = rclone(dav_stack, token, "copy", str(up), "portal:tree")
+    assert copied.returncode == 0, copied.stderr[-3000:]
+    checked = rclone(dav_stack, token, "check", "--download", str(up), "portal:tree")
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    assert "0 differences found" in checked.stderr
+
+    # The nextcloud vendor compares SHA-1 (oc:checksums), not only sizes.
+    hashed = rclone(dav_stack, token, "check", "-vv", str(up), "portal:tree")
+    assert hashed.returncode == 0, hashed.stderr[-3000:]
+    assert "sha1" in hashed.stderr.lower()
+    remote = rclone(dav_stack, token, "hashsum", "sha1", "portal:tree")
+    big_sha1 = hashlib.sha1((up / BIG).read_bytes(), usedforsecurity=False).hexdigest()
+    assert f"{big_sha1}  {BIG}" in remote.stdout
+
+    # Modification times survived (X-OC-Mtime), to the second.
+    listed = json.loads(rclone(dav_stack, token, "lsjson", "-R", "portal:tree").stdout)
+    times = {item["Path"]: item["ModTime"] for item in listed if not item["IsDir"]}
+    assert len(times) == len(TREE) + 1
+    assert all(value.startswith("2001-09-09T01:46:40") for value in times.values()), times
+
+    fetched = rclone(dav_stack, token, "copy", "portal:tree", str(down))
+    assert fetched.returncode == 0, fetched.stderr[-3000:]
+    for name, content in TREE.items():
+        assert (down / name).read_bytes() == content
+    assert (down / BIG).read_bytes() == (up / BIG).read_bytes()
+
+    about = json.loads(rclone(dav_stack, token, "about", "--json", "portal:").stdout)
+    assert about["used"] == sum(map(len, TREE.values())) + 30 * 1024 * 1024
+    assert about["used"] + about["free"] == QUOTA
