@@ -139,7 +139,8 @@ def test_rclone_copies_an_awkward_tree_up_and_down_with_mtimes_and_sha1(
         dav_stack.manage_env,
         "shell",
         "-c",
-        f"from accounts.models import User; User.objects.filter(username='bob').update(quota={QUOTA})",
+        "from accounts.models import User; "
+        f"User.objects.filter(username='bob').update(quota={QUOTA})",
     )
     token = new_token(dav_stack, "bob")
     up, down = tmp_path / "up", tmp_path / "down"
