@@ -42,10 +42,12 @@ from wsgidav.dav_error import (  # type: ignore[import-untyped]
     DAVError,
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider  # type: ignore[import-untyped]
+from wsgidav.lock_man.lock_storage import normalize_lock_root  # type: ignore[import-untyped]
 from wsgidav.xml_tools import etree  # type: ignore[import-untyped]
 
 from accounts.models import User
 from files import access, delivery
+from files.dav import properties
 from files.folders import tree
 from files.models import Folder, Share, UploadedFile
 from files.names import clean_filename
@@ -178,16 +180,41 @@ def shared_items(user: User) -> dict[str, Folder | UploadedFile]:
     return items
 
 
+LOCK_ROOTS = "portal.dav.lock_roots"
+LOCKDISCOVERY = "{DAV:}lockdiscovery"
+
+
 class _Resource:
     """What every Portal resource has: its user, and URLs in the user's namespace."""
 
     environ: Environ
     path: str
     user: User
+    provider: Any
 
     def get_ref_url(self) -> str:
         preferred = self.get_preferred_path()  # type: ignore[attr-defined]
         return f"/u{self.user.pk}" + quote(preferred)
+
+    def get_property_value(self, name: str) -> Any:
+        if name == LOCKDISCOVERY and not self._maybe_locked():
+            return etree.Element(LOCKDISCOVERY)  # no lock: the empty element, no query
+        return super().get_property_value(name)  # type: ignore[misc]
+
+    def _maybe_locked(self) -> bool:
+        """Whether a lock is rooted here: one lookup of the user's lock roots per request."""
+        manager = self.provider.lock_manager
+        if manager is None:
+            return False
+        if self.environ.get("REQUEST_METHOD") != "PROPFIND":
+            return True  # a LOCK's answer must see the lock it just took
+        roots = self.environ.get(LOCK_ROOTS)
+        if roots is None:
+            locks = manager.storage.get_lock_list(
+                f"/u{self.user.pk}", include_root=True, include_children=True, token_only=False
+            )
+            roots = self.environ[LOCK_ROOTS] = {lock["root"] for lock in locks}
+        return normalize_lock_root(self.get_ref_url()) in roots
 
 
 class _Collection(_Resource, DAVCollection):
@@ -210,6 +237,8 @@ class _Collection(_Resource, DAVCollection):
         return util.join_uri(self.path, name)
 
     def get_member_list(self) -> list[Any]:
+        if self.provider.prop_manager is not None:
+            properties.prefetch(self.environ, self.get_ref_url())
         members = self.extra_members()
         members += [
             FolderResource(self._child_path(f.name), self.environ, self.user, f)
@@ -414,6 +443,7 @@ class FileResource(_Resource, DAVNonCollection):
         self.place = place
         self.name_to_store = ""
         self.incoming: HashedUpload | None = None
+        self._etag: str | None = None
 
     # Reading.
     def get_content_length(self) -> int:
@@ -432,7 +462,11 @@ class FileResource(_Resource, DAVNonCollection):
         return self.name
 
     def get_etag(self) -> str | None:
-        return delivery.etag(self.stored) if self.stored else None
+        if self.stored is None:
+            return None
+        if self._etag is None:
+            self._etag = delivery.etag(self.stored)
+        return self._etag
 
     def support_etag(self) -> bool:
         return True
@@ -542,6 +576,7 @@ class FileResource(_Resource, DAVNonCollection):
                 owner, folder = self.place
                 described = intake.accept_incoming(incoming, self.name_to_store)
                 self.stored = intake.store_uploads(owner, [described], folder)[0]
+            self._etag = None
         except ValidationError as error:
             raise refuse(error) from error
         except intake.StoreUnavailable as error:
