@@ -35,13 +35,13 @@ from wsgidav.request_resolver import RequestResolver  # type: ignore[import-unty
 from wsgidav.wsgidav_app import WsgiDAVApp  # type: ignore[import-untyped]
 
 from accounts import tokens
-from files import delivery
+from files import contract, delivery
 from files.dav.locks import DatabaseLockStorage
 from files.dav.properties import DatabasePropertyManager
 from files.dav.provider import FileResource, PortalProvider
 from files.sharing import audit
 
-MOUNT = "/dav"
+MOUNT = contract.DAV_PREFIX
 REALM = 'Basic realm="Portal", charset="UTF-8"'
 # What a read-only token may do; every other method changes something.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND"})
