@@ -193,8 +193,12 @@ class _Resource:
     provider: Any
 
     def get_ref_url(self) -> str:
-        preferred = self.get_preferred_path()  # type: ignore[attr-defined]
-        return f"/u{self.user.pk}" + quote(preferred)
+        # Asked ten times per resource in a PROPFIND (locks, properties): once is enough.
+        cached: str | None = self.__dict__.get("_ref_url")
+        if cached is None:
+            preferred = self.get_preferred_path()  # type: ignore[attr-defined]
+            cached = self.__dict__["_ref_url"] = f"/u{self.user.pk}" + quote(preferred)
+        return cached
 
     def get_property_value(self, name: str) -> Any:
         if name == LOCKDISCOVERY and not self._maybe_locked():
