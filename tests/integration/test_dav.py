@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.stack import Server
 from tests.availability import once_per_ci_run, skip_or_fail
 from tests.integration.conftest import DEFAULT_LIMIT
 from tests.integration.support import PortalStack, base_env, manage, require
@@ -43,19 +44,22 @@ def new_token(portal: PortalStack, username: str, *options: str) -> str:
     return printed.splitlines()[-1].strip()
 
 
-@pytest.fixture(scope="module", params=["database", "redis"])
+@pytest.fixture(scope="module", params=["database", "redis", "apache"])
 def dav_stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, static_root: Path
 ) -> Iterator[PortalStack]:
-    """APP_SERVERS=2 behind nginx, as `APP_SERVERS=2 make serve` runs it.
+    """APP_SERVERS=2 behind nginx, as `APP_SERVERS=2 make serve` runs it; or Apache.
 
     Locks in the database, or in Redis with REDIS_URL.
     """
-    require("nginx")
+    server: Server = "apache" if request.param == "apache" else "nginx"
+    require(server)
     root = tmp_path_factory.mktemp(f"dav-{request.param}")
     extra = {"REDIS_URL": REDIS_URL} if request.param == "redis" else {}
     env = base_env(root, PORTAL_STATIC_ROOT=str(static_root), **extra)
-    portal = PortalStack("nginx", root, env, DEFAULT_LIMIT, root / "media", app_servers=2)
+    # Several app servers are a profile of nginx's (deploy/stack.py); Apache gets one.
+    app_servers = 1 if server == "apache" else 2
+    portal = PortalStack(server, root, env, DEFAULT_LIMIT, root / "media", app_servers=app_servers)
     portal.start()
     try:
         yield portal
