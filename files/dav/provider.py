@@ -89,6 +89,15 @@ def checked_name(name: str) -> str:
     return cleaned
 
 
+def shown(name: str) -> str:
+    """`name` without control characters, which XML 1.0 cannot carry.
+
+    The intake never stores one; a row written another way (the admin, a
+    script) must still not break a client's PROPFIND. Hrefs are percent-encoded.
+    """
+    return "".join(ch for ch in name if unicodedata.category(ch) != "Cc")
+
+
 def _named(qs: QuerySet[Any], name: str) -> Any:
     """The member of `qs` called `name`, ignoring case, in NFC; or None."""
     key = unicodedata.normalize("NFC", name)
@@ -260,7 +269,7 @@ class _Collection(_Resource, DAVCollection):
         return self.provider.get_resource_inst(self._child_path(name), self.environ)
 
     def get_display_name(self) -> str:
-        return self.name
+        return shown(self.name)
 
     def support_recursive_delete(self) -> bool:
         return True
@@ -463,7 +472,7 @@ class FileResource(_Resource, DAVNonCollection):
         return _timestamp(self.stored.modified) if self.stored else None
 
     def get_display_name(self) -> str:
-        return self.name
+        return shown(self.name)
 
     def get_etag(self) -> str | None:
         if self.stored is None:

@@ -40,7 +40,12 @@ class Dav:
         signals.request_started.disconnect(close_old_connections)
         try:
             response = self.client.open(
-                path, method=method, data=data, headers={**self.headers, **headers}
+                path,
+                method=method,
+                data=data,
+                headers={**self.headers, **headers},
+                # As gunicorn sets it: sign-in throttling counts per address.
+                environ_base={"REMOTE_ADDR": "127.0.0.1"},
             )
             response.get_data()
             return response
@@ -261,3 +266,54 @@ def test_dav_permission_table(shared_world, method, item):
             UploadedFile.objects.filter(name="new").delete()
             Folder.objects.filter(name="new").delete()
     assert got == dict(zip(ACTORS, TABLE[(method, item)], strict=True))
+
+
+def test_control_characters_never_reach_the_propfind_xml(alice_dav, alice, make_file):
+    stored = make_file(alice, "bell.txt")
+    # Not through the intake, which refuses it: as the admin or a script could.
+    UploadedFile.objects.filter(pk=stored.pk).update(name="be\x07ll\x1b.txt")
+    response = alice_dav("PROPFIND", "/dav/", Depth="1")
+    body = response.get_data()
+    assert response.status_code == 207
+    assert not any(byte < 0x20 and byte not in b"\t\n\r" for byte in body)
+    assert b"bell.txt" in body
+
+
+def test_proppatch_of_lastmodified_sets_the_modification_time(alice_dav, alice, make_file):
+    stored = make_file(alice, "notes.txt")
+    patch = b"""<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>
+    <lastmodified xmlns="DAV:">1000000000</lastmodified></D:prop></D:set></D:propertyupdate>"""
+    response = alice_dav("PROPPATCH", "/dav/notes.txt", patch)
+    assert response.status_code == 207
+    assert "200 OK" in response.get_data(as_text=True)
+    stored.refresh_from_db()
+    assert stored.modified.timestamp() == 1000000000
+    listed = alice_dav("PROPFIND", "/dav/notes.txt", Depth="0").get_data(as_text=True)
+    assert "Sun, 09 Sep 2001 01:46:40 GMT" in listed
+
+
+def test_it_offers_the_sha1_as_oc_checksums(alice_dav, alice, make_file):
+    make_file(alice, "notes.txt", b"hello world")
+    body = b"""<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:oc="http://owncloud.org/ns">
+    <D:prop><oc:checksums/></D:prop></D:propfind>"""
+    listed = alice_dav("PROPFIND", "/dav/notes.txt", body, Depth="0").get_data(as_text=True)
+    sha1 = hashlib.sha1(b"hello world", usedforsecurity=False).hexdigest()
+    assert f"SHA1:{sha1}" in listed
+
+
+def test_a_head_is_the_download_without_a_body(alice_dav, alice, make_file):
+    make_file(alice, "notes.txt", b"hello world")
+    response = alice_dav("HEAD", "/dav/notes.txt")
+    assert response.status_code == 200
+    assert response.get_data() == b""
+    assert response.headers["Content-Length"] == "11"
+
+
+def test_wrong_tokens_lock_the_client_out_like_wrong_passwords(alice, settings):
+    wrong = Dav("alice", "ptk_" + "x" * 43)
+    limit = settings.AXES_FAILURE_LIMIT
+    statuses = [wrong("PROPFIND", "/dav/", Depth="0").status_code for _ in range(limit + 1)]
+    assert statuses[: limit - 1] == [401] * (limit - 1)
+    assert statuses[-1] == 429
+    # Even the right token is refused while the lockout lasts.
+    assert dav_for(alice)("PROPFIND", "/dav/", Depth="0").status_code == 429
