@@ -146,6 +146,9 @@ class DavDoor:
         environ["wsgidav.auth.user_name"] = user.get_username()
         environ["wsgidav.auth.realm"] = "Portal"
         environ["wsgidav.auth.roles"] = []
+        if method in ("DELETE", "MOVE") and environ["PATH_INFO"].strip("/") == "":
+            # wsgidav has no parent to look up for the root; the top level stays.
+            return _plain(start_response, "403 Forbidden", "The top level cannot go.", [])
         if method in ("GET", "HEAD"):
             sent = self.deliver(request, environ, start_response)
             if sent is not None:

@@ -317,3 +317,36 @@ def test_wrong_tokens_lock_the_client_out_like_wrong_passwords(alice, settings):
     assert statuses[-1] == 429
     # Even the right token is refused while the lockout lasts.
     assert dav_for(alice)("PROPFIND", "/dav/", Depth="0").status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", "/dav/", {}),
+        ("GET", "/dav/Shared%20with%20me/", {}),
+        ("PUT", "/dav/Shared%20with%20me", {}),
+        ("DELETE", "/dav/", {}),
+        ("DELETE", "/dav/Shared%20with%20me/", {}),
+        ("MOVE", "/dav/Shared%20with%20me/", {"Destination": "/dav/elsewhere/"}),
+        ("COPY", "/dav/notes.txt", {"Destination": "/dav/Shared%20with%20me/notes.txt"}),
+        ("COPY", "/dav/notes.txt", {"Destination": "/dav/nowhere/notes.txt"}),
+        ("MKCOL", "/dav/a%00b", {}),
+        ("PUT", "/dav/%2e%2e/escape.txt", {}),
+        ("PROPFIND", "/dav/notes.txt", {"Depth": "infinity"}),
+        ("LOCK", "/dav/Shared%20with%20me/x.txt", {}),
+        ("PATCH", "/dav/notes.txt", {}),
+    ],
+)
+def test_awkward_requests_get_a_status_not_a_server_error(
+    alice_dav, alice, make_file, method, path, headers
+):
+    make_file(alice, "notes.txt")
+    response = alice_dav(method, path, b"x" if method == "PUT" else b"", **headers)
+    assert response.status_code < 500, response.get_data(as_text=True)[:500]
+
+
+def test_a_move_to_another_server_is_a_bad_gateway(alice_dav, alice, make_file):
+    make_file(alice, "notes.txt")
+    # RFC 4918 9.9.4: 502 when the destination is on another server.
+    response = alice_dav("MOVE", "/dav/notes.txt", Destination="http://elsewhere.example/dav/x")
+    assert response.status_code == 502
