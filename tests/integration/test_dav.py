@@ -179,3 +179,50 @@ def test_rclone_copies_an_awkward_tree_up_and_down_with_mtimes_and_sha1(
     about = json.loads(rclone(dav_stack, token, "about", "--json", "portal:").stdout)
     assert about["used"] == sum(map(len, TREE.values())) + 30 * 1024 * 1024
     assert about["used"] + about["free"] == QUOTA
+
+
+def test_a_big_put_streams_without_growing_the_worker(
+    dav_stack: PortalStack, tmp_path: Path
+) -> None:
+    """256 MiB through /dav/: the bytes go to a temporary file, never into the worker's memory.
+
+    The 1 GiB row of `make bench` (bench/dav.py) measures the same with four times the size.
+    """
+    token = new_token(dav_stack, "alice")
+    big = tmp_path / "big.bin"
+    with big.open("wb") as out:
+        for index in range(256):
+            out.write(bytes([index]) * (1024 * 1024))
+    done = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-u",
+            f"alice:{token}",
+            "-T",
+            str(big),
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            f"{dav_stack.url}/dav/big.bin",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.stdout == "201", done.stderr
+    peaks = []
+    for pid in dav_stack.stack.worker_pids():
+        status = Path(f"/proc/{pid}/status").read_text()
+        found = re.search(r"VmHWM:\s+(\d+) kB", status)
+        assert found is not None
+        peaks.append(int(found.group(1)) * 1024)
+    assert max(peaks) < 100 * 1024 * 1024, peaks
+    stored = [p for p in dav_stack.media_files() if p.stat().st_size == big.stat().st_size]
+    assert len(stored) == 1
+    assert (
+        hashlib.sha256(stored[0].read_bytes()).hexdigest()
+        == hashlib.sha256(big.read_bytes()).hexdigest()
+    )
+    assert not dav_stack.temp_files()
