@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
+from deploy.seaweedfs import SeaweedFS
 from deploy.stack import Server
 from tests.availability import once_per_ci_run, skip_or_fail
 from tests.integration.conftest import DEFAULT_LIMIT
@@ -226,3 +228,40 @@ def test_a_big_put_streams_without_growing_the_worker(
         == hashlib.sha256(big.read_bytes()).hexdigest()
     )
     assert not dav_stack.temp_files()
+
+
+@pytest.fixture(scope="module")
+def dav_s3_stack(
+    tmp_path_factory: pytest.TempPathFactory, static_root: Path, seaweedfs: SeaweedFS
+) -> Iterator[PortalStack]:
+    """nginx in front, the bytes in a bucket of the session's SeaweedFS."""
+    require("nginx")
+    bucket = "portal-dav"
+    seaweedfs.create_bucket(bucket)
+    root = tmp_path_factory.mktemp("dav-s3")
+    env = base_env(root, PORTAL_STATIC_ROOT=str(static_root), **seaweedfs.django_env(bucket))
+    portal = PortalStack("nginx", root, env, DEFAULT_LIMIT, root / "media")
+    portal.start()
+    try:
+        yield portal
+    finally:
+        portal.stack.stop()
+
+
+def test_put_replace_and_ranged_get_on_s3(dav_s3_stack: PortalStack, tmp_path: Path) -> None:
+    """A PUT lands in the bucket through the intake; a GET is nginx's /_s3/ proxy, Range too."""
+    token = new_token(dav_s3_stack, "alice")
+    session = requests.Session()
+    session.auth = ("alice", token)
+    url = f"{dav_s3_stack.url}/dav/on s3.bin"
+    first, second = b"a" * (3 * 1024 * 1024), b"b" * (2 * 1024 * 1024)
+    assert session.put(url, data=first, timeout=60).status_code == 201
+    assert session.put(url, data=second, timeout=60).status_code == 204
+    whole = session.get(url, timeout=60)
+    assert whole.status_code == 200
+    assert whole.content == second
+    ranged = session.get(url, headers={"Range": "bytes=10-19"}, timeout=60)
+    assert ranged.status_code == 206
+    assert ranged.content == b"b" * 10
+    assert dav_s3_stack.media_files() == set()
+    assert not dav_s3_stack.temp_files()
