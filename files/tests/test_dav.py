@@ -350,3 +350,11 @@ def test_a_move_to_another_server_is_a_bad_gateway(alice_dav, alice, make_file):
     # RFC 4918 9.9.4: 502 when the destination is on another server.
     response = alice_dav("MOVE", "/dav/notes.txt", Destination="http://elsewhere.example/dav/x")
     assert response.status_code == 502
+
+
+def test_the_modification_time_a_client_sets_shows_on_the_file_page(alice_dav, alice, alice_client):
+    alice_dav("PUT", "/dav/old.txt", b"x", **{"X-OC-Mtime": "1000000000"})
+    stored = UploadedFile.objects.get(owner=alice, name="old.txt")
+    page = alice_client.get(stored.get_absolute_url()).content.decode()
+    assert "Modified" in page
+    assert "2001-09-09" in page
