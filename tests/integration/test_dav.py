@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -41,7 +42,13 @@ def need(binary: str) -> str:
 
 def new_token(portal: PortalStack, username: str, *options: str) -> str:
     printed = manage(
-        portal.manage_env, "portal_token", "create", username, "--name", "dav", *options
+        portal.manage_env,
+        "portal_token",
+        "create",
+        username,
+        "--name",
+        f"dav {secrets.token_hex(4)}",
+        *options,
     )
     return printed.splitlines()[-1].strip()
 
