@@ -27,7 +27,7 @@ from typing import Any
 
 import requests
 
-from bench import folders, report, s3, thumbnails, zips
+from bench import dav, folders, report, s3, thumbnails, zips
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
 from bench.s3 import S3Results
@@ -55,7 +55,7 @@ SMALL_CONNECTIONS = 16
 LARGE_CONNECTIONS = 4
 BUSY_DOWNLOADS = 32
 # --only takes one; a whole run takes all but "s3", whose rows "downloads" ends with.
-PARTS = ("folders", "downloads", "thumbnails", "zips", "s3")
+PARTS = ("folders", "downloads", "thumbnails", "zips", "dav", "s3")
 # Of the Portal settings in the user's shell, only these pass into the stacks:
 # they move sessions to Redis (cached_db), which the report then says.
 PASSED_ENV = ("CACHE_URL", "REDIS_URL")
@@ -434,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=PARTS,
         help=(
             "run one part: bench.folders, the servers (downloads, uploads, S3), "
-            "bench.thumbnails, or the S3 rows alone (SeaweedFS)"
+            "bench.thumbnails, the WebDAV rows (bench.dav), or the S3 rows alone (SeaweedFS)"
         ),
     )
     args = parser.parse_args(argv)
@@ -462,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
             reports.append(thumbnails.render_report(thumbnails.run(bench)))
         if "zips" in parts:
             reports.append(zips.render(zips.run(bench)))
+        if "dav" in parts:
+            reports.append("\n".join(dav.run(Path(tmp) / "dav")))
     print()
     if "downloads" not in parts:
         print(f"Machine: {report.machine()}; CPU {busy:.0%} busy before the run.")

@@ -465,3 +465,46 @@ class DownloadEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} by {self.user or self.link or 'anonymous'}"
+
+
+class DavLock(models.Model):
+    """A WebDAV lock (RFC 4918 class 2), where every app server sees it.
+
+    Used when no Redis is configured (files.dav.locks); wsgidav's Redis
+    storage keeps them otherwise. `root` is the resource's reference URL,
+    which begins with its user's namespace ("/u<id>/..."), so a lock is
+    found by exact root or by prefix (a Depth: infinity lock on a folder).
+    `data` is wsgidav's lock dictionary, as JSON.
+    """
+
+    token = models.CharField(max_length=100, primary_key=True)
+    root = models.TextField()
+    expire = models.FloatField(help_text="Seconds since the epoch; negative: never.")
+    data = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["root"])]
+
+    def __str__(self) -> str:
+        return f"{self.token} on {self.root}"
+
+
+class DavProperty(models.Model):
+    """A dead property a WebDAV client set on a resource (PROPPATCH), kept by its URL.
+
+    wsgidav has property stores for files, MongoDB and CouchDB only; this one
+    lives in the database every app server shares. `url` is the resource's
+    reference URL (with its user's namespace), `name` the property in Clark
+    notation, `value` its XML.
+    """
+
+    url = models.TextField()
+    name = models.TextField()
+    value = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint("url", "name", name="dav_property_once")]
+        indexes = [models.Index(fields=["url"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} of {self.url}"

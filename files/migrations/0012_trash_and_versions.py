@@ -25,7 +25,7 @@ from files.migrations._usage_triggers import (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("files", "0009_zip_downloads"),
+        ("files", "0010_dav"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

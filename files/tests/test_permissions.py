@@ -4,6 +4,10 @@ Rows are actors, columns are views, each cell the status that actor gets.
 `test_every_view_has_a_column` walks the URL configuration, so a new view in
 `files:` or `links:` fails the suite until someone writes down who may use
 it; test_api_permissions.py is the same table for `api:`.
+
+WebDAV (/dav/) is mounted beside Django's URLconf (portal/wsgi.py), so it has
+no row here: its table of methods against the same actors (and a read-only
+token) is `test_dav_permission_table` in files/tests/test_dav.py.
 """
 
 from __future__ import annotations
