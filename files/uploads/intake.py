@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from files import contract, names
 from files.folders import tree
-from files.models import Folder, UploadedFile
+from files.models import Folder, ResumableUpload, UploadedFile
 from files.names import clean_filename, unescape_form_filename
 from files.previews.tasks import schedule_thumbnails
 from files.signals import delete_after_commit, stored_keys
@@ -49,8 +50,10 @@ def check_name(name: str) -> str:
     return cleaned
 
 
-def check_size(name: str, size: int) -> None:
-    limit = settings.PORTAL_MAX_UPLOAD_SIZE
+def check_size(name: str, size: int, limit: int | None = None) -> None:
+    """`limit`: one request's (PORTAL_MAX_UPLOAD_SIZE) unless a resumable upload says more."""
+    if limit is None:
+        limit = settings.PORTAL_MAX_UPLOAD_SIZE
     if size > limit:
         raise ValidationError(
             "%(name)s is %(size)s; the largest file allowed is %(limit)s.",
@@ -99,10 +102,11 @@ def describe_upload(incoming: Upload, name: str) -> UploadedFile:
 
 
 def check_quota(owner: User, incoming_bytes: int) -> None:
+    """Refuse `incoming_bytes` past the quota, counting what unfinished uploads reserved."""
     quota = owner.effective_quota()
     if quota is None:
         return
-    used = owner.storage_used()
+    used = owner.storage_used() + ResumableUpload.objects.reserved_by(owner.pk)
     if used + incoming_bytes > quota:
         raise ValidationError(
             "Not enough space: %(incoming)s would go past the quota of %(quota)s (%(free)s free).",
@@ -173,6 +177,86 @@ def store_uploads(
             raise StoreUnavailable(str(error)) from error
         raise
     return files
+
+
+T = TypeVar("T")
+
+
+def reserve(owner: User, size: int, record: Callable[[], T]) -> T:
+    """Hold `size` bytes of `owner`'s quota for an upload to come: `record` writes the hold.
+
+    Under the owner lock, as every upload: two reservations racing for the
+    last free space cannot both get it. Raises ValidationError (over_quota).
+    """
+    with transaction.atomic():
+        locked = names.lock_owner(owner.pk)
+        check_quota(locked, size)
+        return record()
+
+
+class Digested(Protocol):
+    """What is known of the bytes once they all arrived (handler.Digests and its kin)."""
+
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def sha1(self) -> str: ...
+
+    crc32: int
+
+
+def store_placed(
+    owner: User,
+    stored: UploadedFile,
+    folder: Folder | None,
+    place: Callable[[], str],
+    release: Callable[[], object],
+    digests: Digested | None = None,
+    directory: Sequence[str] = (),
+) -> UploadedFile:
+    """Save `stored`, whose bytes a resumable upload already wrote, as store_uploads saves a file.
+
+    `place()` puts the bytes at their key and returns it (a rename on disk,
+    the completion of the S3 multipart upload): no copy. `release()` removes
+    the upload's reservation in the same transaction, so the quota moves from
+    reserved to used at once; the space was checked when it was reserved.
+    The name is numbered on a clash, the content sniffed from the first bytes
+    (and an image decoded), and the digests come from the upload, or are read
+    back from storage when its process lost them (`digests` None). If
+    anything fails, the placed bytes are removed: no row without bytes, no
+    bytes without a row. Raises ValidationError or StoreUnavailable.
+    """
+    if folder is not None and folder.owner_id != owner.pk:
+        raise ValueError("a file belongs to the owner of its folder")
+    storage = stored.file.storage
+    key = ""
+    try:
+        with transaction.atomic():
+            names.lock_owner(owner.pk)
+            folder = tree.ensure_path(owner, folder, directory)
+            key = place()
+            stored.file.name = key
+            with storage.open(key, "rb") as placed:
+                if digests is None:
+                    digests = Digests()
+                    while chunk := placed.read(1024 * 1024):
+                        digests.update(chunk)
+                    placed.seek(0)
+                head = placed.read(HEAD_SIZE)
+                stored.content_type = detect_content_type(stored.name, head, placed)
+            stored.sha256, stored.sha1, stored.crc32 = digests.sha256, digests.sha1, digests.crc32
+            stored.owner = owner
+            stored.folder = folder
+            _save_under_free_name(stored)
+            release()
+            schedule_thumbnails([stored])
+    except BaseException as error:
+        if key:
+            _remove_key_quietly(storage, key)
+        if isinstance(error, STORE_ERRORS):
+            raise StoreUnavailable(str(error)) from error
+        raise
+    return stored
 
 
 def _save_under_free_name(stored: UploadedFile) -> None:

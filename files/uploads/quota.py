@@ -3,7 +3,9 @@
 Usage is the sum of the recorded sizes of a user's files (what they own,
 wherever it sits: files an editor put into a shared folder count against the
 folder's owner), kept as a total by database triggers (files.models.StorageUsage).
-The locked check that admits an upload is files.uploads.intake's.
+Unfinished resumable uploads reserve their length until they complete
+(files.models.ResumableUpload): reserved space is not free. The locked check
+that admits an upload is files.uploads.intake's, and counts the same parts.
 """
 
 from __future__ import annotations
@@ -11,16 +13,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accounts.models import User
+from files.models import ResumableUpload
 
 
 @dataclass(frozen=True)
 class Usage:
-    used: int
+    """The parts of what a user takes, each named, and the quota they share."""
+
+    used: int  # the user's files
     quota: int | None  # None: unlimited
+    reserved: int = 0  # unfinished resumable uploads
+
+    @property
+    def taken(self) -> int:
+        """Every part counted against the quota."""
+        return self.used + self.reserved
 
     @property
     def free(self) -> int | None:
-        return None if self.quota is None else max(self.quota - self.used, 0)
+        return None if self.quota is None else max(self.quota - self.taken, 0)
 
     @property
     def nearly_full_at(self) -> int | None:
@@ -32,8 +43,12 @@ class Usage:
         """How full, 0-100, for the bar (an unlimited quota is never full)."""
         if not self.quota:
             return 0
-        return min(100, round(100 * self.used / self.quota))
+        return min(100, round(100 * self.taken / self.quota))
 
 
 def usage(user: User) -> Usage:
-    return Usage(used=user.storage_used(), quota=user.effective_quota())
+    return Usage(
+        used=user.storage_used(),
+        quota=user.effective_quota(),
+        reserved=ResumableUpload.objects.reserved_by(user.pk),
+    )
