@@ -24,7 +24,7 @@ from deploy import seaweedfs
 from deploy.seaweedfs import SeaweedFS
 from tests.availability import once_per_ci_run, skip_or_fail
 from tests.integration.conftest import DEFAULT_LIMIT
-from tests.integration.support import PortalStack, base_env, manage, require
+from tests.integration.support import PASSWORD, PortalStack, base_env, manage, require
 from tests.tooling import PortalClient, Sample, postgres_unavailable, scratch_database
 
 pytestmark = pytest.mark.integration
@@ -68,7 +68,9 @@ def session_headers(client: PortalClient) -> dict[str, str]:
 
 
 def shell(portal: PortalStack, code: str) -> str:
-    return manage(portal.stack.gunicorn_env(), "shell", "-c", code)
+    """What `code` printed last in manage.py shell on the stack's data."""
+    printed = manage(portal.stack.gunicorn_env(), "shell", "--no-imports", "-c", code)
+    return printed.splitlines()[-1] if printed else ""
 
 
 def reserved(portal: PortalStack, username: str) -> int:
@@ -88,6 +90,11 @@ def portal(tmp_path_factory: pytest.TempPathFactory, static_root: Path) -> Itera
     env = base_env(root, PORTAL_STATIC_ROOT=str(static_root))
     stack = PortalStack("nginx", root, env, DEFAULT_LIMIT, root / "media")
     stack.start()
+    shell(
+        stack,
+        "from accounts.models import User; "
+        f"User.objects.create_user('charlie', password={PASSWORD!r})",
+    )
     yield stack
     stack.stack.stop()
 
