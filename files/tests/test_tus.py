@@ -117,10 +117,23 @@ def test_a_taken_name_is_kept_both_ways(
     assert response["Portal-Sent-Name"] == "notes.txt"
 
 
-def test_an_empty_file_completes_on_its_first_patch(alice_client: Client) -> None:
+def test_an_empty_file_is_complete_as_it_is_created(alice_client: Client) -> None:
     location = create(alice_client, 0, "empty.txt")
-    assert patch(alice_client, location, 0, b"").status_code == 204
     assert UploadedFile.objects.get().sha256 == hashlib.sha256(b"").hexdigest()
+    assert alice_client.head(location, headers=TUS).status_code == 404  # done: gone
+
+
+def test_a_finished_upload_is_completed_by_an_empty_patch(alice_client: Client) -> None:
+    location = create(alice_client, 5, "left.txt")
+    upload = ResumableUpload.objects.get()
+    resumable.chunks_for().write(upload, iter([b"hello"]))
+    digests = resumable.ResumableDigests(upload.digest_state)
+    digests.update(b"hello")
+    # As a worker killed after recording the last bytes, before completing: the lease ran out.
+    ResumableUpload.objects.update(offset=5, digest_state=digests.state)
+    response = patch(alice_client, location, 5, b"")
+    assert response.status_code == 204
+    assert UploadedFile.objects.get().name == "left.txt"
 
 
 def test_a_wrong_offset_is_409(alice_client: Client) -> None:

@@ -207,7 +207,8 @@ class TusView(View):
         response["Location"] = request.build_absolute_uri(
             reverse("files:tus-upload", args=[upload.pk])
         )
-        if body_size:
+        if body_size or not length:
+            # creation-with-upload; and an empty file is complete as it is created.
             self.receive(request, upload, 0, body_size, response)
         else:
             response["Upload-Offset"] = "0"
