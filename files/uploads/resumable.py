@@ -506,7 +506,8 @@ def expire(now: datetime | None = None) -> tuple[int, int]:
     now = now or timezone.now()
     expired = completed = 0
     idle = Q(busy_until__isnull=True) | Q(busy_until__lt=now)
-    for upload in ResumableUpload.objects.filter(idle).select_related("owner", "folder"):
+    due = Q(expires__lt=now) | Q(offset=F("length"))
+    for upload in ResumableUpload.objects.filter(idle, due).select_related("owner", "folder"):
         if upload.finished:
             try:
                 complete(upload)

@@ -299,3 +299,18 @@ def test_on_s3_the_task_aborts_an_expired_uploads_multipart_upload(
     assert multipart_uploads(store) == []
     assert not any(key.startswith("tus/") for key in store.keys(BUCKET))
     assert reserved(portal, "alice") == 0
+
+
+@once_per_ci_run
+def test_on_s3_an_empty_file_and_one_shorter_than_a_part_are_stored(
+    s3_portal: tuple[PortalStack, SeaweedFS], tmp_path: Path
+) -> None:
+    portal, store = s3_portal
+    alice = portal.login("alice")
+    for sample in (Sample.write(tmp_path, "empty.txt", 0), Sample.write(tmp_path, "one.bin", 1)):
+        uploader = TusClient(f"{portal.url}/files/tus/", headers=session_headers(alice)).uploader(
+            str(sample.path), chunk_size=MIB, metadata={"filename": sample.name}
+        )
+        uploader.upload()
+        assert alice.download(alice.file_id(sample.name)).sha256 == sample.sha256
+    assert multipart_uploads(store) == []
