@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Subquery, Sum
+
 from accounts.models import User
 from files.models import ResumableUpload
 
@@ -47,8 +49,17 @@ class Usage:
 
 
 def usage(user: User) -> Usage:
-    return Usage(
-        used=user.storage_used(),
-        quota=user.effective_quota(),
-        reserved=ResumableUpload.objects.reserved_by(user.pk),
+    """One query: the stored total (kept by triggers) and the reservations beside it."""
+    reserved = (
+        ResumableUpload.objects.filter(owner=OuterRef("pk"))
+        .values("owner")
+        .annotate(total=Sum("length"))
+        .values("total")
     )
+    row = (
+        User.objects.filter(pk=user.pk)
+        .values_list("storage_usage__used", Subquery(reserved))
+        .first()
+    )
+    used, held = row if row is not None else (0, 0)
+    return Usage(used=used or 0, quota=user.effective_quota(), reserved=held or 0)
