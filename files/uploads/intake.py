@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import IO, Protocol, TypeVar
 
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
@@ -213,6 +213,7 @@ def store_placed(
     release: Callable[[], object],
     digests: Digested | None = None,
     directory: Sequence[str] = (),
+    open_placed: Callable[[str], IO[bytes]] | None = None,
 ) -> UploadedFile:
     """Save `stored`, whose bytes a resumable upload already wrote, as store_uploads saves a file.
 
@@ -222,7 +223,9 @@ def store_placed(
     reserved to used at once; the space was checked when it was reserved.
     The name is numbered on a clash, the content sniffed from the first bytes
     (and an image decoded), and the digests come from the upload, or are read
-    back from storage when its process lost them (`digests` None). If
+    back from storage when its process lost them (`digests` None), through
+    `open_placed(key)` (default: storage.open; S3's would fetch the whole
+    object into memory, the door passes a reader of byte ranges). If
     anything fails, the placed bytes are removed: no row without bytes, no
     bytes without a row. Raises ValidationError or StoreUnavailable.
     """
@@ -236,7 +239,8 @@ def store_placed(
             folder = tree.ensure_path(owner, folder, directory)
             key = place()
             stored.file.name = key
-            with storage.open(key, "rb") as placed:
+            opener = open_placed or (lambda name: storage.open(name, "rb"))
+            with opener(key) as placed:
                 if digests is None:
                     digests = Digests()
                     while chunk := placed.read(1024 * 1024):

@@ -27,6 +27,7 @@ import ctypes
 import ctypes.util
 import functools
 import hashlib
+import io
 import logging
 import os
 import struct
@@ -35,7 +36,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -167,6 +168,7 @@ class Chunks(Protocol):
     def place(self, upload: ResumableUpload) -> str: ...
     def discard(self, upload: ResumableUpload) -> None: ...
     def forget(self, upload: ResumableUpload, previous_offset: int) -> None: ...
+    def open_placed(self, key: str) -> IO[bytes]: ...
 
 
 def final_key(upload: ResumableUpload) -> str:
@@ -219,6 +221,9 @@ class LocalChunks:
 
     def forget(self, upload: ResumableUpload, previous_offset: int) -> None:
         """Nothing to forget: the file only grows."""
+
+    def open_placed(self, key: str) -> IO[bytes]:
+        return self.storage.open(key, "rb")
 
     def unfinished(self) -> list[str]:
         """Ids of the files in the area, for fsck."""
@@ -310,6 +315,16 @@ class S3Chunks:
         )
         return key
 
+    def open_placed(self, key: str) -> IO[bytes]:
+        """The object as a seekable file read in ranges: the head for sniffing costs one GET.
+
+        django-storages' S3File would download the whole object first (into
+        memory, as AWS_S3_MAX_MEMORY_SIZE is 0): 1.1 GB of a worker for 1 GiB.
+        """
+        size = self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        raw = RangeReader(self.client, self.bucket, key, size)
+        return io.BufferedReader(raw, buffer_size=READ_CHUNK)
+
     def discard(self, upload: ResumableUpload) -> None:
         if upload.multipart_id:
             try:
@@ -321,6 +336,41 @@ class S3Chunks:
         listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=f"{AREA}/{upload.pk}/")
         for item in listed.get("Contents", []):
             self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
+
+
+class RangeReader(io.RawIOBase):
+    """A read-only, seekable view of an S3 object, fetched in HTTP ranges as read."""
+
+    def __init__(self, client: Any, bucket: str, key: str, size: int) -> None:
+        self.client, self.bucket, self.key, self.size = client, bucket, key, size
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self.size - self.position)
+        if wanted <= 0:
+            return 0
+        last = self.position + wanted - 1
+        answer = self.client.get_object(
+            Bucket=self.bucket, Key=self.key, Range=f"bytes={self.position}-{last}"
+        )
+        data = answer["Body"].read()
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
 
 
 def chunks_for(storage: Storage = default_storage) -> LocalChunks | S3Chunks:
@@ -484,6 +534,7 @@ def complete(upload: ResumableUpload) -> UploadedFile:
             upload.folder,
             directory=directory,
             place=lambda: chunks.place(upload),
+            open_placed=chunks.open_placed,
             digests=None if digests.lost else digests,
             release=lambda: ResumableUpload.objects.filter(pk=upload.pk).delete(),
         )

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from PIL import Image
 from tusclient.client import TusClient
 from tusclient.exceptions import TusCommunicationError
 
@@ -313,4 +314,15 @@ def test_on_s3_an_empty_file_and_one_shorter_than_a_part_are_stored(
         )
         uploader.upload()
         assert alice.download(alice.file_id(sample.name)).sha256 == sample.sha256
+    # Sniffed from byte ranges of the object (an image is decoded to be believed).
+    picture = tmp_path / "picture.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (0, 90, 200)).save(buffer, format="PNG")
+    picture.write_bytes(buffer.getvalue())
+    uploader = TusClient(f"{portal.url}/files/tus/", headers=session_headers(alice)).uploader(
+        str(picture), chunk_size=MIB, metadata={"filename": "picture.png"}
+    )
+    uploader.upload()
+    download = alice.download(alice.file_id("picture.png"))
+    assert download.headers["Content-Type"] == "image/png"
     assert multipart_uploads(store) == []
