@@ -143,10 +143,15 @@ def test_a_wrong_offset_is_409(alice_client: Client) -> None:
     assert patch(alice_client, location, 0, b"12345").status_code == 409
 
 
-def test_a_request_without_tus_resumable_is_412(alice_client: Client) -> None:
-    response = alice_client.post(URL, b"", content_type=CHUNK, headers={"Upload-Length": "3"})
+def test_another_tus_version_is_412(alice_client: Client) -> None:
+    headers = {"Tus-Resumable": "0.2.2", "Upload-Length": "3"}
+    response = alice_client.post(URL, b"", content_type=CHUNK, headers=headers)
     assert response.status_code == 412
     assert response["Tus-Version"] == "1.0.0"
+
+
+def test_a_method_tus_does_not_use_is_405(alice_client: Client) -> None:
+    assert alice_client.get(URL, headers=TUS).status_code == 405
 
 
 def test_it_needs_a_filename_and_a_length(alice_client: Client) -> None:
@@ -392,11 +397,12 @@ def test_a_wrong_token_is_401_and_a_read_only_one_403(alice: User) -> None:
     )
 
 
-def test_anonymous_gets_401(client: Client, db: None) -> None:
+def test_anonymous_is_sent_to_log_in(client: Client, db: None) -> None:
     headers = {**TUS, "Upload-Length": "3", "Upload-Metadata": metadata(filename="a")}
     response = client.post(URL, b"", content_type=CHUNK, headers=headers)
-    assert response.status_code == 401
-    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert not ResumableUpload.objects.exists()
 
 
 def test_the_expiry_task_removes_expired_uploads_and_their_reservations(

@@ -9,9 +9,10 @@ the file to the intake (files.uploads.resumable.complete), as every door.
 
 Who: the browser's session (CSRF token in X-CSRFToken, as any state change)
 or a personal access token (`Authorization: Bearer`, accounts.middleware);
-a read-only token may only look. An upload is reached through
-files.access.continuable_uploads: its creator's, a 404 for anyone else.
-This module only reads headers and translates errors: tus's statuses
+a read-only token may only look; anyone else is sent to log in, as
+everywhere. An upload is reached through files.access.continuable_uploads:
+its creator's, a 404 for anyone else. This module only reads headers and
+translates errors: tus's statuses
 (409 offset, 460 checksum, 412 version, 415 content type) and the intake's
 typed errors as `{"errors": [...]}` (413 too large or over quota).
 """
@@ -25,15 +26,13 @@ from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.utils.http import http_date
 from django.views import View
 
@@ -52,6 +51,9 @@ CHUNK_TYPE = "application/offset+octet-stream"
 ON_CONFLICT = ("keep_both",)  # numbering, as the one-request upload does
 EXPIRY_RUN_EVERY = 3600  # seconds between two expiry runs queued by new uploads
 TOO_LARGE = {"too_large", "over_quota"}
+# Creation at the collection's URL; the rest at an upload's.
+COLLECTION_METHODS = ("options", "post")
+UPLOAD_METHODS = ("options", "head", "patch", "delete")
 
 
 class Refused(Exception):
@@ -119,7 +121,6 @@ def store_unavailable() -> JsonResponse:
     return response
 
 
-@method_decorator(login_not_required, name="dispatch")  # a tus client gets 401, not a login page
 class TusView(View):
     """OPTIONS and POST (creation) on /files/tus/; HEAD, PATCH, DELETE on an upload's URL."""
 
@@ -136,14 +137,16 @@ class TusView(View):
         return response
 
     def checked(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method == "OPTIONS":
+        # Signed in (session or token): LoginRequiredMiddleware sent anyone else to log in.
+        method = (request.method or "").lower()
+        allowed = UPLOAD_METHODS if "pk" in kwargs else COLLECTION_METHODS
+        if method not in allowed:
+            return HttpResponseNotAllowed([m.upper() for m in allowed])
+        if method == "options":
             return super().dispatch(request, *args, **kwargs)
-        if request.headers.get("Tus-Resumable") != VERSION:
+        # Absent, the client names no version to refuse; another one is refused.
+        if request.headers.get("Tus-Resumable", VERSION) != VERSION:
             raise Refused(412, f"This server speaks tus {VERSION}.", "tus_version")
-        if not request.user.is_authenticated:
-            response = refusal(401, "Sign in, or send a token.", "not_signed_in")
-            response["WWW-Authenticate"] = 'Bearer realm="Portal"'
-            return response
         token = getattr(request, "token", None)
         if token is not None and token.read_only and request.method != "HEAD":
             raise Refused(403, "This token may only read.", "read_only")
@@ -169,8 +172,6 @@ class TusView(View):
         return found
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if "pk" in kwargs:
-            raise Refused(405, "Create an upload at the collection's URL.", "method")
         if "Upload-Defer-Length" in request.headers:
             raise Refused(
                 400, "Send Upload-Length: deferred lengths are not supported.", "bad_header"
