@@ -139,6 +139,9 @@ def check(storage: Storage, hash_contents: bool = True) -> Report:
             f"{upload.offset} of {upload.length} bytes: {state}"
         )
         report.problems.append(Problem(Kind.STALE, f"{resumable.AREA}/{upload.pk}", detail))
+    for upload_id, left in resumable.leftovers(storage).items():
+        detail = f"{len(left)} stored objects of no unfinished upload"
+        report.problems.append(Problem(Kind.STALE, f"{resumable.AREA}/{upload_id}", detail))
     return report
 
 
@@ -159,8 +162,12 @@ def repair(
       is recounted from the rows.
     """
     if report.of(Kind.STALE):
-        # What the expiry task does: end the expired, complete the finished.
+        # What the expiry task does: end the expired, complete the finished;
+        # and the bytes no upload owns (a removal that failed) go.
         resumable.expire()
+        for left in resumable.leftovers(storage).values():
+            for key in left:
+                storage.delete(key)
         report.repaired.extend(report.of(Kind.STALE))
     cutoff = timezone.now() - orphan_age
     for problem in report.of(Kind.ORPHAN):

@@ -471,3 +471,29 @@ def test_s3_parts_are_at_least_5_mib_and_at_most_10000() -> None:
     big = 200 * 1024**3
     size = resumable.S3Chunks.part_size(big)
     assert size >= 5 * 1024 * 1024 and -(-big // size) <= 10_000
+
+
+def test_fsck_reports_stale_uploads_and_leftover_bytes_and_repairs_them(
+    alice_client: Client,
+) -> None:
+    from django.core.files.storage import default_storage
+
+    from files.integrity import fsck
+
+    location = create(alice_client, 10)
+    patch(alice_client, location, 0, b"12345")
+    create(alice_client, 10, "fresh.bin")
+    ResumableUpload.objects.filter(name="big.bin").update(
+        expires=timezone.now() - timedelta(hours=1)
+    )
+    area = Path(settings.MEDIA_ROOT) / "tus"
+    (area / "0e5f6c1e-0000-4000-8000-000000000000").write_bytes(b"left behind")
+    report = fsck.check(default_storage)
+    stale = sorted(p.detail for p in report.of(fsck.Kind.STALE))
+    assert len(stale) == 2
+    assert "1 stored objects of no unfinished upload" in stale[0]
+    assert "'big.bin'" in stale[1] and "5 of 10 bytes: expired" in stale[1]
+    fsck.repair(report, default_storage, orphan_age=timedelta(hours=1))
+    assert not report.unrepaired
+    assert sorted(p.name for p in area.iterdir()) == [str(ResumableUpload.objects.get().pk)]
+    assert not fsck.check(default_storage).of(fsck.Kind.STALE)

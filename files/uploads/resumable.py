@@ -578,6 +578,24 @@ def stale(now: datetime | None = None) -> list[ResumableUpload]:
     return list(ResumableUpload.objects.filter(Q(expires__lt=now) | Q(idle, offset=F("length"))))
 
 
+def leftovers(storage: Storage = default_storage) -> dict[str, list[str]]:
+    """Keys under `tus/` that belong to no upload row: {upload id: keys}.
+
+    A row is written before its bytes and removed before them, so bytes
+    without a row are never an upload about to start: only what a failed
+    removal (the store down at termination) left behind.
+    """
+    try:
+        directories, files = storage.listdir(AREA)
+    except FileNotFoundError:  # local storage before the first resumable upload
+        return {}
+    found: dict[str, list[str]] = {name: [f"{AREA}/{name}"] for name in files}
+    for name in directories:
+        found[name] = [f"{AREA}/{name}/{key}" for key in storage.listdir(f"{AREA}/{name}")[1]]
+    live = {str(pk) for pk in ResumableUpload.objects.values_list("pk", flat=True)}
+    return {name: keys for name, keys in found.items() if name not in live}
+
+
 def _quietly(action: Any, *args: Any) -> None:
     try:
         action(*args)
