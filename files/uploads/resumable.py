@@ -32,6 +32,7 @@ import logging
 import os
 import struct
 import time
+import uuid
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -589,11 +590,21 @@ def leftovers(storage: Storage = default_storage) -> dict[str, list[str]]:
         directories, files = storage.listdir(AREA)
     except FileNotFoundError:  # local storage before the first resumable upload
         return {}
-    found: dict[str, list[str]] = {name: [f"{AREA}/{name}"] for name in files}
-    for name in directories:
-        found[name] = [f"{AREA}/{name}/{key}" for key in storage.listdir(f"{AREA}/{name}")[1]]
+    # Only upload ids: a store may list a folder's own marker (SeaweedFS: ".").
+    found: dict[str, list[str]] = {name: [f"{AREA}/{name}"] for name in files if _is_id(name)}
+    for name in filter(_is_id, directories):
+        keys = [key for key in storage.listdir(f"{AREA}/{name}")[1] if key.isdigit()]
+        found[name] = [f"{AREA}/{name}/{key}" for key in keys]
     live = {str(pk) for pk in ResumableUpload.objects.values_list("pk", flat=True)}
-    return {name: keys for name, keys in found.items() if name not in live}
+    # An empty folder is no bytes (SeaweedFS lists the folders of deleted objects).
+    return {name: keys for name, keys in found.items() if keys and name not in live}
+
+
+def _is_id(name: str) -> bool:
+    try:
+        return str(uuid.UUID(name)) == name
+    except ValueError:
+        return False
 
 
 def _quietly(action: Any, *args: Any) -> None:

@@ -287,7 +287,7 @@ def test_on_s3_the_task_aborts_an_expired_uploads_multipart_upload(
     assert multipart_uploads(store)
     assert any(key.startswith("tus/") for key in store.keys(BUCKET))  # the 1 MiB tail
     stale = portal.fsck("--no-hash")
-    assert "unfinished upload" not in stale.stdout
+    assert "stale" not in stale.stdout, stale.stdout
     shell(
         portal,
         "from datetime import timedelta; from django.utils import timezone; "
