@@ -1,48 +1,65 @@
-"""Signs in a request by its personal access token, where a path takes one.
+"""Two-factor sign-in on every request, before LoginRequiredMiddleware decides.
 
-A token request carries no session cookie and no CSRF token. CSRF protects
-what a browser sends by itself (cookies); it never adds an Authorization
-header on its own, so a request signed in by its Bearer token needs no CSRF
-token, and the views stay under the CSRF middleware (no csrf_exempt): a
-session request to the same URL is checked as any other. A Bearer header that
-names no usable token is answered 401 at once, never treated as anonymous.
+Signing in with a password alone never logs a two-factor account in: the
+login view keeps a pending sign-in in the session and logs the user in only
+after the code (accounts/views.py). This middleware is the second line, for a
+session that is logged in without having given a code: one that signed in
+before its owner turned two-factor on, or any door that calls `login()`
+itself. Such a session is signed out here, so every URL (/files/, /admin/,
+/accounts/...) treats it as anonymous and sends it to log in; /s/ stays public.
+
+With PORTAL_REQUIRE_2FA_FOR_STAFF, a staff member without two-factor sign-in
+reaches only its set-up pages and logout until it is on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.contrib.auth import SESSION_KEY, logout
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.urls import reverse
 
-from accounts import tokens
+# Set in the session by the login view once the code was right (or by the
+# set-up page when the owner turns two-factor on from this session).
+VERIFIED = "portal_2fa_verified"
+# What a staff member without two-factor may reach when it is required.
+SETUP_VIEWS = {
+    "accounts:two_factor",
+    "accounts:two_factor_setup",
+    "accounts:two_factor_confirm",
+    "accounts:logout",
+}
 
 
-class BearerTokenMiddleware:
+class TwoFactorMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.path.startswith(tuple(settings.PORTAL_BEARER_PATHS)) and request.headers.get(
-            "Authorization", ""
-        ).lower().startswith("bearer"):
-            try:
-                token = tokens.token_from_bearer(request)
-            except tokens.LockedOut as locked:
-                response = refusal(429, "Too many failed attempts: try again later.", "locked_out")
-                response["Retry-After"] = str(locked.retry_after)
-                return response
-            if token is None:
-                response = refusal(401, "This token is wrong, revoked or expired.", "bad_token")
-                response["WWW-Authenticate"] = 'Bearer realm="Portal"'
-                return response
-            request.user = token.owner
-            request.token = token  # type: ignore[attr-defined]
-            # Django's own switch (the test client's): no cookie, nothing to forge.
-            request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
         return self.get_response(request)
 
-
-def refusal(status: int, message: str, code: str) -> JsonResponse:
-    error = {"field": None, "message": message, "code": code}
-    return JsonResponse({"errors": [error]}, status=status)
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponseBase | None:
+        # Without a signed-in session there is nothing to check and no query to make
+        # (the anonymous pages under /s/ stay as cheap as they were).
+        if SESSION_KEY not in request.session:
+            return None
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        if user.two_factor and not request.session.get(VERIFIED):
+            logout(request)  # request.user is anonymous from here on
+            return None
+        if (
+            settings.PORTAL_REQUIRE_2FA_FOR_STAFF
+            and user.is_staff
+            and not user.two_factor
+            and request.resolver_match is not None
+            and request.resolver_match.view_name not in SETUP_VIEWS
+        ):
+            return HttpResponseRedirect(reverse("accounts:two_factor"))
+        return None

@@ -8,7 +8,7 @@ offset HEAD tells it, in as many requests as it likes; the last byte hands
 the file to the intake (files.uploads.resumable.complete), as every door.
 
 Who: the browser's session (CSRF token in X-CSRFToken, as any state change)
-or a personal access token (`Authorization: Bearer`, accounts.middleware);
+or a personal access token (`Authorization: Bearer`, accounts.bearer);
 a read-only token may only look; anyone else is sent to log in, as
 everywhere. An upload is reached through files.access.continuable_uploads:
 its creator's, a 404 for anyone else. This module only reads headers and
