@@ -497,3 +497,21 @@ def test_fsck_reports_stale_uploads_and_leftover_bytes_and_repairs_them(
     assert not report.unrepaired
     assert sorted(p.name for p in area.iterdir()) == [str(ResumableUpload.objects.get().pk)]
     assert not fsck.check(default_storage).of(fsck.Kind.STALE)
+
+
+def test_wrong_tokens_lock_the_address_out_with_429(alice: User, settings: Settings) -> None:
+    client = Client()
+    headers = {**TUS, "Upload-Length": "3", "Upload-Metadata": metadata(filename="a")}
+    wrong = {**headers, "Authorization": "Bearer ptk_" + "x" * 43}
+    statuses = [
+        client.post(URL, b"", content_type=CHUNK, headers=wrong).status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT + 1)
+    ]
+    assert statuses[0] == 401
+    assert statuses[-1] == 429
+    _, raw = tokens.create_token(alice, "right")
+    locked = client.post(
+        URL, b"", content_type=CHUNK, headers={**headers, "Authorization": f"Bearer {raw}"}
+    )
+    assert locked.status_code == 429  # a right token from a locked-out address waits too
+    assert int(locked["Retry-After"]) > 0
