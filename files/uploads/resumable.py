@@ -226,11 +226,6 @@ class LocalChunks:
     def open_placed(self, key: str) -> IO[bytes]:
         return self.storage.open(key, "rb")
 
-    def unfinished(self) -> list[str]:
-        """Ids of the files in the area, for fsck."""
-        directory = Path(self.storage.path(AREA))
-        return [p.name for p in directory.iterdir()] if directory.is_dir() else []
-
 
 class S3Chunks:
     """A multipart upload to the final key; a short tail waits in `tus/<id>/<offset>`."""
