@@ -584,6 +584,14 @@
     });
   }
 
+  // Through tus a file may be larger than one request: say the larger limit.
+  if (tusUrl && tusMaxSize !== Infinity) {
+    form.querySelectorAll(".help").forEach(function (help) {
+      help.textContent = help.textContent.replace(/up to .+ each/,
+        "up to " + humanSize(tusMaxSize) + " each");
+    });
+  }
+
   try {
     showUnfinished();
   } catch (error) {

@@ -120,3 +120,10 @@ def test_after_a_reload_the_same_file_picked_again_resumes(
     stored = UploadedFile.objects.get()
     assert stored.sha256 == hashlib.sha256(big_file.read_bytes()).hexdigest()
     assert sum(patched_bytes) < 1.1 * SIZE
+
+
+def test_the_page_names_the_resumable_limit(page, settings: Settings) -> None:
+    settings.PORTAL_MAX_FILE_SIZE = 50 * 1024**3
+    User.objects.create_user("dora", password="dora's passphrase")
+    log_in(page, "dora", "dora's passphrase")
+    assert "up to 50.0\xa0GB each" in page.locator("#upload-form .help").inner_text()
