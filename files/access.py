@@ -25,7 +25,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.lookups import StartsWith
 
 from accounts.models import User
-from files.models import Folder, Link, ScanStatus, Share, UploadedFile
+from files.models import Folder, Link, ResumableUpload, ScanStatus, Share, UploadedFile
 
 NOTHING = Q(pk__in=[])
 EVERYTHING = Q()
@@ -195,6 +195,17 @@ def readable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
 def writable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
     """Folders `user` may add to (upload, create, move into): own, or shared for editing."""
     return Folder.objects.filter(LIVE, _writable_folders(user))
+
+
+def continuable_uploads(user: User | AnonymousUser) -> QuerySet[ResumableUpload]:
+    """Unfinished resumable uploads `user` may continue, look at or end: the ones they began.
+
+    Only the creator, not the owner of the folder it goes into: an editor's
+    upload into a shared folder is the editor's until it completes.
+    """
+    if not user.is_authenticated:
+        return ResumableUpload.objects.none()
+    return ResumableUpload.objects.filter(creator=user)
 
 
 def movable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:

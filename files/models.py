@@ -508,3 +508,64 @@ class DavProperty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} of {self.url}"
+
+
+class ResumableUploadQuerySet(models.QuerySet["ResumableUpload"]):
+    def reserved_by(self, owner_id: int) -> int:
+        """Bytes held back from `owner_id`'s quota by uploads still in progress."""
+        total = self.filter(owner_id=owner_id).aggregate(total=models.Sum("length"))["total"]
+        return int(total or 0)
+
+
+class ResumableUpload(models.Model):
+    """A tus upload in progress: where its bytes are, how far it got, what it will become.
+
+    Everything an app server needs to take the next PATCH lives here (no
+    state in a process or on one server's disk): the offset, the digest state
+    (files.uploads.resumable), and for S3 the multipart upload and its parts.
+    Its `length` is reserved against the owner's quota until it completes
+    (the file then counts instead), is terminated, or expires.
+    """
+
+    # Random (uuid4, 122 bits): the upload URL is unguessable.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Whose quota it takes (a folder's owner), and who alone may continue it.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resumable_uploads"
+    )
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    folder = models.ForeignKey(
+        Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # Folders below `folder` to create at completion (a dropped folder's tree), "/"-separated.
+    directory = models.CharField(max_length=1024, blank=True)
+    name = models.CharField(max_length=255)
+    on_conflict = models.CharField(max_length=16, default="keep_both")
+    length = models.PositiveBigIntegerField()
+    offset = models.PositiveBigIntegerField(default=0)
+    # The id of the file it becomes, so its key (u/<owner>/<file_id>) is known from the start.
+    file_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # sha256, sha1 and CRC-32 of bytes [0, offset), resumable (files.uploads.resumable).
+    digest_state = models.BinaryField(null=True, blank=True)
+    # S3: the multipart upload, its part size, and the parts sent ([{"n", "etag"}]).
+    multipart_id = models.CharField(max_length=1024, blank=True)
+    part_size = models.PositiveIntegerField(default=0)
+    parts = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    # A PATCH holds the upload until then: a second one at the same time gets 409.
+    busy_until = models.DateTimeField(null=True, blank=True)
+
+    objects = ResumableUploadQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires"]), models.Index(fields=["owner"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.offset}/{self.length}) for {self.owner}"
+
+    @property
+    def finished(self) -> bool:
+        return self.offset >= self.length

@@ -8,6 +8,7 @@ from files.folders import views as folder_views
 from files.history import views as history_views
 from files.previews import views as preview_views
 from files.sharing import views as sharing_views
+from files.uploads import tus
 from files.uploads import views as upload_views
 
 app_name = "files"
@@ -29,6 +30,9 @@ def for_files_and_folders(route: str, view: type[View], name: str) -> list[URLPa
 urlpatterns = [
     path("", views.FolderListView.as_view(), name="list"),
     path("upload/", upload_views.UploadView.as_view(), name="upload"),
+    # Resumable uploads (tus 1.0.0): create here, then HEAD/PATCH/DELETE the upload's URL.
+    path("tus/", tus.TusView.as_view(), name="tus"),
+    path("tus/<uuid:pk>/", tus.TusView.as_view(), name="tus-upload"),
     path("move/", folder_views.MoveFilesView.as_view(), name="move"),
     path("shared/", sharing_views.SharedWithMeView.as_view(), name="shared"),
     path("download/", views.FolderZipView.as_view(), name="zip-all"),

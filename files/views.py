@@ -147,6 +147,7 @@ class FolderListView(ListView):
             else [],
             usage=quota.usage_for(user, owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
+            max_file_size=settings.PORTAL_MAX_FILE_SIZE,  # through the uploader (tus)
             upload_url=upload_url(folder),
             **kwargs,
         )

@@ -66,6 +66,10 @@ MIDDLEWARE = [
     # code is signed out; staff without it are held on its set-up page when
     # PORTAL_REQUIRE_2FA_FOR_STAFF is on (accounts/middleware.py).
     "accounts.middleware.TwoFactorMiddleware",
+    # A personal access token (Authorization: Bearer) signs in the requests of
+    # the paths that take one (PORTAL_BEARER_PATHS), before the login and
+    # CSRF checks: a token is no cookie a browser would send by itself.
+    "accounts.bearer.BearerTokenMiddleware",
     # Login is the default; the few public views opt out with @login_not_required
     # (login, signup, and the anonymous pages under /s/ as they come). Before
     # the CSRF check, which reads request.POST: an anonymous POST to any other
@@ -295,6 +299,14 @@ PORTAL_SIGNED_URL_SECRET = os.environ.get("PORTAL_SIGNED_URL_SECRET", "")
 # Seconds a signed URL stays valid: also how long a link outlives a logout.
 PORTAL_SIGNED_URL_TTL = envint("PORTAL_SIGNED_URL_TTL", 60, minimum=1)
 PORTAL_MAX_UPLOAD_SIZE = envint("PORTAL_MAX_UPLOAD_SIZE", 2 * 1024**3, minimum=1)
+# The largest file a resumable (tus) upload may bring, in as many requests as it
+# takes (each at most PORTAL_MAX_UPLOAD_SIZE); its Tus-Max-Size.
+PORTAL_MAX_FILE_SIZE = envint("PORTAL_MAX_FILE_SIZE", 50 * 1024**3, minimum=1)
+# An unfinished resumable upload is removed (its reservation released) after
+# this many hours without a PATCH.
+PORTAL_UPLOAD_EXPIRY_HOURS = envint("PORTAL_UPLOAD_EXPIRY_HOURS", 24, minimum=1)
+# Where `Authorization: Bearer <token>` is accepted (accounts.bearer).
+PORTAL_BEARER_PATHS = ["/files/tus/"]
 # Default storage quota for a user whose own quota is empty; 0 means unlimited.
 PORTAL_DEFAULT_QUOTA = envint("PORTAL_DEFAULT_QUOTA", 0)
 PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25, minimum=1)

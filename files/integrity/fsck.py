@@ -26,6 +26,7 @@ from django.utils import timezone
 from files.contract import KEY_PREFIX, STORAGE_KEY
 from files.integrity import recount
 from files.models import FileVersion, StorageUsage, UploadedFile
+from files.uploads import resumable
 
 TOP = KEY_PREFIX.rstrip("/")
 CHUNK = 1024 * 1024
@@ -37,6 +38,7 @@ class Kind(Enum):
     SIZE = "size"  # the bytes' length differs from the row's size
     SHA256 = "sha256"  # same length, other content
     QUOTA = "quota"  # an owner is charged other than what they store
+    STALE = "stale"  # an unfinished upload past its expiry (the expiry task has not run)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,21 @@ def check(storage: Storage, hash_contents: bool = True) -> Report:
                 f"and stores {stored[owner_id]}"
             )
             report.problems.append(Problem(Kind.QUOTA, f"{TOP}/{owner_id}/", detail))
+
+    for upload in resumable.stale():
+        state = (
+            "finished but never completed"
+            if upload.finished
+            else f"expired {upload.expires:%Y-%m-%d %H:%M %Z}"
+        )
+        detail = (
+            f"unfinished upload {upload.name!r} of user {upload.owner_id}, "
+            f"{upload.offset} of {upload.length} bytes: {state}"
+        )
+        report.problems.append(Problem(Kind.STALE, f"{resumable.AREA}/{upload.pk}", detail))
+    for upload_id, left in resumable.leftovers(storage).items():
+        detail = f"{len(left)} stored objects of no unfinished upload"
+        report.problems.append(Problem(Kind.STALE, f"{resumable.AREA}/{upload_id}", detail))
     return report
 
 
@@ -156,6 +173,14 @@ def repair(
       cause is the total itself, off after running without the triggers: it
       is recounted from the rows.
     """
+    if report.of(Kind.STALE):
+        # What the expiry task does: end the expired, complete the finished;
+        # and the bytes no upload owns (a removal that failed) go.
+        resumable.expire()
+        for left in resumable.leftovers(storage).values():
+            for key in left:
+                storage.delete(key)
+        report.repaired.extend(report.of(Kind.STALE))
     cutoff = timezone.now() - orphan_age
     for problem in report.of(Kind.ORPHAN):
         # Checked again: the row may have committed since check() listed the key.

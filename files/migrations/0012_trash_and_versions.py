@@ -25,7 +25,7 @@ from files.migrations._usage_triggers import (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("files", "0010_dav"),
+        ("files", "0011_resumable_uploads"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -13,6 +13,7 @@ token) is `test_dav_permission_table` in files/tests/test_dav.py.
 from __future__ import annotations
 
 import uuid
+from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +35,7 @@ from files.previews import thumbnails
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
 from files.tests.utils import image_bytes
+from files.uploads import resumable
 
 
 @dataclass
@@ -83,10 +85,24 @@ class Call:
     method: str
     path: Callable[[World], str]
     data: Callable[[World], dict[str, object]] = lambda world: {}
+    headers: Callable[[World], dict[str, str]] | None = None  # sent with an empty body
 
 
 def upload_body(world: World) -> dict[str, object]:
     return {"file": SimpleUploadedFile("new.txt", b"new")}
+
+
+def tus_creation(world: World) -> dict[str, str]:
+    """A tus creation of 3 bytes named new.txt into alice's Shared/."""
+    folder = b64encode(str(world.shared.pk).encode()).decode()
+    metadata = f"filename {b64encode(b'new.txt').decode()},folder {folder}"
+    return {"Tus-Resumable": "1.0.0", "Upload-Length": "3", "Upload-Metadata": metadata}
+
+
+def alices_tus_upload(world: World) -> str:
+    """The URL of an unfinished upload alice began."""
+    upload = resumable.create(world.users["owner"], None, "big.bin", 10)
+    return f"/files/tus/{upload.pk}/"
 
 
 # Column: (URL name, what is tried). Several columns may try one URL name.
@@ -236,6 +252,12 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         "files:link-revoke",
         Call("POST", lambda w: f"/files/links/{w.link.pk}/revoke/"),
     ),
+    # Resumable uploads: an upload is its creator's alone.
+    "tus create into": ("files:tus", Call("POST", lambda w: "/files/tus/", headers=tus_creation)),
+    "tus continue": (
+        "files:tus-upload",
+        Call("HEAD", alices_tus_upload, headers=lambda w: {"Tus-Resumable": "1.0.0"}),
+    ),
 }
 
 SIGNED_IN_ACTORS = ("owner", "viewer", "editor", "revoked", "stranger", "staff", "anonymous")
@@ -287,6 +309,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "link folder":         (302, 404, 404, 404, 404, 404, 302),
     "revoke share":        (302, 404, 404, 404, 404, 404, 302),
     "revoke link":         (302, 404, 404, 404, 404, 404, 302),
+    "tus create into":     (201, 404, 201, 404, 404, 404, 302),
+    "tus continue":        (200, 404, 404, 404, 404, 404, 302),
 }  # fmt: skip
 
 
@@ -300,6 +324,10 @@ def signed_in_cells() -> list[tuple[str, str, int]]:
 
 
 def request(client: Client, call: Call, world: World) -> int:
+    if call.headers is not None:
+        return client.generic(
+            call.method, call.path(world), headers=call.headers(world)
+        ).status_code
     if call.method == "GET":
         return client.get(call.path(world)).status_code
     return client.post(call.path(world), call.data(world)).status_code

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import IO, Literal, Protocol, TypeVar
 
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,7 +26,7 @@ from accounts.models import User
 from files import contract, names
 from files.folders import tree
 from files.history import trash, versions
-from files.models import Folder, UploadedFile
+from files.models import Folder, ResumableUpload, UploadedFile
 from files.names import clean_filename, unescape_form_filename
 from files.scanning import scan
 from files.scanning.tasks import after_store
@@ -60,8 +60,10 @@ def check_name(name: str) -> str:
     return cleaned
 
 
-def check_size(name: str, size: int) -> None:
-    limit = settings.PORTAL_MAX_UPLOAD_SIZE
+def check_size(name: str, size: int, limit: int | None = None) -> None:
+    """`limit`: one request's (PORTAL_MAX_UPLOAD_SIZE) unless a resumable upload says more."""
+    if limit is None:
+        limit = settings.PORTAL_MAX_UPLOAD_SIZE
     if size > limit:
         raise ValidationError(
             "%(name)s is %(size)s; the largest file allowed is %(limit)s.",
@@ -116,19 +118,21 @@ def check_quota(owner: User, incoming_bytes: int, *, make_room: bool = True) -> 
     transaction. A form's early check, outside both, passes `make_room=False`:
     it purges nothing and counts what could be purged as free.
 
-    The total counts the trash and the versions: when the upload would not
-    fit, the oldest trash is purged first, then the oldest versions
-    (files.history.trash.make_room), and only then is it refused. A refused
-    or failed upload rolls the purge back with it.
+    The total counts the trash and the versions, and what unfinished resumable
+    uploads reserved: when the upload would not fit, the oldest trash is
+    purged first, then the oldest versions (files.history.trash.make_room),
+    and only then is it refused. A refused or failed upload rolls the purge
+    back with it.
     """
     quota = owner.effective_quota()
     if quota is None:
         return
-    used = owner.storage_used()
+    reserved = ResumableUpload.objects.reserved_by(owner.pk)
+    used = owner.storage_used() + reserved
     if used + incoming_bytes > quota:
         if make_room:
             trash.make_room(owner, used + incoming_bytes - quota)
-            used = owner.storage_used()
+            used = owner.storage_used() + reserved
         else:
             used -= trash.trash_bytes(owner.pk) + versions.versions_bytes(owner.pk)
     if used + incoming_bytes > quota:
@@ -232,6 +236,95 @@ def store_uploads(
             raise StoreUnavailable(str(error)) from error
         raise
     return result
+
+
+T = TypeVar("T")
+
+
+def reserve(owner: User, size: int, record: Callable[[], T]) -> T:
+    """Hold `size` bytes of `owner`'s quota for an upload to come: `record` writes the hold.
+
+    Under the owner lock, as every upload: two reservations racing for the
+    last free space cannot both get it. Raises ValidationError (over_quota).
+    """
+    with transaction.atomic():
+        locked = names.lock_owner(owner.pk)
+        check_quota(locked, size)
+        return record()
+
+
+class Digested(Protocol):
+    """What is known of the bytes once they all arrived (handler.Digests and its kin)."""
+
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def sha1(self) -> str: ...
+
+    crc32: int
+
+
+def store_placed(
+    owner: User,
+    stored: UploadedFile,
+    folder: Folder | None,
+    place: Callable[[], str],
+    release: Callable[[], object],
+    digests: Digested | None = None,
+    directory: Sequence[str] = (),
+    open_placed: Callable[[str], IO[bytes]] | None = None,
+    by: User | None = None,
+) -> UploadedFile:
+    """Save `stored`, whose bytes a resumable upload already wrote, as store_uploads saves a file.
+
+    `place()` puts the bytes at their key and returns it (a rename on disk,
+    the completion of the S3 multipart upload): no copy. `release()` removes
+    the upload's reservation in the same transaction, so the quota moves from
+    reserved to used at once; the space was checked when it was reserved.
+    The name is numbered on a clash, the content sniffed from the first bytes
+    (and an image decoded), and the digests come from the upload, or are read
+    back from storage when its process lost them (`digests` None), through
+    `open_placed(key)` (default: storage.open; S3's would fetch the whole
+    object into memory, the door passes a reader of byte ranges). If
+    anything fails, the placed bytes are removed: no row without bytes, no
+    bytes without a row. `by`: who sent them, recorded on the file.
+    Raises ValidationError or StoreUnavailable.
+    """
+    if folder is not None and folder.owner_id != owner.pk:
+        raise ValueError("a file belongs to the owner of its folder")
+    storage = stored.file.storage
+    key = ""
+    try:
+        with transaction.atomic():
+            names.lock_owner(owner.pk)
+            folder = tree.ensure_path(owner, folder, directory)
+            key = place()
+            stored.file.name = key
+            opener = open_placed or (lambda name: storage.open(name, "rb"))
+            with opener(key) as placed:
+                if digests is None:
+                    digests = Digests()
+                    while chunk := placed.read(1024 * 1024):
+                        digests.update(chunk)
+                    placed.seek(0)
+                head = placed.read(HEAD_SIZE)
+                stored.content_type = detect_content_type(stored.name, head, placed)
+            stored.sha256, stored.sha1, stored.crc32 = digests.sha256, digests.sha1, digests.crc32
+            stored.owner = owner
+            stored.folder = folder
+            stored.uploaded_by = by
+            # Pending while scanning is on: nobody else gets it until ClamAV has.
+            stored.scan_status = scan.initial_status()
+            _save_under_free_name(stored)
+            release()
+            after_store([stored])
+    except BaseException as error:
+        if key:
+            _remove_key_quietly(storage, key)
+        if isinstance(error, STORE_ERRORS):
+            raise StoreUnavailable(str(error)) from error
+        raise
+    return stored
 
 
 def _save_under_free_name(stored: UploadedFile) -> None:

@@ -71,6 +71,7 @@ class UploadView(FormView):
             breadcrumb=tree.ancestors(self.folder, self.request.user) if self.folder else [],
             usage=quota.usage_for(self.request.user, self.owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
+            max_file_size=settings.PORTAL_MAX_FILE_SIZE,  # through the uploader (tus)
             upload_url=upload_url(self.folder),
             **kwargs,
         )
