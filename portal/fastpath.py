@@ -12,7 +12,8 @@ download URL it does what the Django view does, in fewer steps:
    given the headers the middleware chain adds (X-Frame-Options,
    Content-Length, Vary: Cookie, Referrer-Policy, COOP, HSTS on HTTPS) by
    the middleware's own process_response;
-4. the audit row, by `files.sharing.audit.record`, as the view writes it.
+4. the audit row the view writes, by `files.sharing.audit.record_permitted`
+   (one prepared INSERT instead of the ORM's create()).
 
 Anything it is not sure of falls through to Django, which then answers
 exactly as before: no cookie, an expired or logged-out session, a session
@@ -170,7 +171,7 @@ class FastPath:
         response = delivery.serve(request, upload)
         if response.status_code not in (200, 302) or not isinstance(response, HttpResponse):
             return None
-        audit.record(request, upload, response)
+        audit.record_permitted(request, upload, response)
         return site_headers(request, response)
 
 

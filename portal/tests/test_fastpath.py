@@ -161,6 +161,8 @@ def test_the_audit_row_names_the_user_and_the_file(alice: User, upload: Uploaded
     for row in (fast_row, django_row):
         assert (row.file_id, row.user_id, row.owner_id) == (upload.pk, alice.pk, alice.pk)
         assert (row.via, row.ip, row.file_name) == ("direct", "127.0.0.1", "Résumé 2026.pdf")
+        assert row.link_id is None
+    assert timedelta(0) <= fast_row.created - django_row.created < timedelta(seconds=5)
 
 
 def test_a_recipient_of_the_file_is_answered_by_the_fast_path(
