@@ -220,14 +220,16 @@ def fast_path_steps(
             )
 
     def user_and_hash(user_id: int) -> str:
-        found = fastpath.active_user(user_id)
+        found = fastpath.active_user(user_id, connection.cursor())
         return "" if found is None else found.get_session_auth_hash()
 
     steps: dict[str, Any] = {
         "request object, cookie, Host check": lambda: (
             WSGIRequest(environ).get_host() and WSGIRequest(environ).COOKIES
         ),
-        "session: one SELECT + decode (signing.loads)": lambda: fastpath.session_data(session_key),
+        "session: one SELECT + decode (signing.loads)": lambda: fastpath.session_data(
+            session_key, connection.cursor()
+        ),
         "user: one SELECT + session hash (HMAC)": lambda: user_and_hash(user_id),
         "access: compiled readable_files, one SELECT": lambda: compiled.fetch(user_id, upload.pk),
         "response: delivery.serve (headers, X-Accel)": lambda: delivery.serve(request, upload),

@@ -18,6 +18,7 @@ import uuid
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.lookups import StartsWith
 
@@ -276,15 +277,22 @@ class CompiledReadable:
         self._converters = self._compiler.get_converters(self._columns)
         self._field_names = [column.target.attname for column in self._columns]
 
-    def fetch(self, user_id: int, file_id: uuid.UUID) -> UploadedFile | None:
-        """The file if `user_id` (of this statement's staff-ness) may read it, else None."""
+    def fetch(
+        self, user_id: int, file_id: uuid.UUID, cursor: CursorWrapper | None = None
+    ) -> UploadedFile | None:
+        """The file if `user_id` (of this statement's staff-ness) may read it, else None.
+
+        `cursor`: one of this statement's database, to share with other statements.
+        """
         params = list(self._params)
         for slot in self._user_slots:
             params[slot] = user_id
         params[self._file_slots[0]] = self._prepare_pk(file_id)
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            row = cursor.fetchone()
+        if cursor is None:
+            with connections[self.using].cursor() as cursor:
+                return self.fetch(user_id, file_id, cursor)
+        cursor.execute(self.sql, params)
+        row = cursor.fetchone()
         if row is None:
             return None
         if self._converters:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Field
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -66,7 +67,10 @@ def prune(older_than_days: int | None = None) -> int:
 
 
 def record_permitted(
-    request: HttpRequest, upload: UploadedFile, response: HttpResponseBase
+    request: HttpRequest,
+    upload: UploadedFile,
+    response: HttpResponseBase,
+    cursor: CursorWrapper | None = None,
 ) -> None:
     """record()'s row for a user's permitted download, as one prepared INSERT.
 
@@ -75,7 +79,8 @@ def record_permitted(
     (docs/performance.md). The values are prepared by the fields themselves,
     so the row is the one record() writes; portal/tests/test_fastpath.py
     compares them. Written before the response leaves, in autocommit: a
-    download that got its answer has its row committed.
+    download that got its answer has its row committed. `cursor`: one of the
+    audit table's database, shared with the caller's other statements.
     """
     if request.method != "GET" or response.status_code not in (200, 206, 302):
         return
@@ -93,7 +98,10 @@ def record_permitted(
     connection = connections[DownloadEvent.objects.db]
     sql, fields = _insert_statement(connection.vendor)
     params = [field.get_db_prep_save(values[field.attname], connection) for field in fields]
-    with connection.cursor() as cursor:
+    if cursor is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    else:
         cursor.execute(sql, params)
 
 
