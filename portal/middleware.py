@@ -1,6 +1,7 @@
-"""Reads and discards a request body that no view read, so its answer arrives.
+"""Project-wide middleware: the body drain and the pages' Content-Security-Policy.
 
-A view may answer without reading the body: LoginRequiredMiddleware sends an
+DrainUnreadBody reads and discards a request body that no view read, so its
+answer arrives. A view may answer without reading the body: LoginRequiredMiddleware sends an
 anonymous (or signed-out) upload to the login page before a byte is parsed.
 If the WSGI server then closes the connection with the body still unread, the
 kernel resets it, and the front server, still sending, reports 502 (nginx
@@ -49,3 +50,43 @@ def drain(request: HttpRequest) -> None:
     deadline = time.monotonic() + DRAIN_SECONDS
     while request.read(CHUNK) and time.monotonic() < deadline:
         pass
+
+
+# Every HTML page (the admin's included) loads its scripts, styles and images
+# from our own origin and has no inline script or style, so the strictest
+# policy costs nothing and stops injected markup from running or framing.
+# Files themselves carry files.contract.DOWNLOAD_CSP (a sandbox), set by
+# files.delivery, which this never replaces.
+PAGE_CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    )
+)
+
+
+class PageSecurityPolicy:
+    """Adds PAGE_CSP to HTML answers that did not choose a policy of their own.
+
+    Not to redirects: their (empty) body is never shown, and a download's 302
+    to a signed URL stays the bare hop nginx expects.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if (
+            "Content-Security-Policy" not in response
+            and not 300 <= response.status_code < 400
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            response["Content-Security-Policy"] = PAGE_CSP
+        return response

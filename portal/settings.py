@@ -46,6 +46,8 @@ MIDDLEWARE = [
     # answer reaches the client (portal/middleware.py says why).
     "portal.middleware.DrainUnreadBody",
     "django.middleware.security.SecurityMiddleware",
+    # The strict Content-Security-Policy of every HTML page (files keep theirs).
+    "portal.middleware.PageSecurityPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
