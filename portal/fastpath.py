@@ -77,6 +77,8 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 KNOWN_MIDDLEWARE = [
     "portal.middleware.DrainUnreadBody",
     "django.middleware.security.SecurityMiddleware",
+    # Adds the page CSP only where no CSP is set: a download always has its own.
+    "portal.middleware.PageSecurityPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
