@@ -6,9 +6,18 @@ from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import tokens
+from accounts import tokens, twofactor
 from accounts.models import Token, User
+
+# django-otp's own admin pages would show staff each user's TOTP secret and
+# QR code (enough to clone their second factor) and the recovery codes. Staff
+# need only reset it: the "Reset two-factor sign-in" action below.
+for model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
 
 
 @admin.register(User)
@@ -21,13 +30,33 @@ class UserAdmin(BaseUserAdmin):
         "storage_used",
         "quota_display",
         "quota_used",
+        "two_factor",
     ]
-    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Storage", {"fields": ["quota"]}))
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("Storage", {"fields": ["quota"]}),
+        ("Two-factor sign-in", {"fields": ["two_factor"]}),
+    )
+    readonly_fields = ["two_factor"]
+    list_filter = [*BaseUserAdmin.list_filter, "two_factor"]
+    actions = ["reset_two_factor"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         # One join for the whole page instead of a query per row.
         users = super().get_queryset(request)
         return users.annotate(_storage_used=Coalesce("storage_usage__used", 0))
+
+    @admin.action(description="Reset two-factor sign-in (lost phone and codes)",
+                  permissions=["change"])  # fmt: skip
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Turns it off: the user signs in with the password alone and may set it up again."""
+        count = 0
+        for user in queryset.filter(two_factor=True):
+            twofactor.disable(user)
+            count += 1
+        self.message_user(
+            request, f"Reset two-factor sign-in for {count} user(s).", messages.SUCCESS
+        )
 
     @admin.display(description="storage used", ordering="_storage_used")
     def storage_used(self, user: User) -> str:

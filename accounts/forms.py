@@ -31,3 +31,30 @@ class TokenForm(forms.Form):
         # A text box that phones open with digits: it looks like the other fields.
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app, or (where `recovery` allows) a recovery code."""
+
+    code = forms.CharField(
+        max_length=32,
+        label="Code",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "spellcheck": "false",
+                "autocapitalize": "off",
+            }
+        ),
+    )
+
+    def __init__(self, *args: object, recovery: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["code"]
+        if recovery:
+            field.help_text = "The 6 digits your authenticator app shows, or a recovery code."
+            field.widget.attrs["inputmode"] = "text"
+        else:
+            field.help_text = "The 6 digits your authenticator app shows now."

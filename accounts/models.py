@@ -14,6 +14,15 @@ class User(AbstractUser):
         help_text="Storage allowed, in bytes. Empty: the site default (PORTAL_DEFAULT_QUOTA); "
         "0: unlimited.",
     )
+    # Kept by accounts.twofactor beside the django-otp devices it describes, so
+    # that the check on every request (accounts.middleware) reads the user row
+    # already loaded instead of querying the devices.
+    two_factor = models.BooleanField(
+        "two-factor sign-in",
+        default=False,
+        editable=False,
+        help_text="Signs in with a code from an authenticator app or a recovery code.",
+    )
 
     def effective_quota(self) -> int | None:
         """Bytes this user may store in all, or None for no limit."""

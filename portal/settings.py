@@ -35,6 +35,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    # Two-factor sign-in (accounts/twofactor.py): authenticator apps (TOTP) and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "accounts",
@@ -52,6 +56,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A session whose account has two-factor sign-in on but that never gave a
+    # code is signed out; staff without it are held on its set-up page when
+    # PORTAL_REQUIRE_2FA_FOR_STAFF is on (accounts/middleware.py).
+    "accounts.middleware.TwoFactorMiddleware",
     # Login is the default; the few public views opt out with @login_not_required
     # (login, signup, and the anonymous pages under /s/ as they come). Before
     # the CSRF check, which reads request.POST: an anonymous POST to any other
@@ -133,6 +141,13 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = envint("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("PORTAL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# One address trying many usernames: PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT failed
+# sign-ins from one address, whatever the usernames, lock that address out for
+# the same cool-off (accounts/throttle.py). 50, ten times the per-account limit:
+# an office behind one NAT survives its typos (a success clears its own), a
+# password sprayer gets 50 guesses per 15 minutes instead of 5 per username. 0: off.
+PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = envint("PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=0)
+AXES_HANDLER = "accounts.throttle.AddressAwareHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_CLIENT_IP_CALLABLE = "portal.proxies.client_address"
@@ -141,6 +156,14 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 # is believed to be a client's only when it is not one of these. make serve's
 # nginx and Apache connect from the loopback; a balancer elsewhere goes here too.
 PORTAL_TRUSTED_PROXIES = envlist("PORTAL_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+# Two-factor sign-in (README "Two-factor sign-in"). Staff must turn it on
+# before they reach anything else when this is set.
+PORTAL_REQUIRE_2FA_FOR_STAFF = envbool("PORTAL_REQUIRE_2FA_FOR_STAFF")
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = os.environ.get("PORTAL_2FA_ISSUER", "Portal")
+# django-otp's own back-off after wrong codes (1 s, 2 s, 4 s...) on top of axes' count.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

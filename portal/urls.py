@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -8,6 +9,12 @@ urlpatterns = [
     path("files/", include("files.urls")),
     # Public links: the anonymous surface, all of it in files/links.py.
     path("s/", include("files.sharing.public")),
+    # Staff sign in through the same two steps as everyone (password, then the
+    # code): the admin's own login form would log in after the password alone.
+    path(
+        "admin/login/",
+        login_not_required(RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    ),
     path("admin/", admin.site.urls),
 ]
 

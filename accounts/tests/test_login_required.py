@@ -31,9 +31,16 @@ def test_it_sends_anonymous_users_to_login(client: Client, db: None, path: str) 
     assert response.url == f"/accounts/login/?next={quote(path, safe='/')}"
 
 
-@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/signup/", "/admin/login/"])
+@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/signup/"])
 def test_it_lets_anonymous_users_reach_public_pages(client: Client, db: None, path: str) -> None:
     assert client.get(path).status_code == 200
+
+
+def test_the_admin_login_is_the_sites_two_step_login(client: Client, db: None) -> None:
+    # The admin's own form would log in after the password alone.
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response.url == "/accounts/login/?next=/admin/"
 
 
 def test_home_redirects_to_the_file_list(alice_client: Client) -> None:

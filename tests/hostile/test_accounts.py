@@ -119,11 +119,15 @@ def test_an_administrator_unlocks_from_the_admin(client: Client, alice: User) ->
     assert sign_in(client, "password").status_code == 302
 
 
-def test_the_admin_login_is_throttled_too(client: Client, staff: User) -> None:
-    for _ in range(5):
-        client.post("/admin/login/", {"username": "sam", "password": "wrong"})
+def test_the_admin_login_is_the_throttled_two_step_login(client: Client, staff: User) -> None:
+    # The admin's own form (which would log in after the password alone) takes no password.
     response = client.post("/admin/login/", {"username": "sam", "password": "password"})
-    assert response.status_code == 429
+    assert response.status_code == 302
+    assert response.url == "/accounts/login/"
+    assert "_auth_user_id" not in client.session
+    for _ in range(5):
+        client.post(URL, {"username": "sam", "password": "wrong"})
+    assert client.post(URL, {"username": "sam", "password": "password"}).status_code == 429
 
 
 def test_signing_in_rotates_the_session(client: Client, alice: User) -> None:
