@@ -5,7 +5,8 @@ download URL it does what the Django view does, in fewer steps:
 
 1. the session, read with one SELECT (or one cache round trip with
    cached_db) and verified as `django.contrib.auth.get_user` verifies it:
-   expiry, the backend, an active user, the password-change session hash;
+   expiry, the backend, an active user, the password-change session hash,
+   and as accounts.middleware.TwoFactorMiddleware would let it through;
 2. the file, through `files.access.compiled_readable`: readable_files(user)
    compiled once into one SQL statement;
 3. the response, built by `files.delivery.serve` as the view builds it, then
@@ -58,6 +59,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
+from accounts.middleware import VERIFIED as TWO_FACTOR_VERIFIED
 from accounts.models import User
 from files import access, delivery
 from files.sharing import audit
@@ -83,6 +85,8 @@ KNOWN_MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Its rule is checked in authenticated_user(); when it would act, Django answers.
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -227,6 +231,13 @@ def authenticated_user(session_key: str, cursor: CursorWrapper) -> User | None:
     session_hash = data.get(HASH_SESSION_KEY)
     if not session_hash or not constant_time_compare(session_hash, user.get_session_auth_hash()):
         return None
+    # accounts.middleware.TwoFactorMiddleware: a two-factor account whose session
+    # never gave its code is signed out there; staff without two-factor are sent
+    # to its set-up page when it is required. Django does both.
+    if user.two_factor and not data.get(TWO_FACTOR_VERIFIED):
+        return None
+    if settings.PORTAL_REQUIRE_2FA_FOR_STAFF and user.is_staff and not user.two_factor:
+        return None
     return user
 
 
@@ -276,6 +287,7 @@ def active_user(user_id: int, cursor: CursorWrapper) -> User | None:
     user = User.from_db(User.objects.db, _user_fields(), row)
     # SQLite answers 0/1; the ORM would convert them.
     user.is_active, user.is_staff = bool(user.is_active), bool(user.is_staff)
+    user.two_factor = bool(user.two_factor)
     return user if user.is_active else None
 
 
@@ -285,7 +297,7 @@ def _user_fields() -> list[str]:
 
     In the model's field order, which Model.from_db expects.
     """
-    wanted = {"id", "password", "is_active", "is_staff"}
+    wanted = {"id", "password", "is_active", "is_staff", "two_factor"}
     return [field.attname for field in User._meta.concrete_fields if field.attname in wanted]
 
 

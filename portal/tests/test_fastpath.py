@@ -21,6 +21,7 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django import Settings
 
+from accounts.middleware import VERIFIED
 from accounts.models import User
 from files.models import DownloadEvent, Folder, UploadedFile
 from files.sharing import grants
@@ -258,6 +259,32 @@ def test_an_inactive_user_is_sent_to_log_in(alice: User, upload: UploadedFile) -
     cookie = session_of(alice)
     User.objects.filter(pk=alice.pk).update(is_active=False)
     assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_a_two_factor_session_that_gave_its_code_is_answered(
+    alice: User, upload: UploadedFile
+) -> None:
+    User.objects.filter(pk=alice.pk).update(two_factor=True)
+    client = Client()
+    client.force_login(alice)
+    session = client.session
+    session[VERIFIED] = True
+    session.save()
+    assert_same_permitted(url(upload), session.session_key or "")
+
+
+def test_a_two_factor_session_without_its_code_is_signed_out_by_django(
+    alice: User, upload: UploadedFile
+) -> None:
+    User.objects.filter(pk=alice.pk).update(two_factor=True)
+    assert assert_falls_through(url(upload), session_of(alice))[0] == "302 Found"
+
+
+def test_staff_without_two_factor_is_left_to_django_when_it_is_required(
+    settings: Settings, staff: User, upload: UploadedFile
+) -> None:
+    settings.PORTAL_REQUIRE_2FA_FOR_STAFF = True
+    assert assert_falls_through(url(upload), session_of(staff))[0] == "302 Found"
 
 
 def test_head_and_a_bad_host_are_left_to_django(alice: User, upload: UploadedFile) -> None:
