@@ -19,8 +19,12 @@ trash (`trashed_files`, `trashed_folders`) shows them, to restore or purge.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.lookups import StartsWith
 
@@ -339,3 +343,75 @@ def withheld(upload: UploadedFile, user: User | AnonymousUser) -> str | None:
     # Too large to scan.
     allowed = settings.PORTAL_SCAN_UNSCANNABLE == "allow"
     return None if is_owner and allowed else status
+
+
+# The download fast path (portal/fastpath.py) asks "may user U read file F?"
+# thousands of times a second. Building readable_files(user) for each click
+# costs ~0.4 ms of ORM Python; this is the same queryset, compiled once per
+# process and database with stand-in ids, then run as one SQL statement with
+# the real ids put where the stand-ins were. One rule, not two: whatever
+# readable_files() says (shares, folders, staff, a future trash filter), the
+# compiled statement says too; files/tests/test_access_compiled.py proves it.
+_USER_STAND_IN = -7_310_221_913
+_FILE_STAND_IN = uuid.UUID("5eb4a1c2-0d3e-4f5a-8b7c-9d0e1f2a3b4c")
+
+
+class CompiledReadable:
+    """`readable_files(user).filter(pk=file_id)` as one prepared statement, staff or not."""
+
+    def __init__(self, *, staff: bool, using: str = DEFAULT_DB_ALIAS) -> None:
+        self.using = using
+        stand_in = User(pk=_USER_STAND_IN, is_staff=staff)
+        query = readable_files(stand_in).filter(pk=_FILE_STAND_IN).query
+        self._compiler = query.get_compiler(using=using)
+        sql, params = self._compiler.as_sql()
+        connection = connections[using]
+        pk = UploadedFile._meta.pk
+        if pk is None:  # for mypy: every model has one
+            raise AssertionError("UploadedFile has no primary key")
+        self._prepare_pk = lambda value: pk.get_db_prep_value(value, connection)
+        file_mark = self._prepare_pk(_FILE_STAND_IN)
+        self.sql = sql
+        self._params = list(params)
+        self._user_slots = [i for i, p in enumerate(params) if p == _USER_STAND_IN]
+        self._file_slots = [i for i, p in enumerate(params) if p == file_mark]
+        # The stand-ins must be where the rule put the user and the file, and only there.
+        if len(self._file_slots) != 1 or (not staff and not self._user_slots):
+            raise AssertionError(f"cannot compile readable_files: {sql!r} {params!r}")
+        self._columns = [column for column, _, _ in self._compiler.select]
+        self._converters = self._compiler.get_converters(self._columns)
+        self._field_names = [column.target.attname for column in self._columns]
+
+    def fetch(
+        self, user_id: int, file_id: uuid.UUID, cursor: CursorWrapper | None = None
+    ) -> UploadedFile | None:
+        """The file if `user_id` (of this statement's staff-ness) may read it, else None.
+
+        `cursor`: one of this statement's database, to share with other statements.
+        """
+        params = list(self._params)
+        for slot in self._user_slots:
+            params[slot] = user_id
+        params[self._file_slots[0]] = self._prepare_pk(file_id)
+        if cursor is None:
+            with connections[self.using].cursor() as cursor:
+                return self.fetch(user_id, file_id, cursor)
+        cursor.execute(self.sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        if self._converters:
+            [row] = self._compiler.apply_converters([row], self._converters)
+        return UploadedFile.from_db(self.using, self._field_names, tuple(row))
+
+
+def compiled_readable(*, staff: bool, using: str = DEFAULT_DB_ALIAS) -> CompiledReadable:
+    """The compiled rule for this process, built on first use (never at import)."""
+    key = (staff, using, connections[using].vendor)
+    compiled = _compiled.get(key)
+    if compiled is None:
+        compiled = _compiled[key] = CompiledReadable(staff=staff, using=using)
+    return compiled
+
+
+_compiled: dict[tuple[bool, str, str], CompiledReadable] = {}

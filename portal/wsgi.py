@@ -12,7 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 django_application = get_wsgi_application()
 
-# After Django's setup: the door imports models.
+# After Django's setup: the doors import models.
 from files.dav.app import mount  # noqa: E402
+from portal.fastpath import wrap  # noqa: E402
 
-application = mount(django_application)
+# Permitted downloads are answered in front of Django (PORTAL_FAST_PATH); /dav/ beside it.
+application = wrap(mount(django_application))
