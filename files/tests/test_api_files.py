@@ -9,7 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from files.models import DownloadEvent, UploadedFile
+from files.models import DownloadEvent, ScanStatus, UploadedFile
 from files.sharing import grants
 from files.tests.api_utils import token_client
 from files.tests.conftest import MakeFile, MakeFolder
@@ -361,3 +361,20 @@ def test_a_json_body_past_the_limit_is_refused_by_the_parser_too(rf, alice: User
     request.META["CONTENT_LENGTH"] = "101"
     with pytest.raises(BodyTooLarge):
         BoundedJSONParser().parse(request, parser_context={"request": request})
+
+
+def test_a_download_the_scanner_withholds_is_refused(
+    api: Client, alice: User, bob: User, make_file: MakeFile
+) -> None:
+    stored = make_file(alice, "a.txt", b"hello")
+    grants.share(stored, bob)
+    UploadedFile.objects.filter(pk=stored.pk).update(scan_status=ScanStatus.PENDING)
+    response = token_client(bob).get(f"/api/v1/files/{stored.pk}/download/")
+    assert response.status_code == 409
+    assert response["Retry-After"]
+    assert response.json()["code"] == "scan_pending"
+    assert not DownloadEvent.objects.exists()
+    # The owner gets a pending file; nobody gets an infected one.
+    assert api.get(f"/api/v1/files/{stored.pk}/download/").status_code == 200
+    UploadedFile.objects.filter(pk=stored.pk).update(scan_status=ScanStatus.INFECTED)
+    assert api.get(f"/api/v1/files/{stored.pk}/download/").status_code == 403

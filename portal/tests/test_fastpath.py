@@ -23,7 +23,8 @@ from pytest_django import Settings
 
 from accounts.middleware import VERIFIED
 from accounts.models import User
-from files.models import DownloadEvent, Folder, UploadedFile
+from files.history import trash
+from files.models import DownloadEvent, Folder, ScanStatus, UploadedFile
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder, make_file, make_folder  # noqa: F401
 from portal.fastpath import FastPath
@@ -321,3 +322,21 @@ def test_the_fast_path_can_be_switched_off(settings: Settings) -> None:
     settings.PORTAL_FAST_PATH = False
     app = WSGIHandler()
     assert fastpath.wrap(app) is app
+
+
+def test_a_file_the_scanner_withholds_is_left_to_django(
+    alice: User, bob: User, upload: UploadedFile
+) -> None:
+    grants.share(upload, bob)
+    UploadedFile.objects.filter(pk=upload.pk).update(scan_status=ScanStatus.PENDING)
+    # Pending: the owner still gets it; a recipient gets Django's "being checked" page.
+    assert_same_permitted(url(upload), session_of(alice))
+    assert assert_falls_through(url(upload), session_of(bob))[0] == "409 Conflict"
+    UploadedFile.objects.filter(pk=upload.pk).update(scan_status=ScanStatus.INFECTED)
+    assert assert_falls_through(url(upload), session_of(alice))[0] == "403 Forbidden"
+
+
+def test_a_trashed_file_is_djangos_404(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    trash.trash_file(upload, by=alice)
+    assert assert_falls_through(url(upload), cookie)[0] == "404 Not Found"
