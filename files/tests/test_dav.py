@@ -18,7 +18,7 @@ from werkzeug.test import Client
 
 from accounts import tokens
 from files.dav.app import mount
-from files.models import DavLock, DavProperty, Folder, Share, UploadedFile
+from files.models import DavLock, DavProperty, Folder, ScanStatus, Share, UploadedFile
 
 PROPFIND_QUOTA = b"""<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>
 <D:quota-used-bytes/><D:quota-available-bytes/></D:prop></D:propfind>"""
@@ -358,3 +358,28 @@ def test_the_modification_time_a_client_sets_shows_on_the_file_page(alice_dav, a
     page = alice_client.get(stored.get_absolute_url()).content.decode()
     assert "Modified" in page
     assert "2001-09-09" in page
+
+
+def test_a_file_the_scanner_withholds_is_not_sent(
+    alice, bob, alice_dav, bob_dav, make_file, make_folder
+):
+    folder = make_folder(alice, "Photos")
+    stored = make_file(alice, "a.txt", b"abc", folder=folder)
+    Share.objects.create(folder=folder, recipient=bob, role="viewer")
+    UploadedFile.objects.filter(pk=stored.pk).update(scan_status=ScanStatus.PENDING)
+    response = bob_dav("GET", "/dav/Shared%20with%20me/Photos/a.txt")
+    assert response.status_code == 409
+    assert b"abc" not in response.get_data()
+    assert alice_dav("GET", "/dav/Photos/a.txt").get_data() == b"abc"
+    UploadedFile.objects.filter(pk=stored.pk).update(scan_status=ScanStatus.INFECTED)
+    assert alice_dav("GET", "/dav/Photos/a.txt").status_code == 403
+
+
+def test_a_delete_goes_to_the_trash(alice, alice_dav, make_file, make_folder):
+    make_file(alice, "notes.txt", b"hello")
+    make_folder(alice, "Docs")
+    assert alice_dav("DELETE", "/dav/notes.txt").status_code == 204
+    assert alice_dav("DELETE", "/dav/Docs").status_code == 204
+    assert UploadedFile.objects.get(name="notes.txt").trashed_at is not None
+    assert Folder.objects.get(name="Docs").trashed_at is not None
+    assert alice_dav("GET", "/dav/notes.txt").status_code == 404
