@@ -18,7 +18,8 @@ from django.utils import timezone
 from accounts.models import User
 from files import names
 from files.models import FileVersion, UploadedFile
-from files.previews.tasks import schedule_thumbnails
+from files.scanning import scan
+from files.scanning.tasks import after_store
 from files.signals import delete_after_commit, stored_keys
 
 # The fields a version copies from the file whose bytes it keeps, and gives back on restore.
@@ -71,13 +72,16 @@ def restore(version: FileVersion) -> UploadedFile:
             setattr(current, field, getattr(version, field))
         current.file.name = version.stored.name
         current.thumbnail.name = ""
+        # Other bytes, a new verdict: checked again before anyone else gets them.
+        current.scan_status, current.scan_signature = scan.initial_status(), ""
+        current.scanned = None
         current.save()
         for field, value in was.items():
             setattr(version, field, value)
         version.stored.name = was_key
         version.replaced = timezone.now()
         version.save()
-        schedule_thumbnails([current])
+        after_store([current])
     return current
 
 
