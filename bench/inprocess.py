@@ -141,6 +141,15 @@ def report(root: Path) -> None:
             portal = WSGIHandler()  # builds its middleware under this session engine
             expect(call(portal, download, cookie), ("200 OK", 0), "download")
             timed(f"Portal download, {engine} sessions", portal, download, cookie)
+    from portal import fastpath
+
+    client = Client()
+    client.force_login(user)
+    session_key = client.cookies[cookie_name].value
+    cookie = f"{cookie_name}={session_key}"
+    fast = fastpath.FastPath(WSGIHandler())
+    expect(call(fast, download, cookie), ("200 OK", 0), "fast path download")
+    timed("Portal download, fast path (portal/fastpath.py)", fast, download, cookie)
     portal = WSGIHandler()
     expect(call(portal, download)[0], "302 Found", "anonymous download")
     timed("Portal, anonymous: middleware redirects to login", portal, download)
@@ -148,8 +157,9 @@ def report(root: Path) -> None:
     expect(call(flask_app, flask_path), ("200 OK", 4096), "Flask download")
     timed("Flask send_from_directory, no check", flask_app, flask_path)
 
+    fast_path_steps(fast, download, cookie, session_key, user, upload)
+
     print("The three lookups of a download, through the ORM and as raw SQL:")
-    session_key = Session.objects.get().session_key
     cursor = connection.cursor()
     lookups: dict[str, Callable[[], object]] = {
         "session: Session.objects.get(session_key=)": lambda: Session.objects.get(
@@ -166,6 +176,78 @@ def report(root: Path) -> None:
     }
     for label, lookup in lookups.items():
         print(f"  {label:52} {per_call_ms(lookup) * 1000:6.0f} us")
+
+
+def fast_path_steps(
+    fast: Any, download: str, cookie: str, session_key: str, user: Any, upload: Any
+) -> None:
+    """The fast path's request, step by step (each step alone, in a loop)."""
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.db import connection
+    from django.http import HttpResponse
+
+    from files import access, delivery
+    from files.models import DownloadEvent
+    from files.sharing import audit
+    from portal import fastpath
+
+    environ: Environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": download,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_COOKIE": cookie,
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.url_scheme": "http",
+    }
+    request = WSGIRequest(environ)
+    request.user = user
+    response = delivery.serve(request, upload)
+    if not isinstance(response, HttpResponse):
+        raise RuntimeError(f"expected an HttpResponse, got {response!r}")
+    user_id = user.pk
+    compiled = access.compiled_readable(staff=False)
+
+    def insert_raw() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO files_downloadevent (file_id, file_name, owner_id, user_id, ip, via, "
+                "created) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [upload.pk.hex, upload.name, user_id, user_id, "127.0.0.1", "direct", "2026-01-01"],
+            )
+
+    def user_and_hash(user_id: int) -> str:
+        found = fastpath.active_user(user_id, connection.cursor())
+        return "" if found is None else found.get_session_auth_hash()
+
+    steps: dict[str, Any] = {
+        "request object, cookie, Host check": lambda: (
+            WSGIRequest(environ).get_host() and WSGIRequest(environ).COOKIES
+        ),
+        "session: one SELECT + decode (signing.loads)": lambda: fastpath.session_data(
+            session_key, connection.cursor()
+        ),
+        "user: one SELECT + session hash (HMAC)": lambda: user_and_hash(user_id),
+        "access: compiled readable_files, one SELECT": lambda: compiled.fetch(user_id, upload.pk),
+        "response: delivery.serve (headers, X-Accel)": lambda: delivery.serve(request, upload),
+        "site headers: the middleware's process_response": lambda: fastpath.site_headers(
+            request, delivery.serve(request, upload)
+        ),
+        "audit: audit.record (ORM INSERT, autocommit)": lambda: audit.record(
+            request, upload, response
+        ),
+        "audit: audit.record_permitted (prepared INSERT)": lambda: audit.record_permitted(
+            request, upload, response
+        ),
+        "audit: the same INSERT as raw SQL": insert_raw,
+    }
+    print("The fast path's steps, each alone:")
+    for label, step in steps.items():
+        print(f"  {label:52} {per_call_ms(step) * 1000:6.0f} us")
+    DownloadEvent.objects.all().delete()
 
 
 if __name__ == "__main__":

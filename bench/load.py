@@ -481,7 +481,8 @@ class LoadRun:
         """Every acknowledged upload in the database with its sha256, the fsck clean."""
         problems = [f"fault {f.name}: {f.result}" for f in results.faults if "FAILED" in f.result]
         with psycopg.connect(f"{self.postgres.url}/portal") as db:
-            query = "SELECT name, sha256 FROM files_uploadedfile"
+            # A delete sends to the trash: the row stays, out of the owner's files.
+            query = "SELECT name, sha256 FROM files_uploadedfile WHERE trashed_at IS NULL"
             rows: dict[str, str] = dict(db.execute(query).fetchall())
         lost, results.silent_deletes = compare(results.uploads, rows)
         problems += lost

@@ -13,6 +13,7 @@ from bench.servers import ForeignLoad
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
 MARKER = "BENCH_RESULT "
+FOLLOWED = "BENCH_FOLLOWED "
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class WrkResult:
     timeouts: int
     p50_us: int
     p99_us: int
+    # Redirects bench/click.lua followed: requests - followed = clicks.
+    followed: int = 0
 
     @property
     def seconds(self) -> float:
@@ -35,6 +38,11 @@ class WrkResult:
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def clicks_per_s(self) -> float:
+        """Clicks (a checked request and the redirect it answered, if any) per second."""
+        return (self.requests - self.followed) / self.seconds
 
     @property
     def mb_per_s(self) -> float:
@@ -51,7 +59,13 @@ class WrkResult:
 class Wrk:
     """Builds and runs wrk commands: one thread, on the CPUs `cpus`, with `cookie`."""
 
-    def __init__(self, cpus: set[int], cookie: str = "", load: ForeignLoad | None = None) -> None:
+    def __init__(
+        self,
+        cpus: set[int],
+        cookie: str = "",
+        load: ForeignLoad | None = None,
+        script: Path = LUA_SCRIPT,
+    ) -> None:
         binary = shutil.which("wrk")
         if binary is None:
             raise RuntimeError("wrk is not installed (apt-get install wrk)")
@@ -59,6 +73,7 @@ class Wrk:
         self.cpus = cpus
         self.cookie = cookie
         self.load = load or ForeignLoad()
+        self.script = script
 
     def command(self, url: str, *, connections: int, seconds: float) -> list[str]:
         return [
@@ -72,7 +87,7 @@ class Wrk:
             f"--duration={max(round(seconds), 1)}s",
             # Longer than any run: a 256 MB download among 32 must not count as lost.
             "--timeout=120s",
-            f"--script={LUA_SCRIPT}",
+            f"--script={self.script}",
             url,
         ]
 
@@ -87,9 +102,13 @@ class Wrk:
 
     def finish(self, proc: subprocess.Popen[str]) -> WrkResult:
         output, _ = proc.communicate()
+        followed = 0
+        for line in output.splitlines():
+            if line.startswith(FOLLOWED):
+                followed = int(line.removeprefix(FOLLOWED))
         for line in output.splitlines():
             if line.startswith(MARKER):
-                return WrkResult(**json.loads(line.removeprefix(MARKER)))
+                return WrkResult(**json.loads(line.removeprefix(MARKER)), followed=followed)
         raise RuntimeError(f"wrk printed no result (exit {proc.returncode}):\n{output}")
 
     def run(self, url: str, *, connections: int, seconds: float) -> WrkResult:

@@ -27,7 +27,7 @@ from typing import Any
 
 import requests
 
-from bench import folders, report, s3, thumbnails, zips
+from bench import click, dav, folders, report, s3, thumbnails, zips
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
 from bench.s3 import S3Results
@@ -55,7 +55,7 @@ SMALL_CONNECTIONS = 16
 LARGE_CONNECTIONS = 4
 BUSY_DOWNLOADS = 32
 # --only takes one; a whole run takes all but "s3", whose rows "downloads" ends with.
-PARTS = ("folders", "downloads", "thumbnails", "zips", "s3")
+PARTS = ("folders", "click", "downloads", "thumbnails", "zips", "dav", "s3")
 # Of the Portal settings in the user's shell, only these pass into the stacks:
 # they move sessions to Redis (cached_db), which the report then says.
 PASSED_ENV = ("CACHE_URL", "REDIS_URL")
@@ -433,8 +433,9 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         choices=PARTS,
         help=(
-            "run one part: bench.folders, the servers (downloads, uploads, S3), "
-            "bench.thumbnails, or the S3 rows alone (SeaweedFS)"
+            "run one part: bench.folders, the click (bench.click), "
+            "the servers (downloads, uploads, S3), bench.thumbnails, bench.zips, "
+            "the WebDAV rows (bench.dav), or the S3 rows alone (SeaweedFS)"
         ),
     )
     args = parser.parse_args(argv)
@@ -452,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
         # The bench's own HTTP client (the upload) runs beside wrk, not beside the server.
         os.sched_setaffinity(0, bench.client_cpus)
         reports = []
+        if "click" in parts:
+            reports.append("\n".join(click.render(click.Click(bench).run())))
         if "s3" in parts:
             reports.append("\n".join(s3.render(bench.run_s3(), UPLOAD_SIZE, LARGE_CONNECTIONS)))
         if "downloads" in parts:
@@ -462,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
             reports.append(thumbnails.render_report(thumbnails.run(bench)))
         if "zips" in parts:
             reports.append(zips.render(zips.run(bench)))
+        if "dav" in parts:
+            reports.append("\n".join(dav.run(Path(tmp) / "dav")))
     print()
     if "downloads" not in parts:
         print(f"Machine: {report.machine()}; CPU {busy:.0%} busy before the run.")

@@ -37,6 +37,11 @@ SIGNABLE_KEY = re.compile(f"{STORAGE_KEY.pattern}(?:{re.escape(THUMBNAIL_SUFFIX)
 # Django would accept.
 MULTIPART_HEADROOM = 1024 * 1024
 
+# Where WebDAV is mounted (files.dav.app). The front servers pass every method
+# (PROPFIND, LOCK, MOVE...) and bodies up to the upload limit plus the headroom
+# to gunicorn under it as under "/": a PUT body is the file alone.
+DAV_PREFIX = "/dav"
+
 # Internal nginx locations Django points X-Accel-Redirect at, and the public
 # prefix of signed URLs.
 PROTECTED_PREFIX = "/_protected/"

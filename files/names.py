@@ -166,13 +166,14 @@ def lock_owner(owner_id: int) -> User:
 
 def files_in(owner_id: int, folder: Folder | None) -> QuerySet[UploadedFile]:
     if folder is None:
-        return UploadedFile.objects.filter(owner_id=owner_id, folder=None)
+        # Trashed items wait at the top level too, holding no name there.
+        return UploadedFile.objects.filter(owner_id=owner_id, folder=None, trashed_at=None)
     return UploadedFile.objects.filter(folder=folder)
 
 
 def folders_in(owner_id: int, folder: Folder | None) -> QuerySet[Folder]:
     if folder is None:
-        return Folder.objects.filter(owner_id=owner_id, parent=None)
+        return Folder.objects.filter(owner_id=owner_id, parent=None, trashed_at=None)
     return Folder.objects.filter(parent=folder)
 
 
@@ -208,6 +209,11 @@ def taken(
     if folders.exists():
         return "folder"
     return None
+
+
+def file_named(owner_id: int, folder: Folder | None, name: str) -> UploadedFile | None:
+    """The file that holds `name` in the place (ignoring case, as the constraints do), if any."""
+    return files_in(owner_id, folder).annotate(key=Lower("name")).filter(_named([name])).first()
 
 
 def clashes(owner_id: int, folder: Folder | None, names: Iterable[str]) -> list[str]:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from files.models import UploadedFile, thumbnail_key
+from files.models import FileVersion, UploadedFile, thumbnail_key
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,15 @@ def delete_stored_bytes(
     if not instance.file.name:
         return
     delete_after_commit(instance.file.storage, stored_keys(instance))
+
+
+@receiver(post_delete, sender=FileVersion)
+def delete_version_bytes(
+    sender: type[FileVersion], instance: FileVersion, **kwargs: object
+) -> None:
+    """A version's bytes (and any thumbnail derived from its key) go after its row commits."""
+    key = instance.stored.name
+    delete_after_commit(instance.stored.storage, sorted({key, thumbnail_key(key)}))
 
 
 def stored_keys(stored: UploadedFile) -> list[str]:

@@ -5,8 +5,10 @@ from django.views import View
 
 from files import views
 from files.folders import views as folder_views
+from files.history import views as history_views
 from files.previews import views as preview_views
 from files.sharing import views as sharing_views
+from files.uploads import tus
 from files.uploads import views as upload_views
 
 app_name = "files"
@@ -28,6 +30,9 @@ def for_files_and_folders(route: str, view: type[View], name: str) -> list[URLPa
 urlpatterns = [
     path("", views.FolderListView.as_view(), name="list"),
     path("upload/", upload_views.UploadView.as_view(), name="upload"),
+    # Resumable uploads (tus 1.0.0): create here, then HEAD/PATCH/DELETE the upload's URL.
+    path("tus/", tus.TusView.as_view(), name="tus"),
+    path("tus/<uuid:pk>/", tus.TusView.as_view(), name="tus-upload"),
     path("move/", folder_views.MoveFilesView.as_view(), name="move"),
     path("shared/", sharing_views.SharedWithMeView.as_view(), name="shared"),
     path("download/", views.FolderZipView.as_view(), name="zip-all"),
@@ -48,7 +53,22 @@ urlpatterns = [
     ),
     path("folders/<uuid:pk>/move/", folder_views.FolderMoveView.as_view(), name="folder-move"),
     path(
-        "folders/<uuid:pk>/delete/", folder_views.FolderDeleteView.as_view(), name="folder-delete"
+        "folders/<uuid:pk>/delete/", history_views.FolderDeleteView.as_view(), name="folder-delete"
+    ),
+    # The trash: the owner's alone. Versions: read with the file, restored by its writers.
+    path("trash/", history_views.TrashView.as_view(), name="trash"),
+    path("trash/empty/", history_views.EmptyTrashView.as_view(), name="trash-empty"),
+    *for_files_and_folders("restore/", history_views.RestoreView, "restore"),
+    *for_files_and_folders("purge/", history_views.PurgeView, "purge"),
+    path(
+        "<uuid:pk>/versions/<uuid:version>/download/",
+        views.VersionDownloadView.as_view(),
+        name="version-download",
+    ),
+    path(
+        "<uuid:pk>/versions/<uuid:version>/restore/",
+        history_views.VersionRestoreView.as_view(),
+        name="version-restore",
     ),
     # Sharing: the item's owner only, for files and folders alike.
     *for_files_and_folders("sharing/", sharing_views.SharingView, "sharing"),

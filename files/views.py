@@ -19,10 +19,13 @@ from django.views.generic.detail import SingleObjectMixin
 from accounts.http import AuthenticatedRequest
 from files import access, delivery
 from files.delivery import zip as zip_delivery
+from files.delivery.objects import StoredObject
 from files.folders import archive, search, tree
 from files.folders.forms import MoveFilesForm
 from files.folders.search import HitsPaginator
 from files.forms import RenameForm
+from files.history import trash
+from files.history import views as history_views
 from files.models import Folder, UploadedFile
 from files.previews import preview
 from files.scanning.pages import withheld_page
@@ -40,15 +43,6 @@ SORT_ORDERS: dict[str, tuple[str | OrderBy, ...]] = {
     "-created": ("-created",),
 }
 DEFAULT_SORT = "-created"
-
-
-class OwnedFileMixin:
-    """Scopes a file view to the signed-in user's own files: anyone else gets 404."""
-
-    request: HttpRequest
-
-    def get_queryset(self) -> QuerySet[UploadedFile]:
-        return access.owned_files(self.request.user)
 
 
 VIEW_MODES = ("table", "grid")
@@ -153,6 +147,7 @@ class FolderListView(ListView):
             else [],
             usage=quota.usage_for(user, owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
+            max_file_size=settings.PORTAL_MAX_FILE_SIZE,  # through the uploader (tus)
             upload_url=upload_url(folder),
             **kwargs,
         )
@@ -179,7 +174,7 @@ class FileDetailView(UpdateView):
             files = access.writable_files(self.request.user)
         else:
             files = access.readable_files(self.request.user)
-        return files.select_related("folder", "owner")
+        return files.select_related("folder", "owner", "uploaded_by")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user, upload = self.request.user, self.object
@@ -202,6 +197,8 @@ class FileDetailView(UpdateView):
             move_form=move_form,
             is_owner=is_owner,
             can_rename=can_rename,
+            can_delete=access.deletable_files(user).filter(pk=upload.pk).exists(),
+            versions=list(upload.versions.select_related("uploaded_by")),
             recent_downloads=audit.recent(upload) if is_owner else [],
             shares=list(upload.shares.select_related("recipient")) if is_owner else [],
             # No preview of bytes this reader may not be sent (files.scanning).
@@ -223,17 +220,34 @@ class FileDetailView(UpdateView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-class FileDeleteView(OwnedFileMixin, DeleteView):
+class FileDeleteView(DeleteView):
+    """Sends a file to its owner's trash: the owner's, or an editor's inside a share."""
+
+    request: AuthenticatedRequest
     template_name = "files/confirm_delete.html"
     context_object_name = "upload"
+
+    def get_queryset(self) -> QuerySet[UploadedFile]:
+        return access.deletable_files(self.request.user)
 
     def get_success_url(self) -> str:
         folder = self.object.folder
         return folder.get_absolute_url() if folder else reverse("files:list")
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(trash_days=settings.PORTAL_TRASH_DAYS, **kwargs)
+
     def form_valid(self, form: Any) -> HttpResponse:
-        messages.success(self.request, f"Deleted {self.object.name}.")
-        return super().form_valid(form)
+        success_url = self.get_success_url()
+        trash.trash_file(self.object, by=self.request.user)
+        if access.owns(self.request.user, self.object):
+            messages.success(self.request, f"Moved {self.object.name} to the trash.")
+        else:
+            messages.success(
+                self.request,
+                f"Deleted {self.object.name}: its owner can restore it from the trash.",
+            )
+        return HttpResponseRedirect(success_url)
 
 
 class DownloadView(SingleObjectMixin, View):
@@ -297,3 +311,28 @@ class FolderZipView(View):
             )  # fmt: skip
 
         return zip_delivery.send(request, contents.entries, filename=filename, on_sent=note)
+
+
+class VersionDownloadView(View):
+    """Sends an earlier version of a file to anyone who may read the file, as its download does.
+
+    The same permission check, sending path and headers (the file's name), and
+    a row in the file's download trail.
+    """
+
+    request: AuthenticatedRequest
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, pk: object, version: object) -> HttpResponseBase:
+        found = history_views.version_of(access.readable_files(self.request.user), pk, version)
+        kept = StoredObject(
+            key=found.stored.name or "",
+            size=found.size,
+            content_type=found.content_type,
+            name=found.file.name,
+            etag=found.sha256,
+            modified=found.modified,
+        )
+        response = delivery.send(request, kept)
+        audit.record(request, found.file, response)
+        return response

@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "files",
 ]
@@ -63,6 +66,10 @@ MIDDLEWARE = [
     # code is signed out; staff without it are held on its set-up page when
     # PORTAL_REQUIRE_2FA_FOR_STAFF is on (accounts/middleware.py).
     "accounts.middleware.TwoFactorMiddleware",
+    # A personal access token (Authorization: Bearer) signs in the requests of
+    # the paths that take one (PORTAL_BEARER_PATHS), before the login and
+    # CSRF checks: a token is no cookie a browser would send by itself.
+    "accounts.bearer.BearerTokenMiddleware",
     # Login is the default; the few public views opt out with @login_not_required
     # (login, signup, and the anonymous pages under /s/ as they come). Before
     # the CSRF check, which reads request.POST: an anonymous POST to any other
@@ -291,10 +298,53 @@ PORTAL_SENDFILE = os.environ.get("PORTAL_SENDFILE", "django")
 PORTAL_SIGNED_URL_SECRET = os.environ.get("PORTAL_SIGNED_URL_SECRET", "")
 # Seconds a signed URL stays valid: also how long a link outlives a logout.
 PORTAL_SIGNED_URL_TTL = envint("PORTAL_SIGNED_URL_TTL", 60, minimum=1)
+# A permitted GET of /files/<uuid>/download/ is answered by portal/fastpath.py,
+# in front of Django, with the same decision, headers and audit row in about a
+# third of the time (docs/performance.md). 0 sends every request through Django.
+PORTAL_FAST_PATH = envbool("PORTAL_FAST_PATH", default=True)
 PORTAL_MAX_UPLOAD_SIZE = envint("PORTAL_MAX_UPLOAD_SIZE", 2 * 1024**3, minimum=1)
+# The largest file a resumable (tus) upload may bring, in as many requests as it
+# takes (each at most PORTAL_MAX_UPLOAD_SIZE); its Tus-Max-Size.
+PORTAL_MAX_FILE_SIZE = envint("PORTAL_MAX_FILE_SIZE", 50 * 1024**3, minimum=1)
+# An unfinished resumable upload is removed (its reservation released) after
+# this many hours without a PATCH.
+PORTAL_UPLOAD_EXPIRY_HOURS = envint("PORTAL_UPLOAD_EXPIRY_HOURS", 24, minimum=1)
+# Where `Authorization: Bearer <token>` is accepted (accounts.bearer).
+PORTAL_BEARER_PATHS = ["/files/tus/"]
 # Default storage quota for a user whose own quota is empty; 0 means unlimited.
 PORTAL_DEFAULT_QUOTA = envint("PORTAL_DEFAULT_QUOTA", 0)
 PORTAL_FILES_PER_PAGE = envint("PORTAL_FILES_PER_PAGE", 25, minimum=1)
+# The trash and file versions (files.history): days a deleted item waits before
+# it is purged, and how many earlier versions of a file are kept (0: none).
+PORTAL_TRASH_DAYS = envint("PORTAL_TRASH_DAYS", 30, minimum=1)
+PORTAL_MAX_VERSIONS = envint("PORTAL_MAX_VERSIONS", 10, minimum=0)
+
+# The REST API (files/api/, README "WebDAV and API"): a personal access token
+# in `Authorization: Bearer` and nothing else, so no session cookie, hence no
+# cross-site request, can act through it; JSON in and out, errors in the one shape.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["files.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["files.api.auth.TokenScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["files.api.parsers.BoundedJSONParser"],
+    "EXCEPTION_HANDLER": "files.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "files.api.schema.PortalSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Portal API",
+    "DESCRIPTION": "Files, folders, shares and links. Send `Authorization: Bearer ptk_…` "
+    "(a personal access token from /accounts/tokens/).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page's scripts from our own origin (drf-spectacular-sidecar), no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 # Download-trail entries older than this go with `manage.py portal_prune_downloads`.
 PORTAL_AUDIT_RETENTION_DAYS = envint("PORTAL_AUDIT_RETENTION_DAYS", 180, minimum=1)
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("files/", include("files.urls")),
     # Public links: the anonymous surface, all of it in files/links.py.
     path("s/", include("files.sharing.public")),
+    # The REST API: token-only, JSON errors (files/api/).
+    path("api/v1/", include("files.api.urls")),
     # Staff sign in through the same two steps as everyone (password, then the
     # code): the admin's own login form would log in after the password alone.
     path(

@@ -1,4 +1,8 @@
-"""WSGI entry point: gunicorn runs ``portal.wsgi:application``."""
+"""WSGI entry point: gunicorn runs ``portal.wsgi:application``.
+
+WebDAV (/dav/) is part of the same application: files.dav.app takes the
+requests under /dav and hands the rest to Django.
+"""
 
 import os
 
@@ -6,4 +10,11 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+# After Django's setup: the doors import models.
+from files.dav.app import mount  # noqa: E402
+from portal.fastpath import wrap  # noqa: E402
+
+# Permitted downloads are answered in front of Django (PORTAL_FAST_PATH); /dav/ beside it.
+application = wrap(mount(django_application))

@@ -307,11 +307,19 @@ class PortalClient:
         )
         return Download.read(response)
 
-    def delete(self, file_id: str) -> requests.Response:
+    def delete(self, file_id: str, *, forever: bool = False) -> requests.Response:
+        """Send the file to the trash; `forever`: then delete it from the trash too."""
+        response = self.post_form(f"/files/{file_id}/delete/")
+        if forever and response.status_code == 302:
+            return self.post_form(f"/files/{file_id}/purge/")
+        return response
+
+    def post_form(self, path: str) -> requests.Response:
+        """A browser's POST of a form with nothing but its CSRF token."""
         return self.session.post(
-            f"{self.url}/files/{file_id}/delete/",
+            f"{self.url}{path}",
             data={"csrfmiddlewaretoken": self.csrf_token},
-            headers={"Referer": f"{self.url}/files/{file_id}/delete/"},
+            headers={"Referer": f"{self.url}{path}"},
             allow_redirects=False,
             timeout=self.timeout,
         )

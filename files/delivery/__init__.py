@@ -15,10 +15,12 @@ PORTAL_S3_REDIRECT):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 
@@ -40,7 +42,7 @@ S3_SENDERS: dict[str, Sender] = {
 }
 SENDFILE_BACKENDS = tuple(LOCAL_SENDERS)
 
-__all__ = ["SENDFILE_BACKENDS", "StoredObject", "send", "serve", "signs_urls"]
+__all__ = ["SENDFILE_BACKENDS", "StoredObject", "etag", "send", "serve", "signs_urls"]
 
 
 def serve(
@@ -83,6 +85,25 @@ def send(
                 redirect["Cache-Control"] = "private, no-store"
                 return redirect
     return headers.apply(sender(request, obj), metadata)
+
+
+def etag(upload: UploadedFile) -> str:
+    """The ETag (unquoted) a download of `upload` carries, whoever sends it.
+
+    nginx sends a local file with its own validator, the file's mtime and
+    size in hex, not ours; a WebDAV client compares the ETag of a GET with
+    the getetag of a PROPFIND and with its If: headers, so both must be the
+    same string. Every other sender carries our sha256.
+    """
+    if settings.PORTAL_STORAGE != "s3" and settings.PORTAL_SENDFILE == "nginx":
+        try:
+            # The storage's own path() refuses a key that leaves MEDIA_ROOT;
+            # no resolve() here: a PROPFIND asks this of 10,000 files at once.
+            stat = os.stat(default_storage.path(upload.file.name))
+        except (OSError, SuspiciousFileOperation):
+            return upload.sha256
+        return f"{int(stat.st_mtime):x}-{stat.st_size:x}"
+    return upload.sha256
 
 
 def signs_urls() -> bool:

@@ -305,7 +305,7 @@ def folder_choices(owner: User, only: QuerySet[Folder] | None = None) -> list[tu
     A label names only the folders in the set: an editor offered the folders of
     a share sees paths from the shared folder down, not the owner's above it.
     """
-    folders = list(Folder.objects.filter(owner=owner) if only is None else only)
+    folders = list(Folder.objects.filter(owner=owner, trashed_at=None) if only is None else only)
     by_id = {str(f.pk): f for f in folders}
 
     def names(folder: Folder) -> list[str]:

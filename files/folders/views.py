@@ -16,7 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView
 
 from accounts.http import AuthenticatedRequest
 from files import access
@@ -151,26 +151,6 @@ class FolderMoveView(FolderActionMixin, FormView):
         where = f"“{target.name}”" if target else "the top level"
         messages.success(self.request, f"Moved {self.folder.name} to {where}.")
         return HttpResponseRedirect(folder_url(self.folder))
-
-
-class FolderDeleteView(FolderActionMixin, TemplateView):
-    """GET says what would go (folders, files, bytes); POST removes it all."""
-
-    template_name = "files/folder_confirm_delete.html"
-
-    def folders_in_scope(self) -> QuerySet[Folder]:
-        return access.owned_folders(self.request.user)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(
-            folder=self.folder, contents=tree.contents(self.folder), **kwargs
-        )
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        parent = self.folder.parent
-        tree.delete_folder(self.folder)
-        messages.success(request, f"Deleted folder {self.folder.name} and everything in it.")
-        return HttpResponseRedirect(folder_url(parent))
 
 
 class MoveFilesView(FormView):

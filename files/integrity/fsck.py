@@ -4,6 +4,11 @@ Only the Storage API (listdir, size, open, get_modified_time, delete), so one
 code path checks the local disk and an S3 bucket alike. The stored keys are
 `u/<owner-id>/<uuid>` (files.models.storage_key); nothing outside `u/` is ours
 to judge.
+
+Trashed files are rows like any other: their bytes must be there until the
+trash is purged, and a problem with one says "(in the trash)". A file's
+earlier versions (files.models.FileVersion) are rows too: their keys are no
+orphans, and their bytes count in the owner's total.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from django.utils import timezone
 
 from files.contract import KEY_PREFIX, STORAGE_KEY
 from files.integrity import recount
-from files.models import StorageUsage, UploadedFile
+from files.models import FileVersion, StorageUsage, UploadedFile
+from files.uploads import resumable
 
 TOP = KEY_PREFIX.rstrip("/")
 CHUNK = 1024 * 1024
@@ -32,6 +38,7 @@ class Kind(Enum):
     SIZE = "size"  # the bytes' length differs from the row's size
     SHA256 = "sha256"  # same length, other content
     QUOTA = "quota"  # an owner is charged other than what they store
+    STALE = "stale"  # an unfinished upload past its expiry (the expiry task has not run)
 
 
 @dataclass(frozen=True)
@@ -82,10 +89,17 @@ def sha256_of(storage: Storage, key: str) -> str:
 def check(storage: Storage, hash_contents: bool = True) -> Report:
     """Compare every row with storage and every stored key with the rows."""
     report = Report()
+    # key -> (what names the row in a report, owner, size, sha256)
     rows = {
-        name: (pk, owner_id, size, sha256)
-        for pk, name, owner_id, size, sha256 in UploadedFile.objects.values_list(
-            "pk", "file", "owner_id", "size", "sha256"
+        name: (f"{pk}{' (in the trash)' if trashed else ''}", owner_id, size, sha256)
+        for pk, name, owner_id, size, sha256, trashed in UploadedFile.objects.values_list(
+            "pk", "file", "owner_id", "size", "sha256", "trashed_at"
+        ).iterator()
+    }
+    rows |= {
+        name: (f"{file_id}, a version", owner_id, size, sha256)
+        for file_id, name, owner_id, size, sha256 in FileVersion.objects.values_list(
+            "file_id", "stored", "owner_id", "size", "sha256"
         ).iterator()
     }
     report.rows = len(rows)
@@ -125,6 +139,21 @@ def check(storage: Storage, hash_contents: bool = True) -> Report:
                 f"and stores {stored[owner_id]}"
             )
             report.problems.append(Problem(Kind.QUOTA, f"{TOP}/{owner_id}/", detail))
+
+    for upload in resumable.stale():
+        state = (
+            "finished but never completed"
+            if upload.finished
+            else f"expired {upload.expires:%Y-%m-%d %H:%M %Z}"
+        )
+        detail = (
+            f"unfinished upload {upload.name!r} of user {upload.owner_id}, "
+            f"{upload.offset} of {upload.length} bytes: {state}"
+        )
+        report.problems.append(Problem(Kind.STALE, f"{resumable.AREA}/{upload.pk}", detail))
+    for upload_id, left in resumable.leftovers(storage).items():
+        detail = f"{len(left)} stored objects of no unfinished upload"
+        report.problems.append(Problem(Kind.STALE, f"{resumable.AREA}/{upload_id}", detail))
     return report
 
 
@@ -144,10 +173,20 @@ def repair(
       cause is the total itself, off after running without the triggers: it
       is recounted from the rows.
     """
+    if report.of(Kind.STALE):
+        # What the expiry task does: end the expired, complete the finished;
+        # and the bytes no upload owns (a removal that failed) go.
+        resumable.expire()
+        for left in resumable.leftovers(storage).values():
+            for key in left:
+                storage.delete(key)
+        report.repaired.extend(report.of(Kind.STALE))
     cutoff = timezone.now() - orphan_age
     for problem in report.of(Kind.ORPHAN):
         # Checked again: the row may have committed since check() listed the key.
         if UploadedFile.objects.filter(file=problem.key).exists():
+            continue
+        if FileVersion.objects.filter(stored=problem.key).exists():
             continue
         if storage.get_modified_time(problem.key) <= cutoff:
             storage.delete(problem.key)
@@ -156,6 +195,8 @@ def repair(
         for problem in report.of(Kind.MISSING):
             # The post_delete receiver deletes the (absent) bytes: a no-op.
             if UploadedFile.objects.filter(file=problem.key).delete()[0]:
+                report.repaired.append(problem)
+            elif FileVersion.objects.filter(stored=problem.key).delete()[0]:
                 report.repaired.append(problem)
     fixed = {problem.key for problem in report.repaired}
     for problem in report.of(Kind.QUOTA):

@@ -1,6 +1,7 @@
 """Quota books: whether the recorded sizes and totals agree with storage, and mending them.
 
-Usage is the sum of the recorded sizes of a user's files (what they own,
+Usage is the sum of the recorded sizes of a user's files, trashed or not, and
+of their earlier versions (what they own,
 wherever it sits: files an editor put into a shared folder count against the
 folder's owner), kept as a total by database triggers (files.models.StorageUsage).
 Pages show usage through files.uploads.quota; this module measures what
@@ -14,11 +15,12 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Sum
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from files import names
-from files.models import StorageUsage, UploadedFile
+from files.models import FileVersion, StorageUsage, UploadedFile
 from files.uploads.quota import Usage
 
 
@@ -51,14 +53,13 @@ def recompute(users: list[User] | None = None) -> list[Drift]:
     drifts: dict[int, Drift] = defaultdict(lambda: Drift(user=User()))
     for owner_id, used in totals.values_list("owner_id", "used"):
         drifts[owner_id].charged = used
+    kept = FileVersion.objects.order_by("owner_id", "pk").only("owner_id", "stored", "size")
+    if users is not None:
+        kept = kept.filter(owner__in=users)
     for upload in files.iterator(chunk_size=2000):
-        drift = drifts[upload.owner_id]
-        drift.recorded += upload.size
-        storage, key = upload.file.storage, upload.file.name
-        if storage.exists(key):
-            drift.stored += storage.size(key)
-        else:
-            drift.missing.append(key)
+        _measure(drifts[upload.owner_id], upload.size, upload.file)
+    for version in kept.iterator(chunk_size=2000):
+        _measure(drifts[version.owner_id], version.size, version.stored)
     differing = {
         owner_id: drift
         for owner_id, drift in drifts.items()
@@ -67,6 +68,15 @@ def recompute(users: list[User] | None = None) -> list[Drift]:
     for user in User.objects.filter(pk__in=differing):
         differing[user.pk].user = user
     return sorted(differing.values(), key=lambda drift: drift.user.get_username())
+
+
+def _measure(drift: Drift, size: int, stored: FieldFile) -> None:
+    drift.recorded += size
+    storage, key = stored.storage, stored.name or ""
+    if storage.exists(key):
+        drift.stored += storage.size(key)
+    else:
+        drift.missing.append(key)
 
 
 def over_quota() -> list[tuple[User, Usage]]:
@@ -92,5 +102,9 @@ def recount(owner_id: int) -> None:
         names.lock_owner(owner_id)
         usage, _ = StorageUsage.objects.select_for_update().get_or_create(owner_id=owner_id)
         files = UploadedFile.objects.filter(owner_id=owner_id)
-        usage.used = files.aggregate(used=Sum("size", default=0))["used"]
+        kept = FileVersion.objects.filter(owner_id=owner_id)
+        usage.used = (
+            files.aggregate(used=Sum("size", default=0))["used"]
+            + kept.aggregate(used=Sum("size", default=0))["used"]
+        )
         usage.save(update_fields=["used"])

@@ -18,7 +18,7 @@ from files.migrations._usage_triggers import recreate_on_sqlite
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("files", "0009_zip_downloads"),
+        ("files", "0012_trash_and_versions"),
     ]
 
     operations = [

@@ -69,6 +69,46 @@ POSTGRESQL_DROP = [
     "DROP TRIGGER IF EXISTS files_usage_update ON files_uploadedfile",
     "DROP FUNCTION IF EXISTS files_usage_add(), files_usage_remove(), files_usage_change()",
 ]
+# Versions' bytes count too (migration 0012): the same total, kept by triggers on
+# files_fileversion, which has the owner_id and size columns the functions read.
+# A rebuild of files_uploadedfile leaves these alone (a trigger belongs to its
+# table); one of files_fileversion would drop them the same way.
+VERSIONS_SQLITE = [
+    """CREATE TRIGGER files_version_usage_insert AFTER INSERT ON files_fileversion BEGIN
+        INSERT INTO files_storageusage (owner_id, used) VALUES (NEW.owner_id, NEW.size)
+        ON CONFLICT (owner_id) DO UPDATE SET used = used + excluded.used;
+    END""",
+    """CREATE TRIGGER files_version_usage_delete AFTER DELETE ON files_fileversion BEGIN
+        UPDATE files_storageusage SET used = used - OLD.size WHERE owner_id = OLD.owner_id;
+    END""",
+    """CREATE TRIGGER files_version_usage_update AFTER UPDATE OF owner_id, size
+    ON files_fileversion
+    WHEN OLD.owner_id IS NOT NEW.owner_id OR OLD.size IS NOT NEW.size BEGIN
+        UPDATE files_storageusage SET used = used - OLD.size WHERE owner_id = OLD.owner_id;
+        INSERT INTO files_storageusage (owner_id, used) VALUES (NEW.owner_id, NEW.size)
+        ON CONFLICT (owner_id) DO UPDATE SET used = used + excluded.used;
+    END""",
+]
+VERSIONS_SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS files_version_usage_insert",
+    "DROP TRIGGER IF EXISTS files_version_usage_delete",
+    "DROP TRIGGER IF EXISTS files_version_usage_update",
+]
+VERSIONS_POSTGRESQL = [
+    """CREATE TRIGGER files_version_usage_insert AFTER INSERT ON files_fileversion
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION files_usage_add()""",
+    """CREATE TRIGGER files_version_usage_delete AFTER DELETE ON files_fileversion
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION files_usage_remove()""",
+    """CREATE TRIGGER files_version_usage_update AFTER UPDATE OF owner_id, size
+    ON files_fileversion FOR EACH ROW
+    WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.size IS DISTINCT FROM NEW.size)
+    EXECUTE FUNCTION files_usage_change()""",
+]
+VERSIONS_POSTGRESQL_DROP = [
+    "DROP TRIGGER IF EXISTS files_version_usage_insert ON files_fileversion",
+    "DROP TRIGGER IF EXISTS files_version_usage_delete ON files_fileversion",
+    "DROP TRIGGER IF EXISTS files_version_usage_update ON files_fileversion",
+]
 COUNT_EXISTING = """INSERT INTO files_storageusage (owner_id, used)
     SELECT owner_id, SUM(size) FROM files_uploadedfile GROUP BY owner_id"""
 
@@ -97,4 +137,19 @@ def recreate_on_sqlite(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor)
     if schema_editor.connection.vendor != "sqlite":
         return
     for statement in SQLITE_DROP + SQLITE:
+        schema_editor.execute(statement, params=None)
+
+
+def create_version_triggers(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Count versions' bytes into the same total (the table starts empty: nothing to add)."""
+    vendor = schema_editor.connection.vendor
+    if vendor not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"no storage usage triggers for {vendor}")
+    for statement in VERSIONS_SQLITE if vendor == "sqlite" else VERSIONS_POSTGRESQL:
+        schema_editor.execute(statement, params=None)
+
+
+def drop_version_triggers(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    vendor = schema_editor.connection.vendor
+    for statement in VERSIONS_SQLITE_DROP if vendor == "sqlite" else VERSIONS_POSTGRESQL_DROP:
         schema_editor.execute(statement, params=None)

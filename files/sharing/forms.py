@@ -109,7 +109,10 @@ class DropForm(UploadForm):
 
     Its refusals are worded for a stranger (for_visitor):
     a full quota is "the box is full", never the owner's quota or free space.
+    A visitor never replaces the owner's files: a taken name is always kept both ways.
     """
+
+    on_conflict = None  # type: ignore[assignment]
 
     dropped_by = forms.CharField(
         label="Your name", max_length=100, required=False, help_text="Shown to the recipient."

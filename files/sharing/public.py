@@ -104,7 +104,7 @@ class LinkView(View):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.token = kwargs.pop("token")
         link = grants.find_link(self.token)
-        if link is None:
+        if link is None or not access.link_is_live(link):
             raise Http404("No such link.")
         closed = grants.why_closed(link)
         if closed is not None:

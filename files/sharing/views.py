@@ -22,7 +22,7 @@ from django.views.generic import ListView, TemplateView
 
 from accounts.http import AuthenticatedRequest
 from files import access
-from files.models import Drop, Folder, Link, Share, UploadedFile
+from files.models import Drop, Folder, Link, UploadedFile
 from files.sharing import grants
 from files.sharing.forms import LinkForm, ShareForm
 from portal.limits import Limit
@@ -41,7 +41,7 @@ class SharedWithMeView(ListView):
 
     def get_queryset(self) -> Any:
         # Two joins, no query per row, however many shares there are.
-        return Share.objects.filter(recipient=self.request.user).select_related(
+        return access.shares_with(self.request.user).select_related(
             "file", "folder", "file__owner", "folder__owner"
         )
 

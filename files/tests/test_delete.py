@@ -1,4 +1,4 @@
-"""/files/<uuid>/delete/: the row goes at once, the stored bytes once the delete commits."""
+"""/files/<uuid>/delete/ sends a file to the trash; deleted forever, its bytes go after commit."""
 
 from __future__ import annotations
 
@@ -32,16 +32,33 @@ def test_it_asks_for_confirmation(alice_client: Client, upload: UploadedFile) ->
     assert UploadedFile.objects.filter(pk=upload.pk).exists()
 
 
-def test_it_deletes_the_row_then_the_bytes_after_commit(
+def test_it_moves_the_file_to_the_trash_keeping_its_bytes(
     alice_client: Client,
     upload: UploadedFile,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     path = stored_path(upload.file.name)
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(url(upload), follow=True)
     assert response.redirect_chain == [("/files/", 302)]
-    assert "Deleted notes.txt." in response.content.decode()
+    assert "Moved notes.txt to the trash." in response.content.decode()
+    assert "notes.txt" not in response.content.decode().split("to the trash.")[1]  # not listed
+    upload.refresh_from_db()
+    assert upload.trashed_at is not None
+    assert path.exists()
+
+
+def test_deleting_forever_removes_the_row_then_the_bytes_after_commit(
+    alice: User,
+    alice_client: Client,
+    upload: UploadedFile,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    path = stored_path(upload.file.name)
+    alice_client.post(url(upload))
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = alice_client.post(f"/files/{upload.pk}/purge/")
+    assert response.status_code == 302
     assert not UploadedFile.objects.filter(pk=upload.pk).exists()
     assert path.exists()  # not yet: the transaction has not committed
 
@@ -61,8 +78,8 @@ def test_it_deletes_only_that_file(
     other = make_file(alice, "keep.txt", b"keep")
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.post(url(upload))
-    assert list(UploadedFile.objects.all()) == [other]
-    assert stored_paths() == [stored_path(other.file.name)]
+    assert list(UploadedFile.objects.filter(trashed_at=None)) == [other]
+    assert list(UploadedFile.objects.exclude(trashed_at=None)) == [upload]
 
 
 def test_it_checks_owner(
@@ -138,9 +155,10 @@ def test_a_store_failing_the_delete_still_deletes_the_row(
     def unreachable(self: object, name: str) -> None:
         raise OSError("the store does not answer")
 
+    alice_client.post(f"/files/{upload.pk}/delete/")
     monkeypatch.setattr(FileSystemStorage, "delete", unreachable)
     with django_capture_on_commit_callbacks(execute=True):
-        response = alice_client.post(f"/files/{upload.pk}/delete/")
+        response = alice_client.post(f"/files/{upload.pk}/purge/")
 
     assert response.status_code == 302
     assert not UploadedFile.objects.filter(pk=upload.pk).exists()

@@ -278,7 +278,7 @@ def test_deleting_asks_first_with_what_would_go(
     assert "<strong>2 files</strong>\n  (4.0\xa0KB) in 1 subfolder." in html
 
 
-def test_deleting_removes_everything_below_and_the_bytes_after_commit(
+def test_deleting_sends_everything_below_to_the_trash_then_forever_after_commit(
     alice: User,
     alice_client: Client,
     photos: Folder,
@@ -288,10 +288,15 @@ def test_deleting_removes_everything_below_and_the_bytes_after_commit(
 ) -> None:
     tree.move_files(alice, [make_file(alice, "a").pk], summer)
     kept = make_file(alice, "kept.txt")
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(f"/files/folders/{photos.pk}/delete/", follow=True)
     assert response.redirect_chain == [("/files/", 302)]
-    assert "Deleted folder Photos and everything in it." in page_text(response)
+    assert "Moved folder Photos to the trash." in page_text(response)
+    assert not Folder.objects.filter(trashed_at=None).exists()
+    assert list(UploadedFile.objects.filter(trashed_at=None)) == [kept]
+    assert len(stored_paths()) == 2
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        alice_client.post(f"/files/folders/{photos.pk}/purge/")
     assert not Folder.objects.exists()
     assert list(UploadedFile.objects.all()) == [kept]
     assert len(callbacks) == 1

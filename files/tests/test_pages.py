@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import User
 from files.contract import DOWNLOAD_CSP
+from files.history import trash
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
+from files.uploads import intake
 from portal.middleware import PAGE_CSP
 
 DESCRIBED_BY = re.compile(r'aria-describedby="([^"]+)"')
@@ -28,6 +31,8 @@ def pages_of_alice(
     stored = make_file(alice, "notes.txt", folder=folder)
     grants.share(folder, bob)
     grants.create_link(folder)
+    trash.trash_file(make_file(alice, "old.txt"), by=alice)  # the trash has an entry
+    intake.replace_file(stored, SimpleUploadedFile("notes.txt", b"new"))  # and a version
     return [
         "/files/",
         f"/files/folders/{folder.pk}/",
@@ -45,6 +50,7 @@ def pages_of_alice(
         "/accounts/profile/",
         "/accounts/password/",
         "/accounts/tokens/",
+        "/files/trash/",
     ]
 
 

@@ -2,28 +2,40 @@
 
 Rows are actors, columns are views, each cell the status that actor gets.
 `test_every_view_has_a_column` walks the URL configuration, so a new view in
-`files:` or `links:` fails the suite until someone writes down who may use it.
+`files:` or `links:` fails the suite until someone writes down who may use
+it; test_api_permissions.py is the same table for `api:`.
+
+WebDAV (/dav/) is mounted beside Django's URLconf (portal/wsgi.py), so it has
+no row here: its table of methods against the same actors (and a read-only
+token) is `test_dav_permission_table` in files/tests/test_dav.py.
 """
 
 from __future__ import annotations
 
+import uuid
+from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver
 from django.utils import timezone
 
 from accounts.models import User
-from files.models import Folder, Link, Share, UploadedFile
+from files import contract
+from files.history import trash
+from files.models import FileVersion, Folder, Link, Share, UploadedFile
 from files.previews import thumbnails
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
 from files.tests.utils import image_bytes
+from files.uploads import resumable
 
 
 @dataclass
@@ -36,6 +48,9 @@ class World:
     share: Share
     link: Link
     users: dict[str, User]
+    trashed_file: UploadedFile
+    trashed_folder: Folder
+    version: FileVersion
 
 
 @pytest.fixture
@@ -51,9 +66,16 @@ def world(alice: User, bob: User, charlie: User, staff: User, make_folder: MakeF
     grants.share(shared, erin, Share.Role.EDITOR)
     grants.share(shared, rita).delete()
     link, _ = grants.create_link(shared)
+    trashed_file = trash.trash_file(make_file(alice, "old.txt", b"old", folder=shared), by=alice)
+    trashed_folder = trash.trash_folder(make_folder(alice, "Old", parent=shared), by=alice)
+    key = default_storage.save(contract.storage_key(alice.pk, uuid.uuid4()), ContentFile(b"v1"))
+    version = FileVersion.objects.create(
+        file=photo, owner=alice, stored=key, size=2, content_type="image/png",
+        sha256="0" * 64, modified=timezone.now(),
+    )  # fmt: skip
     users = {"owner": alice, "viewer": bob, "editor": erin, "revoked": rita,
              "stranger": charlie, "staff": staff}  # fmt: skip
-    return World(shared, sub, photo, share, link, users)
+    return World(shared, sub, photo, share, link, users, trashed_file, trashed_folder, version)
 
 
 @dataclass(frozen=True)
@@ -63,10 +85,24 @@ class Call:
     method: str
     path: Callable[[World], str]
     data: Callable[[World], dict[str, object]] = lambda world: {}
+    headers: Callable[[World], dict[str, str]] | None = None  # sent with an empty body
 
 
 def upload_body(world: World) -> dict[str, object]:
     return {"file": SimpleUploadedFile("new.txt", b"new")}
+
+
+def tus_creation(world: World) -> dict[str, str]:
+    """A tus creation of 3 bytes named new.txt into alice's Shared/."""
+    folder = b64encode(str(world.shared.pk).encode()).decode()
+    metadata = f"filename {b64encode(b'new.txt').decode()},folder {folder}"
+    return {"Tus-Resumable": "1.0.0", "Upload-Length": "3", "Upload-Metadata": metadata}
+
+
+def alices_tus_upload(world: World) -> str:
+    """The URL of an unfinished upload alice began."""
+    upload = resumable.create(world.users["owner"], None, "big.bin", 10)
+    return f"/files/tus/{upload.pk}/"
 
 
 # Column: (URL name, what is tried). Several columns may try one URL name.
@@ -149,6 +185,45 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         "files:folder-delete",
         Call("POST", lambda w: f"/files/folders/{w.sub.pk}/delete/"),
     ),
+    "delete shared root": (
+        "files:folder-delete",
+        Call("POST", lambda w: f"/files/folders/{w.shared.pk}/delete/"),
+    ),
+    "trash": ("files:trash", Call("GET", lambda w: "/files/trash/")),
+    "empty trash": ("files:trash-empty", Call("POST", lambda w: "/files/trash/empty/")),
+    "trashed file page": ("files:detail", Call("GET", lambda w: f"/files/{w.trashed_file.pk}/")),
+    "trashed download": (
+        "files:download",
+        Call("GET", lambda w: f"/files/{w.trashed_file.pk}/download/"),
+    ),
+    "trashed folder page": (
+        "files:folder",
+        Call("GET", lambda w: f"/files/folders/{w.trashed_folder.pk}/"),
+    ),
+    "restore file": (
+        "files:file-restore",
+        Call("POST", lambda w: f"/files/{w.trashed_file.pk}/restore/"),
+    ),
+    "restore folder": (
+        "files:folder-restore",
+        Call("POST", lambda w: f"/files/folders/{w.trashed_folder.pk}/restore/"),
+    ),
+    "purge file": (
+        "files:file-purge",
+        Call("POST", lambda w: f"/files/{w.trashed_file.pk}/purge/"),
+    ),
+    "purge folder": (
+        "files:folder-purge",
+        Call("POST", lambda w: f"/files/folders/{w.trashed_folder.pk}/purge/"),
+    ),
+    "version download": (
+        "files:version-download",
+        Call("GET", lambda w: f"/files/{w.photo.pk}/versions/{w.version.pk}/download/"),
+    ),
+    "version restore": (
+        "files:version-restore",
+        Call("POST", lambda w: f"/files/{w.photo.pk}/versions/{w.version.pk}/restore/"),
+    ),
     "folder sharing": (
         "files:folder-sharing",
         Call("GET", lambda w: f"/files/folders/{w.shared.pk}/sharing/"),
@@ -177,6 +252,12 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         "files:link-revoke",
         Call("POST", lambda w: f"/files/links/{w.link.pk}/revoke/"),
     ),
+    # Resumable uploads: an upload is its creator's alone.
+    "tus create into": ("files:tus", Call("POST", lambda w: "/files/tus/", headers=tus_creation)),
+    "tus continue": (
+        "files:tus-upload",
+        Call("HEAD", alices_tus_upload, headers=lambda w: {"Tus-Resumable": "1.0.0"}),
+    ),
 }
 
 SIGNED_IN_ACTORS = ("owner", "viewer", "editor", "revoked", "stranger", "staff", "anonymous")
@@ -191,7 +272,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "move files":          (302, 302, 302, 302, 302, 302, 302),
     "file page":           (200, 200, 200, 404, 404, 200, 302),
     "rename file":         (302, 404, 302, 404, 404, 404, 302),
-    "delete file":         (302, 404, 404, 404, 404, 404, 302),
+    "delete file":         (302, 404, 302, 404, 404, 404, 302),
     "download":            (200, 200, 200, 404, 404, 200, 302),
     "preview":             (200, 200, 200, 404, 404, 200, 302),
     "thumbnail":           (200, 200, 200, 404, 404, 200, 302),
@@ -210,12 +291,26 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "move folder":         (200, 404, 200, 404, 404, 404, 302),
     "move inside":         (302, 404, 302, 404, 404, 404, 302),
     "move shared root":    (302, 404, 404, 404, 404, 404, 302),
-    "delete folder":       (302, 404, 404, 404, 404, 404, 302),
+    "delete folder":       (302, 404, 302, 404, 404, 404, 302),
+    "delete shared root":  (302, 404, 404, 404, 404, 404, 302),
+    "trash":               (200, 200, 200, 200, 200, 200, 302),
+    "empty trash":         (302, 302, 302, 302, 302, 302, 302),
+    "trashed file page":   (404, 404, 404, 404, 404, 404, 302),
+    "trashed download":    (404, 404, 404, 404, 404, 404, 302),
+    "trashed folder page": (404, 404, 404, 404, 404, 404, 302),
+    "restore file":        (302, 404, 404, 404, 404, 404, 302),
+    "restore folder":      (302, 404, 404, 404, 404, 404, 302),
+    "purge file":          (302, 404, 404, 404, 404, 404, 302),
+    "purge folder":        (302, 404, 404, 404, 404, 404, 302),
+    "version download":    (200, 200, 200, 404, 404, 200, 302),
+    "version restore":     (302, 404, 302, 404, 404, 404, 302),
     "folder sharing":      (200, 404, 404, 404, 404, 404, 302),
     "share folder":        (302, 404, 404, 404, 404, 404, 302),
     "link folder":         (302, 404, 404, 404, 404, 404, 302),
     "revoke share":        (302, 404, 404, 404, 404, 404, 302),
     "revoke link":         (302, 404, 404, 404, 404, 404, 302),
+    "tus create into":     (201, 404, 201, 404, 404, 404, 302),
+    "tus continue":        (200, 404, 404, 404, 404, 404, 302),
 }  # fmt: skip
 
 
@@ -229,6 +324,10 @@ def signed_in_cells() -> list[tuple[str, str, int]]:
 
 
 def request(client: Client, call: Call, world: World) -> int:
+    if call.headers is not None:
+        return client.generic(
+            call.method, call.path(world), headers=call.headers(world)
+        ).status_code
     if call.method == "GET":
         return client.get(call.path(world)).status_code
     return client.post(call.path(world), call.data(world)).status_code

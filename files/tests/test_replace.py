@@ -46,22 +46,38 @@ def test_it_keeps_the_file_and_swaps_its_bytes(alice: User, bob: User, make_file
     assert replaced.sha256 == hashlib.sha256(b"second draft, longer").hexdigest()
     assert replaced.crc32 == zlib.crc32(b"second draft, longer")
     assert replaced.modified > original.modified
-    # A new revision of the file's own key; the old bytes are gone after the commit.
+    # A new revision of the file's own key; the old bytes stay, as its version.
     match = contract.STORAGE_KEY.fullmatch(replaced.file.name)
     assert match is not None and replaced.file.name.startswith(f"{old_key}.")
-    assert stored_paths() == [stored_path(replaced.file.name)]
+    assert stored_paths() == sorted([stored_path(old_key), stored_path(replaced.file.name)])
     assert stored_path(replaced.file.name).read_bytes() == b"second draft, longer"
+    [version] = replaced.versions.all()
+    assert (version.stored.name, version.size) == (old_key, len(b"first draft"))
     assert Share.objects.get(pk=share.pk).file == replaced
     assert grants.find_link(token).file == replaced  # type: ignore[union-attr]
-    assert StorageUsage.objects.get(owner=alice).used == len(b"second draft, longer")
+    used = StorageUsage.objects.get(owner=alice).used
+    assert used == len(b"second draft, longer") + len(b"first draft")
     assert fsck()[0] == 0
+
+
+def test_without_versions_the_old_bytes_go_after_the_commit(
+    alice: User, make_file: MakeFile, settings: object
+) -> None:
+    settings.PORTAL_MAX_VERSIONS = 0
+    original = make_file(alice, "report.txt", b"first draft")
+    replaced = intake.replace_file(original, incoming(b"second"))
+    assert stored_paths() == [stored_path(replaced.file.name)]
+    assert not replaced.versions.exists()
+    assert StorageUsage.objects.get(owner=alice).used == len(b"second")
 
 
 def test_it_checks_the_quota_by_the_difference(alice: User, make_file: MakeFile) -> None:
     alice.quota = 20
     alice.save()
     original = make_file(alice, "grows.bin", b"x" * 15)
-    intake.replace_file(original, incoming(b"y" * 20))  # +5: fits exactly
+    # +5 fits exactly once the version just kept is purged to make room.
+    intake.replace_file(original, incoming(b"y" * 20))
+    assert not original.versions.exists()
     with pytest.raises(ValidationError) as error:
         intake.replace_file(original, incoming(b"z" * 21))
     assert error.value.code == "over_quota"

@@ -47,6 +47,18 @@ class UploadForm(forms.Form):
     # Sent by the script-driven uploader for a file of a dropped folder: the
     # folders between the target and the file ("holiday/day 1").
     directory = forms.CharField(required=False, max_length=4096, widget=forms.HiddenInput)
+    # A file of the same name in the folder: keep both (the new one numbered) or
+    # replace its bytes (the previous ones are kept as a version).
+    on_conflict = forms.ChoiceField(
+        label="When a file of the same name is there",
+        choices=[
+            (intake.KEEP_BOTH, "Keep both"),
+            (intake.REPLACE, "Replace it (keep it as a version)"),
+        ],
+        initial=intake.KEEP_BOTH,
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
     def __init__(
         self, *args: Any, owner: User, uploader: User | None = None, **kwargs: Any
@@ -60,10 +72,13 @@ class UploadForm(forms.Form):
         incoming: list[Upload] = self.cleaned_data["file"]
         accepted = [intake.accept_incoming(one) for one in incoming]
         try:
-            intake.check_quota(self.owner, sum(f.size for f in accepted))
+            intake.check_quota(self.owner, sum(f.size for f in accepted), make_room=False)
         except ValidationError as error:
             raise (quota.worded_for_others(error) if self.for_others else error) from None
         return accepted
+
+    def clean_on_conflict(self) -> str:
+        return self.cleaned_data["on_conflict"] or intake.KEEP_BOTH
 
     def clean_directory(self) -> list[str]:
         parts = [part for part in self.cleaned_data["directory"].split("/") if part.strip()]

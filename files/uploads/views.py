@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import FormView
 
 from accounts.http import AuthenticatedRequest
@@ -70,18 +71,22 @@ class UploadView(FormView):
             breadcrumb=tree.ancestors(self.folder, self.request.user) if self.folder else [],
             usage=quota.usage_for(self.request.user, self.owner),
             max_upload_size=settings.PORTAL_MAX_UPLOAD_SIZE,
+            max_file_size=settings.PORTAL_MAX_FILE_SIZE,  # through the uploader (tus)
             upload_url=upload_url(self.folder),
             **kwargs,
         )
 
     def form_valid(self, form: UploadForm) -> HttpResponse:
         sent = [f.name for f in form.cleaned_data["file"]]
+        started = timezone.now()
         try:
             stored = intake.store_uploads(
                 self.owner,
                 form.cleaned_data["file"],
                 self.folder,
                 directory=form.cleaned_data["directory"],
+                on_conflict=form.cleaned_data["on_conflict"],
+                by=self.request.user,
             )
         except ValidationError as error:
             # The locked quota re-check lost a race with another upload, or a
@@ -92,8 +97,13 @@ class UploadView(FormView):
             return self.form_invalid(form)
         except StoreUnavailable:
             return store_unavailable(self.request, back=self.request.path)
+        # A replaced file keeps its row (and its creation time): its bytes are new.
+        replaced = {f.pk for f in stored if f.created < started}
         if wants_json(self.request):
-            described = [describe(f, name) for f, name in zip(stored, sent, strict=True)]
+            described = [
+                {**describe(f, name), "replaced": f.pk in replaced}
+                for f, name in zip(stored, sent, strict=True)
+            ]
             return JsonResponse({"files": described}, status=201)
         if len(stored) == 1:
             messages.success(self.request, f"Uploaded {stored[0].name}.")
@@ -101,6 +111,11 @@ class UploadView(FormView):
             messages.success(self.request, f"Uploaded {len(stored)} files.")
         for renamed in renamed_uploads(form.cleaned_data["file"], sent):
             messages.info(self.request, renamed)
+        for f in stored:
+            if f.pk in replaced:
+                messages.info(
+                    self.request, f"Replaced {f.name}: the previous one is kept as a version."
+                )
         return super().form_valid(form)
 
     def form_invalid(self, form: UploadForm) -> HttpResponse:

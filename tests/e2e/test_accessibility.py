@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from files.folders import tree
+from files.history import trash
 from files.models import Link
 from files.sharing import grants
 from files.uploads import intake
@@ -42,6 +43,11 @@ def furnish() -> dict[str, str]:
     grants.create_link(folder, label="For the family", expires=timezone.now() + timedelta(days=3))
     _, file_link = grants.create_link(stored)
     _, drop_link = grants.create_link(folder, kind=Link.Kind.DROP)
+    # The trash with an entry, and a file page with a version.
+    intake.replace_file(stored, SimpleUploadedFile("notes.txt", b"newer words\n"))
+    gone = SimpleUploadedFile("old.txt", b"old\n")
+    [old] = intake.store_uploads(dora, [intake.accept_incoming(gone)], folder)
+    trash.trash_file(old, by=dora)
     return {
         "files": "/files/",
         "folder": folder.get_absolute_url(),
@@ -60,6 +66,7 @@ def furnish() -> dict[str, str]:
         "profile": "/accounts/profile/",
         "password": "/accounts/password/",
         "tokens": "/accounts/tokens/",
+        "trash": "/files/trash/",
         "link-file": f"/s/{file_link}/",
         "link-drop": f"/s/{drop_link}/",
     }

@@ -74,8 +74,13 @@ def test_without_javascript_a_new_user_signs_up_uploads_renames_downloads_and_de
     page.click("text=Delete…")
     page.click("main button:has-text('Delete')")
     page.wait_for_url(re.compile(r"/files/$"))
-    assert page.locator(".messages").inner_text() == "Deleted summer report.txt."
+    assert page.locator(".messages").inner_text() == "Moved summer report.txt to the trash."
     assert page.locator("table.files tbody tr").count() == 1
+    assert stored_path.exists()  # in the trash until deleted forever
+
+    page.click("header a:has-text('Trash')")
+    page.click("table.trash tr:has-text('summer report.txt') button:has-text('Delete forever')")
+    assert page.locator(".messages").inner_text() == "Deleted summer report.txt forever."
     assert not UploadedFile.objects.filter(pk=stored.pk).exists()
     assert not stored_path.exists()
 

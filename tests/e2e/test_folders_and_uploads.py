@@ -223,10 +223,16 @@ def test_folders_uploads_with_progress_and_the_whole_round_trip(
     assert "2 files" in warning and "439.5 KB" in warning.replace("\xa0", " ")
     page.screenshot(path=screenshots / "04-delete-folder.png", full_page=True)
     page.click("main button:has-text('Delete everything')")
-    assert page.locator(".messages").inner_text() == "Deleted folder Projects and everything in it."
+    assert page.locator(".messages").inner_text() == "Moved folder Projects to the trash."
+    assert not Folder.objects.filter(name="Projects", trashed_at=None).exists()
+    assert all(p.exists() for p in paths)  # in the trash until it is emptied
+    page.click("header a:has-text('Trash')")
+    page.click("button:has-text('Empty trash')")
+    assert page.locator(".messages").inner_text() == "Emptied the trash."
     assert not Folder.objects.filter(name="Projects").exists()
     assert not any(p.exists() for p in paths)
     assert [f.name for f in UploadedFile.objects.all()] == ["renamed.bin"]
+    page.goto("/files/")
     page.screenshot(path=screenshots / "05-after-delete.png", full_page=True)
 
 

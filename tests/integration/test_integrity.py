@@ -57,7 +57,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Sample:
 def delete_everything(client: PortalClient) -> None:
     """Each test starts from an empty list (the quota counts what is left)."""
     for file_id in client.file_ids(""):
-        assert client.delete(file_id).status_code == 302
+        assert client.delete(file_id, forever=True).status_code == 302
 
 
 def assert_left_nothing(portal: PortalStack, media: set[Path], rows: int) -> None:

@@ -271,7 +271,9 @@ def test_the_redirect_is_a_short_lived_sigv4_url_with_our_headers(s3: S3Stack) -
     assert query["response-content-disposition"][0].startswith("attachment;")
 
 
-def test_delete_removes_the_object(s3: S3Stack, samples: dict[str, Sample]) -> None:
+def test_delete_keeps_the_object_in_the_trash_and_delete_forever_removes_it(
+    s3: S3Stack, samples: dict[str, Sample]
+) -> None:
     sample = samples["five-mib.bin"]
     response = s3.alice.upload(sample)  # a second copy: stored as "five-mib (1).bin"
     assert response.status_code == 302
@@ -290,8 +292,11 @@ def test_delete_removes_the_object(s3: S3Stack, samples: dict[str, Sample]) -> N
     )
 
     assert response.status_code == 302
-    assert key not in s3.keys()
+    assert key in s3.keys()  # in the trash: restorable
     assert s3.alice.download(new_id).status == 404
+
+    assert s3.alice.post_form(f"/files/{new_id}/purge/").status_code == 302
+    assert key not in s3.keys()
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:

@@ -1,0 +1,13 @@
+"""WebDAV at /dav/: wsgidav speaks the protocol, this package maps it onto Portal.
+
+    app.py         the WSGI door: token auth (Basic, a token as the password),
+                   GET/HEAD of a file through files.delivery, the rest to wsgidav
+    provider.py    the tree a user sees (their top level, "Shared with me"), each
+                   resource looked up through files.access, every write through
+                   files.uploads.intake and files.folders.tree
+    locks.py       class 2 locks in the database (Redis takes them when REDIS_URL is set)
+    properties.py  dead properties in the database
+
+Must not: decide access itself (files.access does), store bytes another way
+than the intake, or hold a request body in memory.
+"""

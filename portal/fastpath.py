@@ -1,0 +1,329 @@
+"""The download fast path: a permitted click on /files/<uuid>/download/ without Django's machinery.
+
+A WSGI layer in front of Django (portal/wsgi.py). For a plain GET of a
+download URL it does what the Django view does, in fewer steps:
+
+1. the session, read with one SELECT (or one cache round trip with
+   cached_db) and verified as `django.contrib.auth.get_user` verifies it:
+   expiry, the backend, an active user, the password-change session hash,
+   and as accounts.middleware.TwoFactorMiddleware would let it through;
+2. the file, through `files.access.compiled_readable`: readable_files(user)
+   compiled once into one SQL statement;
+3. the response, built by `files.delivery.serve` as the view builds it, then
+   given the headers the middleware chain adds (X-Frame-Options,
+   Content-Length, Vary: Cookie, Referrer-Policy, COOP, HSTS on HTTPS) by
+   the middleware's own process_response;
+4. the audit row the view writes, by `files.sharing.audit.record_permitted`
+   (one prepared INSERT instead of the ORM's create()).
+
+Anything it is not sure of falls through to Django, which then answers
+exactly as before: no cookie, an expired or logged-out session, a session
+hash that does not match (Django flushes it), a hash that matches only an
+old SECRET_KEY (Django rotates it), a file the user may not read (the 404
+page), HEAD, a body, a bad Host, an HTTP request where SECURE_SSL_REDIRECT
+wants HTTPS. Only a permitted download is answered here, so the fast path
+can only ever say "yes" where Django says "yes" (portal/tests/test_fastpath.py
+compares the two byte for byte).
+
+It is on only while the middleware list and session engine are the ones it
+reproduces (`enabled()`); a new middleware (say, a second factor check)
+turns it off until this module learns what that middleware does.
+docs/performance.md has the profile this answers.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.base import SessionBase
+from django.core import signals
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.core.signals import setting_changed
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorWrapper
+from django.dispatch import receiver
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
+from django.middleware.security import SecurityMiddleware
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.crypto import constant_time_compare
+from django.utils.module_loading import import_string
+
+from accounts.middleware import VERIFIED as TWO_FACTOR_VERIFIED
+from accounts.models import User
+from files import access, delivery
+from files.sharing import audit
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+# The download URL's shape exactly as Django's <uuid:pk> converter matches it.
+DOWNLOAD_PATH = re.compile(
+    r"/files/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/download/"
+)
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The chain this module reproduces for a permitted download. Of these, only
+# XFrameOptions, Common, Session and Security change such a response; the
+# others act on other requests (bodies, POSTs, anonymous users, lock-outs,
+# static files) or not at all.
+KNOWN_MIDDLEWARE = [
+    "portal.middleware.DrainUnreadBody",
+    "django.middleware.security.SecurityMiddleware",
+    # Adds the page CSP only where no CSP is set: a download always has its own.
+    "portal.middleware.PageSecurityPolicy",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The reader's time zone: nothing of a download's response depends on it
+    # (HTTP dates are GMT, the audit row's time UTC).
+    "portal.timezones.ReaderTimeZone",
+    # Its rule is checked in authenticated_user(); when it would act, Django answers.
+    "accounts.middleware.TwoFactorMiddleware",
+    # Acts on PORTAL_BEARER_PATHS only (/files/tus/), never on a download URL.
+    "accounts.bearer.BearerTokenMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+SESSION_ENGINES = (
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+)
+
+
+@cache
+def enabled() -> bool:
+    """Whether the settings are those the fast path answers exactly as Django would.
+
+    Cached (reading ten settings costs ~30 us a request); a changed setting
+    (tests) clears it.
+    """
+    return (
+        list(settings.MIDDLEWARE) == KNOWN_MIDDLEWARE
+        and settings.SESSION_ENGINE in SESSION_ENGINES
+        and not settings.SESSION_SAVE_EVERY_REQUEST
+        and not settings.DISALLOWED_USER_AGENTS
+        and not settings.PREPEND_WWW
+        and not settings.FORCE_SCRIPT_NAME
+        and settings.PORTAL_STORAGE == "local"
+        and settings.PORTAL_SENDFILE in ("nginx", "apache")
+        and MODEL_BACKEND in settings.AUTHENTICATION_BACKENDS
+        # A download URL taking a Bearer token is the token middleware's, not ours.
+        and not any(
+            f"/files/{uuid.UUID(int=0)}/download/".startswith(path)
+            for path in settings.PORTAL_BEARER_PATHS
+        )
+    )
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs: object) -> None:
+    enabled.cache_clear()
+    _middleware.cache_clear()
+
+
+def _no_response(request: Any) -> HttpResponseBase:
+    raise AssertionError("the fast path only borrows process_response")
+
+
+@cache
+def _middleware() -> tuple[XFrameOptionsMiddleware, CommonMiddleware, SecurityMiddleware]:
+    # Built on first use: SecurityMiddleware reads its settings in __init__.
+    return (
+        XFrameOptionsMiddleware(_no_response),
+        CommonMiddleware(_no_response),
+        SecurityMiddleware(_no_response),
+    )
+
+
+class FastPath:
+    """WSGI middleware: answers permitted downloads itself, hands everything else to `app`."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self.answered = 0  # permitted downloads answered here (tests and the bench read it)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        match = DOWNLOAD_PATH.fullmatch(environ.get("PATH_INFO", ""))
+        if (
+            match is None
+            or environ.get("REQUEST_METHOD") != "GET"
+            or environ.get("CONTENT_LENGTH") not in (None, "", "0")
+            or "HTTP_TRANSFER_ENCODING" in environ
+            or environ.get("SCRIPT_NAME")
+            or not enabled()
+        ):
+            return self.app(environ, start_response)
+        # As Django's handler: the connection's age and health are checked per request.
+        signals.request_started.send(sender=WSGIHandler, environ=environ)
+        response = self.download(environ, uuid.UUID(match[1]))
+        if response is None:
+            return self.app(environ, start_response)
+        self.answered += 1
+        status = f"{response.status_code} {response.reason_phrase}"
+        headers = [
+            *response.items(),
+            *(("Set-Cookie", cookie.output(header="")) for cookie in response.cookies.values()),
+        ]
+        start_response(status, headers)
+        # Closing it sends request_finished, as Django's own responses do.
+        return response
+
+    def download(self, environ: dict[str, Any], file_id: uuid.UUID) -> HttpResponseBase | None:
+        """The response to a permitted download, audit row written; None: let Django answer."""
+        request = WSGIRequest(environ)
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return None
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return None
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not session_key:
+            return None
+        # One cursor for the three reads and the write: a cursor costs ~40 us.
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            user = authenticated_user(session_key, cursor)
+            if user is None:
+                return None
+            upload = access.compiled_readable(staff=user.is_staff).fetch(user.pk, file_id, cursor)
+            # Not cleared by the virus scanner for this reader (files.scanning):
+            # Django answers with its page.
+            if upload is None or access.withheld(upload, user):
+                return None
+            request.user = user
+            response = delivery.serve(request, upload)
+            if response.status_code not in (200, 302) or not isinstance(response, HttpResponse):
+                return None
+            audit.record_permitted(request, upload, response, cursor)
+        return site_headers(request, response)
+
+
+def site_headers(request: WSGIRequest, response: HttpResponse) -> HttpResponseBase:
+    """What the middleware chain adds to a download on the way out, in the chain's order."""
+    frame, common, security = _middleware()
+    # Each changes the response in place (Common replaces only a 404).
+    frame.process_response(request, response)
+    common.process_response(request, response)
+    # SessionMiddleware: the session was read, so the answer varies by cookie.
+    patch_vary_headers(response, ("Cookie",))
+    security.process_response(request, response)
+    return response
+
+
+def authenticated_user(session_key: str, cursor: CursorWrapper) -> User | None:
+    """The user of a valid session, verified as django.contrib.auth.get_user does; else None.
+
+    None also where Django would change the session (a hash verified by an
+    old SECRET_KEY is rotated; a wrong one flushes it): Django does that.
+    """
+    data = session_data(session_key, cursor)
+    if not data or data.get(BACKEND_SESSION_KEY) != MODEL_BACKEND:
+        return None
+    try:
+        user_id = User._meta.pk.to_python(data[SESSION_KEY])
+    except Exception:  # noqa: BLE001 - a malformed id is Django's to handle
+        return None
+    user = active_user(user_id, cursor)
+    if user is None:
+        return None
+    session_hash = data.get(HASH_SESSION_KEY)
+    if not session_hash or not constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return None
+    # accounts.middleware.TwoFactorMiddleware: a two-factor account whose session
+    # never gave its code is signed out there; staff without two-factor are sent
+    # to its set-up page when it is required. Django does both.
+    if user.two_factor and not data.get(TWO_FACTOR_VERIFIED):
+        return None
+    if settings.PORTAL_REQUIRE_2FA_FOR_STAFF and user.is_staff and not user.two_factor:
+        return None
+    return user
+
+
+def session_data(session_key: str, cursor: CursorWrapper) -> dict[str, Any] | None:
+    """The decoded session, if it exists and has not expired (the engine's own rules)."""
+    store_class = _session_store()
+    store = store_class(session_key)
+    if store.session_key is None:  # too short or malformed: Django treats it as absent
+        return None
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        # cached_db: one cache round trip, the database on a miss (Django's load()).
+        return store.load() or None
+    # The db engine's load() as one SELECT instead of a model query (~0.2 ms of ORM).
+    cursor.execute(_session_sql(), [session_key, timezone.now()])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return store.decode(row[0])
+
+
+@cache
+def _session_store() -> type[SessionBase]:
+    store: type[SessionBase] = import_string(settings.SESSION_ENGINE + ".SessionStore")
+    return store
+
+
+SESSION_COLUMNS = ("session_data", "session_key", "expire_date")
+
+
+@cache
+def _session_sql() -> str:
+    model = _session_store().get_model_class()  # type: ignore[attr-defined]
+    meta = model._meta
+    qn = connections[model.objects.db].ops.quote_name
+    # Only names from the model's own metadata, quoted; the values are parameters.
+    data, key, expires = (qn(meta.get_field(name).column) for name in SESSION_COLUMNS)
+    table = qn(meta.db_table)
+    return f"SELECT {data} FROM {table} WHERE {key} = %s AND {expires} > %s"  # noqa: S608
+
+
+def active_user(user_id: int, cursor: CursorWrapper) -> User | None:
+    """ModelBackend.get_user: the user, if they exist and may log in (is_active)."""
+    cursor.execute(_user_sql(), [user_id])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    user = User.from_db(User.objects.db, _user_fields(), row)
+    # SQLite answers 0/1; the ORM would convert them.
+    user.is_active, user.is_staff = bool(user.is_active), bool(user.is_staff)
+    user.two_factor = bool(user.two_factor)
+    return user if user.is_active else None
+
+
+@cache
+def _user_fields() -> list[str]:
+    """What the session hash, the access rule and the audit row need of the user.
+
+    In the model's field order, which Model.from_db expects.
+    """
+    wanted = {"id", "password", "is_active", "is_staff", "two_factor"}
+    return [field.attname for field in User._meta.concrete_fields if field.attname in wanted]
+
+
+@cache
+def _user_sql() -> str:
+    meta = User._meta
+    qn = connections[User.objects.db].ops.quote_name
+    wanted = _user_fields()
+    columns = ", ".join(qn(f.column) for f in meta.concrete_fields if f.attname in wanted)
+    pk = qn(meta.pk.column)
+    # Only names from the model's own metadata, quoted; the id is a parameter.
+    return f"SELECT {columns} FROM {qn(meta.db_table)} WHERE {pk} = %s"  # noqa: S608
+
+
+def wrap(app: WSGIApp) -> WSGIApp:
+    """portal/wsgi.py's application: the fast path, then Django (PORTAL_FAST_PATH=0: Django)."""
+    return FastPath(app) if settings.PORTAL_FAST_PATH else app

@@ -1,0 +1,342 @@
+"""portal/fastpath.py answers exactly what Django answers, or lets Django answer.
+
+Each case sends the same WSGI request to Django alone and to the fast path in
+front of Django, and compares status, every header in order, and body; it
+also says who answered, and counts the audit rows each side wrote.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
+from django.test import Client
+from django.utils import timezone
+from pytest_django import Settings
+
+from accounts.middleware import VERIFIED
+from accounts.models import User
+from files.history import trash
+from files.models import DownloadEvent, Folder, ScanStatus, UploadedFile
+from files.sharing import grants
+from files.tests.conftest import MakeFile, MakeFolder, make_file, make_folder  # noqa: F401
+from portal.fastpath import FastPath
+
+Answer = tuple[str, list[tuple[str, str]], bytes]
+
+
+@pytest.fixture(autouse=True)
+def _nginx(settings: Settings) -> Iterator[None]:
+    settings.PORTAL_SENDFILE = "nginx"
+    settings.PORTAL_SIGNED_URL_SECRET = ""
+    # As Django's test client does: closing "old" connections would close the
+    # test's transaction (both handlers send request_started and _finished).
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (signals.request_started, signals.request_finished):
+        signal.connect(close_old_connections)
+
+
+class Spy:
+    """Django's WSGI handler, noting each request the fast path let through."""
+
+    def __init__(self) -> None:
+        self.django = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.calls += 1
+        return self.django(environ, start_response)
+
+
+def environ(path: str, cookie: str = "", **extra: str) -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "testserver",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }
+    if cookie:
+        env["HTTP_COOKIE"] = f"sessionid={cookie}"
+    env.update(extra)
+    return env
+
+
+def call(app: Any, env: dict[str, Any]) -> Answer:
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        started.extend([status, headers])
+
+    result = app(env, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        result.close()
+    return started[0], started[1], body
+
+
+def both(path: str, cookie: str = "", **extra: str) -> tuple[Answer, Answer, bool]:
+    """(Django's answer, the fast path's, whether the fast path answered itself)."""
+    django = call(WSGIHandler(), environ(path, cookie, **extra))
+    spy = Spy()
+    fast = FastPath(spy)
+    answer = call(fast, environ(path, cookie, **extra))
+    answered = fast.answered == 1
+    assert answered != (spy.calls == 1)
+    return django, answer, answered
+
+
+def session_of(user: User) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def url(upload: UploadedFile) -> str:
+    return f"/files/{upload.pk}/download/"
+
+
+@pytest.fixture
+def upload(alice: User, make_file: MakeFile) -> UploadedFile:  # noqa: F811
+    return make_file(alice, "Résumé 2026.pdf", b"%PDF-1.4\n%%EOF\n")
+
+
+@pytest.fixture
+def shared_folder(alice: User, bob: User, make_folder: MakeFolder) -> Folder:  # noqa: F811
+    folder = make_folder(alice, "Shared")
+    grants.share(folder, bob)
+    return folder
+
+
+def assert_same_permitted(path: str, cookie: str) -> Answer:
+    """Both answered the download alike, the fast path by itself, each with one audit row."""
+    before = DownloadEvent.objects.count()
+    django, fast, answered = both(path, cookie)
+    assert answered
+    assert fast == django
+    assert DownloadEvent.objects.count() == before + 2
+    return fast
+
+
+def assert_falls_through(path: str, cookie: str = "", **extra: str) -> Answer:
+    before = DownloadEvent.objects.count()
+    django, fast, answered = both(path, cookie, **extra)
+    assert not answered
+    # Django answered both; pages carry a fresh CSRF token each time, so the
+    # values may differ, never the status or which headers were sent.
+    assert fast[0] == django[0]
+    assert [name for name, _ in fast[1]] == [name for name, _ in django[1]]
+    # Whatever the answer, each side wrote the same number of rows: none, or one each.
+    assert (DownloadEvent.objects.count() - before) % 2 == 0
+    return fast
+
+
+def test_the_owner_gets_the_same_headers_byte_for_byte(alice: User, upload: UploadedFile) -> None:
+    status, headers, body = assert_same_permitted(url(upload), session_of(alice))
+    assert status == "200 OK"
+    names = [name for name, _ in headers]
+    for name in ("X-Accel-Redirect", "Content-Security-Policy", "X-Frame-Options", "Vary"):
+        assert name in names
+    assert body == b""
+
+
+def test_the_audit_row_names_the_user_and_the_file(alice: User, upload: UploadedFile) -> None:
+    assert_same_permitted(url(upload), session_of(alice))
+    fast_row, django_row = DownloadEvent.objects.order_by("-id")[:2]
+    for row in (fast_row, django_row):
+        assert (row.file_id, row.user_id, row.owner_id) == (upload.pk, alice.pk, alice.pk)
+        assert (row.via, row.ip, row.file_name) == ("direct", "127.0.0.1", "Résumé 2026.pdf")
+        assert row.link_id is None
+    assert timedelta(0) <= fast_row.created - django_row.created < timedelta(seconds=5)
+
+
+def test_a_recipient_of_the_file_is_answered_by_the_fast_path(
+    alice: User, bob: User, upload: UploadedFile
+) -> None:
+    grants.share(upload, bob)
+    assert_same_permitted(url(upload), session_of(bob))
+
+
+def test_a_recipient_of_a_folder_above_is_answered_by_the_fast_path(
+    alice: User,
+    bob: User,
+    shared_folder: Folder,
+    make_file: MakeFile,  # noqa: F811
+    make_folder: MakeFolder,  # noqa: F811
+) -> None:
+    inner = make_folder(alice, "Inner", shared_folder)
+    nested = make_file(alice, "deep.txt", b"deep", inner)
+    assert_same_permitted(url(nested), session_of(bob))
+
+
+def test_staff_is_answered_by_the_fast_path(staff: User, upload: UploadedFile) -> None:
+    assert_same_permitted(url(upload), session_of(staff))
+
+
+def test_a_signed_redirect_is_the_same_302(
+    settings: Settings, alice: User, upload: UploadedFile
+) -> None:
+    settings.PORTAL_SIGNED_URL_SECRET = "s" * 32
+    status, headers, _ = assert_same_permitted(url(upload), session_of(alice))
+    assert status == "302 Found"
+    assert dict(headers)["Location"].startswith("/_signed/")
+
+
+def test_a_stranger_gets_djangos_404(charlie: User, upload: UploadedFile) -> None:
+    status, _, _ = assert_falls_through(url(upload), session_of(charlie))
+    assert status == "404 Not Found"
+
+
+def test_an_unshared_file_is_djangos_404_again(
+    alice: User, bob: User, upload: UploadedFile
+) -> None:
+    share = grants.share(upload, bob)
+    cookie = session_of(bob)
+    assert_same_permitted(url(upload), cookie)
+    share.delete()
+    assert assert_falls_through(url(upload), cookie)[0] == "404 Not Found"
+
+
+def test_a_deleted_file_is_djangos_404(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    path = url(upload)
+    upload.delete()
+    assert assert_falls_through(path, cookie)[0] == "404 Not Found"
+
+
+def test_anonymous_is_sent_to_log_in_by_django(upload: UploadedFile) -> None:
+    status, headers, _ = assert_falls_through(url(upload))
+    assert status == "302 Found"
+    assert dict(headers)["Location"].startswith("/accounts/login/")
+
+
+def test_a_forged_session_key_is_sent_to_log_in(upload: UploadedFile) -> None:
+    assert assert_falls_through(url(upload), "x" * 32)[0] == "302 Found"
+
+
+def test_an_expired_session_is_sent_to_log_in(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    Session.objects.filter(session_key=cookie).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_a_logged_out_session_is_sent_to_log_in(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    Session.objects.filter(session_key=cookie).delete()
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_a_password_change_ends_the_session_on_the_fast_path_too(
+    alice: User, upload: UploadedFile
+) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    alice.set_password("another password")
+    alice.save()
+    # Django flushes the session (both calls see the same stale cookie).
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_an_inactive_user_is_sent_to_log_in(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_a_two_factor_session_that_gave_its_code_is_answered(
+    alice: User, upload: UploadedFile
+) -> None:
+    User.objects.filter(pk=alice.pk).update(two_factor=True)
+    client = Client()
+    client.force_login(alice)
+    session = client.session
+    session[VERIFIED] = True
+    session.save()
+    assert_same_permitted(url(upload), session.session_key or "")
+
+
+def test_a_two_factor_session_without_its_code_is_signed_out_by_django(
+    alice: User, upload: UploadedFile
+) -> None:
+    User.objects.filter(pk=alice.pk).update(two_factor=True)
+    assert assert_falls_through(url(upload), session_of(alice))[0] == "302 Found"
+
+
+def test_staff_without_two_factor_is_left_to_django_when_it_is_required(
+    settings: Settings, staff: User, upload: UploadedFile
+) -> None:
+    settings.PORTAL_REQUIRE_2FA_FOR_STAFF = True
+    assert assert_falls_through(url(upload), session_of(staff))[0] == "302 Found"
+
+
+def test_head_and_a_bad_host_are_left_to_django(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    assert_falls_through(url(upload), cookie, REQUEST_METHOD="HEAD")
+    assert assert_falls_through(url(upload), cookie, HTTP_HOST="evil.example")[0].startswith("400")
+
+
+def test_other_urls_are_left_to_django(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    assert_falls_through(f"/files/{upload.pk}/", cookie)
+    assert_falls_through(f"/files/{str(upload.pk).upper()}/download/", cookie)
+    assert_falls_through(f"/files/{upload.pk}/preview/", cookie)
+
+
+def test_a_link_download_is_left_to_django_and_its_limit(alice: User, upload: UploadedFile) -> None:
+    # Each comparison downloads twice (Django alone, then through the fast path).
+    _, token = grants.create_link(upload, download_limit=2)
+    path = f"/s/{token}/download/{upload.pk}/"
+    assert assert_falls_through(path)[0] == "200 OK"
+    assert assert_falls_through(path)[0] != "200 OK"
+
+
+def test_a_new_middleware_turns_the_fast_path_off(
+    settings: Settings, alice: User, upload: UploadedFile
+) -> None:
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]
+    assert_falls_through(url(upload), session_of(alice))
+
+
+def test_the_fast_path_can_be_switched_off(settings: Settings) -> None:
+    from portal import fastpath
+
+    settings.PORTAL_FAST_PATH = False
+    app = WSGIHandler()
+    assert fastpath.wrap(app) is app
+
+
+def test_a_file_the_scanner_withholds_is_left_to_django(
+    alice: User, bob: User, upload: UploadedFile
+) -> None:
+    grants.share(upload, bob)
+    UploadedFile.objects.filter(pk=upload.pk).update(scan_status=ScanStatus.PENDING)
+    # Pending: the owner still gets it; a recipient gets Django's "being checked" page.
+    assert_same_permitted(url(upload), session_of(alice))
+    assert assert_falls_through(url(upload), session_of(bob))[0] == "409 Conflict"
+    UploadedFile.objects.filter(pk=upload.pk).update(scan_status=ScanStatus.INFECTED)
+    assert assert_falls_through(url(upload), session_of(alice))[0] == "403 Forbidden"
+
+
+def test_a_trashed_file_is_djangos_404(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    trash.trash_file(upload, by=alice)
+    assert assert_falls_through(url(upload), cookie)[0] == "404 Not Found"
