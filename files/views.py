@@ -316,8 +316,9 @@ class FolderZipView(View):
 class VersionDownloadView(View):
     """Sends an earlier version of a file to anyone who may read the file, as its download does.
 
-    The same permission check, sending path and headers (the file's name), and
-    a row in the file's download trail.
+    The same permission check, quarantine (on the version's own verdict),
+    sending path and headers (the file's name), and a row in the file's
+    download trail.
     """
 
     request: AuthenticatedRequest
@@ -325,6 +326,9 @@ class VersionDownloadView(View):
 
     def get(self, request: HttpRequest, pk: object, version: object) -> HttpResponseBase:
         found = history_views.version_of(access.readable_files(self.request.user), pk, version)
+        reason = access.withheld(found, request.user)
+        if reason is not None:
+            return withheld_page(request, found.file, reason)
         kept = StoredObject(
             key=found.stored.name or "",
             size=found.size,
