@@ -27,6 +27,7 @@ import hashlib
 import os
 import queue
 import struct
+import sys
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -358,9 +359,11 @@ def in_background(chunks: Generator[bytes]) -> Iterator[bytes]:
         return False
 
     def read() -> None:
-        # Per thread on Linux (nice is a thread's attribute there); elsewhere a no-op.
-        if hasattr(os, "setpriority") and os.uname().sysname == "Linux":
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), READER_NICE)
+        # Per thread on Linux (nice is a thread's attribute there); never up, which needs a right.
+        if sys.platform == "linux":
+            me = threading.get_native_id()
+            nice = max(os.getpriority(os.PRIO_PROCESS, me), READER_NICE)
+            os.setpriority(os.PRIO_PROCESS, me, nice)
         try:
             for chunk in chunks:
                 if not hand(chunk):
