@@ -49,10 +49,12 @@ CHUNK_SIZE = 1024 * 1024
 MIN_WRITE = 256 * 1024
 
 # The nice value of the thread that reads a ZIP's bytes (`in_background`): on
-# a busy CPU the pages go first, the archive takes what is left. 10: weight 110
-# against a page's 1024 in Linux's scheduler, so a page gets ~90% of a CPU it
-# shares with one ZIP, yet an idle CPU still runs the ZIP at full speed.
-READER_NICE = 10
+# a busy CPU the pages go first, the archive takes what is left; an idle CPU
+# still runs it at full speed. 19, the lowest: weight 15 against a page's 1024
+# in Linux's scheduler, so a page beside 4 ZIPs keeps ~94% of the CPU. The
+# bench's list page p99 with 4 ZIPs: 3.7x idle without, 3.1x at nice 10
+# (weight 110), 1.2x at 19 (docs/performance.md).
+READER_NICE = 19
 # Chunks read ahead of the socket: enough to keep it busy, little memory (2 MiB).
 READ_AHEAD = 2
 
