@@ -1,13 +1,12 @@
 """A real clamd for the tests, on a free loopback port, with an offline signature database.
 
-The database is one MD5 signature of the EICAR test file, as `sigtool --md5`
-writes it (never freshclam: no network, and a real database takes a minute and a
+The database is one MD5 signature made by `sigtool --md5` from the EICAR test
+file (never freshclam: no network, and a real database takes a minute and a
 gigabyte to load). Started and stopped by the tests, by its own pid.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -42,10 +41,15 @@ class Clamd:
         self.process: subprocess.Popen[bytes] | None = None
         database = root / "db"
         database.mkdir(parents=True, exist_ok=True)
-        # What `sigtool --md5 eicar.com` prints (ClamAV's .hdb format, MD5:size:name),
-        # written here: sigtool is in Debian's `clamav`, which clamav-daemon only recommends.
-        md5 = hashlib.md5(EICAR, usedforsecurity=False).hexdigest()
-        (database / "eicar.hdb").write_text(f"{md5}:{len(EICAR)}:eicar.com\n")
+        sample = root / "eicar.com"
+        sample.write_bytes(EICAR)
+        signature = subprocess.run(
+            [binary("sigtool") or "sigtool", "--md5", str(sample)],
+            check=True,
+            capture_output=True,
+            cwd=root,
+        ).stdout
+        (database / "eicar.hdb").write_bytes(signature)
         self.config = root / "clamd.conf"
         self.config.write_text(
             "Foreground yes\n"
@@ -81,8 +85,9 @@ class Clamd:
 
 
 def clamd_unavailable() -> str | None:
-    if binary("clamd") is None:
-        return "clamd is not installed (Debian: clamav-daemon)"
+    for name, package in (("clamd", "clamav-daemon"), ("sigtool", "clamav")):
+        if binary(name) is None:
+            return f"{name} is not installed (Debian: {package})"
     return None
 
 
