@@ -17,10 +17,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # slow upload occupies one thread, not a whole worker, and the worker keeps
 # answering its heartbeat while a 2 GiB body is hashed. A folder ZIP, the one
 # large body Python sends itself, likewise holds one thread for its whole
-# download: 4 ZIPs leave 8 of 12 threads on one CPU to the pages, and their
-# bytes are read at nice 19 so the pages get the CPU first (README, "Folders
-# as one ZIP"; docs/performance.md). Expecting more concurrent ZIPs than
-# that? Raise GUNICORN_THREADS.
+# download: 4 ZIPs leave 8 of 12 threads on one CPU to the pages (README,
+# "Folders as one ZIP"; docs/performance.md). Expecting more concurrent ZIPs
+# than that? Raise GUNICORN_THREADS.
 worker_class = "gthread"
 # The CPUs this process may use (CPU pinning, cgroup cpusets), not all the machine has.
 workers = int(os.environ.get("WEB_CONCURRENCY") or len(os.sched_getaffinity(0)) * 2 + 1)

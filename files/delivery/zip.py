@@ -24,12 +24,8 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import os
-import queue
 import struct
-import sys
-import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,16 +43,6 @@ CONTENT_TYPE = "application/zip"
 # (small headers are gathered so 1,000 small files are not 3,000 tiny writes).
 CHUNK_SIZE = 1024 * 1024
 MIN_WRITE = 256 * 1024
-
-# The nice value of the thread that reads a ZIP's bytes (`in_background`): on
-# a busy CPU the pages go first, the archive takes what is left; an idle CPU
-# still runs it at full speed. 19, the lowest: weight 15 against a page's 1024
-# in Linux's scheduler, so a page beside 4 ZIPs keeps ~94% of the CPU. The
-# bench's list page p99 with 4 ZIPs: 3.7x idle without, 3.1x at nice 10
-# (weight 110), 1.2x at 19 (docs/performance.md).
-READER_NICE = 19
-# Chunks read ahead of the socket: enough to keep it busy, little memory (2 MiB).
-READ_AHEAD = 2
 
 UTF8_FLAG = 0x0800
 VERSION_ZIP64 = 45
@@ -298,7 +284,7 @@ class Archive:
             digest.update(line.encode("utf-8", "surrogatepass"))
         return "zip-" + digest.hexdigest()[:40]
 
-    def read(self, first: int = 0, last: int | None = None) -> Generator[bytes]:
+    def read(self, first: int = 0, last: int | None = None) -> Iterator[bytes]:
         """Bytes `first` to `last` (inclusive) of the archive, in writes of MIN_WRITE or more."""
         stop = (self.size - 1 if last is None else last) + 1
         pending: list[bytes] = []
@@ -338,55 +324,6 @@ class Archive:
         yield from _sliced(self.end, first - end_start, stop - end_start)
 
 
-def in_background(chunks: Generator[bytes]) -> Iterator[bytes]:
-    """`chunks`, read by a thread of its own at a lower CPU priority, READ_AHEAD ahead.
-
-    The request's thread only writes what the reader hands it, so the reading
-    and, paced by it, the sending yield the CPU to the site's pages (issue 16:
-    a list page's p99 with 4 ZIPs running; docs/performance.md). A thread per
-    archive, not a lowered request thread: Linux lets a thread lower its own
-    priority but not raise it back, and gunicorn reuses its threads. The
-    reader stops within a second of the download ending or breaking.
-    """
-    handed: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=READ_AHEAD)
-    done = threading.Event()
-
-    def hand(item: bytes | BaseException | None) -> bool:
-        while not done.is_set():
-            try:
-                handed.put(item, timeout=1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        # Per thread on Linux (nice is a thread's attribute there); never up, which needs a right.
-        if sys.platform == "linux":
-            me = threading.get_native_id()
-            nice = max(os.getpriority(os.PRIO_PROCESS, me), READER_NICE)
-            os.setpriority(os.PRIO_PROCESS, me, nice)
-        try:
-            for chunk in chunks:
-                if not hand(chunk):
-                    return
-            hand(None)
-        except BaseException as error:  # raised again in the request's thread
-            hand(error)
-        finally:
-            chunks.close()  # the open file of a download that broke off
-
-    reader = threading.Thread(target=read, name="zip-reader", daemon=True)
-    reader.start()
-    try:
-        while (item := handed.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        done.set()
-
-
 def send(
     request: HttpRequest,
     entries: Iterable[Entry],
@@ -413,7 +350,7 @@ def send(
     if byte_range is not None and not if_range_fails(request, etag):
         first, last = byte_range
         status = 206
-    body = in_background(archive.read(first, last)) if request.method != "HEAD" else iter(())
+    body = archive.read(first, last) if request.method != "HEAD" else iter(())
     response = StreamingHttpResponse(body, status=status)
     response["Content-Length"] = str(last - first + 1)
     if status == 206:

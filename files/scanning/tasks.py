@@ -72,20 +72,19 @@ def after_store(files: Iterable[UploadedFile]) -> None:
 
     A scan while the verdict is pending; a thumbnail at once for bytes already
     cleared (scanning off, or a restored version that was clean); nothing for
-    bytes that stay withheld.
+    bytes that stay withheld (or pending with scanning off: `portal_scan` later).
     """
     files = list(files)
     for upload in files:
-        if upload.scan_status == ScanStatus.PENDING:
+        if upload.scan_status == ScanStatus.PENDING and scan.enabled():
             transaction.on_commit(partial(scan_file.enqueue, str(upload.pk)), robust=True)
-    schedule_thumbnails(
-        [f for f in files if f.scan_status in (ScanStatus.CLEAN, ScanStatus.NOT_SCANNED)]
-    )
+    cleared = (ScanStatus.CLEAN, ScanStatus.NOT_SCANNED)
+    schedule_thumbnails([upload for upload in files if upload.scan_status in cleared])
 
 
 def after_keep(version: FileVersion) -> None:
     """A version kept while its bytes were still being checked is scanned on its own."""
-    if version.scan_status == ScanStatus.PENDING:
+    if version.scan_status == ScanStatus.PENDING and scan.enabled():
         transaction.on_commit(partial(scan_version.enqueue, str(version.pk)), robust=True)
 
 

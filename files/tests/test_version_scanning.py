@@ -65,6 +65,10 @@ def test_a_version_download_follows_the_versions_own_verdict(
             assert answer["Cache-Control"] == "no-store"
     if status == ScanStatus.PENDING:
         assert answers[1]["Retry-After"]
+    # The file's page says so beside the version.
+    label = {ScanStatus.PENDING: "being checked", ScanStatus.INFECTED: "quarantined"}.get(status)
+    page = alice_client.get(f"/files/{current.pk}/").content.decode()
+    assert (f'<span class="scan {status}">{label}</span>' in page) == (label is not None)
     # Withheld versions leave no row in the download trail; the current file is unaffected.
     sent = sum(a.status_code == 200 for a in answers)
     assert current.download_events.count() == sent

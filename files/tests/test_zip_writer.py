@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import io
-import os
-import threading
-import time
 import zipfile
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from pytest_django import Settings
 
-from files.delivery.zip import LIMIT_32, READER_NICE, Archive, Entry, in_background
+from files.delivery.zip import LIMIT_32, Archive, Entry
 
 WHEN = datetime(2026, 7, 14, 12, 30, 20, tzinfo=UTC)
 
@@ -146,49 +142,3 @@ def test_large_members_and_offsets_switch_to_zip64(
         assert infos[1].header_offset > LIMIT_32
         assert opened.read("after") == b"after the big one"
     assert archive.size > LIMIT_32 + 1
-
-
-def test_the_bytes_are_read_by_a_thread_of_lower_priority() -> None:
-    seen: list[tuple[str, int]] = []
-
-    def chunks() -> Iterator[bytes]:
-        me = threading.get_native_id()
-        seen.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, me)))
-        yield from (b"a", b"b", b"c")
-
-    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert b"".join(in_background(chunks())) == b"abc"
-    assert seen == [("zip-reader", max(before, READER_NICE))]
-    # The request's own thread (gunicorn reuses it) keeps its priority.
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
-
-
-def test_a_download_that_breaks_off_ends_the_reader_and_closes_the_file() -> None:
-    closed = threading.Event()
-
-    def chunks() -> Iterator[bytes]:
-        try:
-            while True:
-                yield b"x" * 1024
-        finally:
-            closed.set()
-
-    body = in_background(chunks())
-    assert next(body) == b"x" * 1024
-    body.close()  # what the server does when the client goes away
-    assert closed.wait(timeout=5)
-    deadline = time.monotonic() + 5
-    while any(t.name == "zip-reader" for t in threading.enumerate()):
-        assert time.monotonic() < deadline, "the reader thread outlived its download"
-        time.sleep(0.05)
-
-
-def test_a_read_error_reaches_the_request_thread() -> None:
-    def chunks() -> Iterator[bytes]:
-        yield b"start"
-        raise OSError("u/1/x: 5 bytes missing")
-
-    body = in_background(chunks())
-    assert next(body) == b"start"
-    with pytest.raises(OSError, match="bytes missing"):
-        next(body)
