@@ -120,7 +120,7 @@ def run(bench: Bench) -> ZipResults:
             client = bench.login(stack)
             url = f"{stack.url}/files/folders/{folder}/download/"
             client.session.get(stack.url + "/files/", timeout=30)  # warm every import
-            workers = stack.worker_pids()
+            workers = stack.worker_pids("gunicorn-zip")  # the ZIP pool sends them
             results.worker_idle_kib = max(memory_kib(pid, "VmHWM") for pid in workers)
             # The full archive, kept as the reference nginx will send.
             with client.session.get(url, stream=True, timeout=600) as response:
