@@ -4,7 +4,8 @@ A folder of 1 GiB (1,000 files of 64 KiB and one large file, incompressible)
 is downloaded as one ZIP through Portal (gunicorn behind nginx: the bytes pass
 through Python) and, as the reference, the very same archive is sent by nginx
 from disk (`bench/nginx-static.conf`). Then the list page, idle and while 4
-ZIPs of that folder are downloading, and the gunicorn workers' peak RSS.
+ZIPs of that folder are downloading, and the peak RSS of the workers of the
+ZIP pool (the gunicorn at nice 19 that sends ZIPs: deploy/stack.py).
 Same pinning as the download rows: servers on one CPU, wrk on the other.
 """
 
@@ -213,7 +214,7 @@ def render(results: ZipResults) -> str:
         ]
     lines += [
         "",
-        f"gunicorn workers' peak RSS (VmHWM): {results.worker_peak_kib / 1024:.0f} MiB "
+        f"ZIP pool workers' peak RSS (VmHWM): {results.worker_peak_kib / 1024:.0f} MiB "
         f"({results.worker_idle_kib / 1024:.0f} MiB before the first ZIP).",
     ]
     return "\n".join(lines)

@@ -7,6 +7,8 @@ ones marked with `scanning` run a real clamd (tests/clamav.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -66,7 +68,11 @@ def test_a_version_download_follows_the_versions_own_verdict(
     if status == ScanStatus.PENDING:
         assert answers[1]["Retry-After"]
     # The file's page says so beside the version.
-    label = {ScanStatus.PENDING: "being checked", ScanStatus.INFECTED: "quarantined"}.get(status)
+    labels: dict[str, str] = {
+        ScanStatus.PENDING: "being checked",
+        ScanStatus.INFECTED: "quarantined",
+    }
+    label = labels.get(status)
     page = alice_client.get(f"/files/{current.pk}/").content.decode()
     assert (f'<span class="scan {status}">{label}</span>' in page) == (label is not None)
     # Withheld versions leave no row in the download trail; the current file is unaffected.
@@ -156,8 +162,8 @@ def test_a_verdict_never_lands_on_bytes_that_replaced_the_scanned_ones(
     original.refresh_from_db()
     real_scan = clamd.scan
 
-    def replace_meanwhile(address: str, chunks: object) -> clamd.Verdict:
-        verdict = real_scan(address, chunks)  # type: ignore[arg-type]
+    def replace_meanwhile(address: str, chunks: Iterable[bytes]) -> clamd.Verdict:
+        verdict = real_scan(address, chunks)
         intake.replace_file(original, SimpleUploadedFile("report.txt", b"fine"), by=alice)
         return verdict
 
