@@ -185,15 +185,17 @@ def test_a_nested_folder_of_awkward_names_zips_and_resumes_on_local_storage(
 def test_zips_are_sent_by_the_low_priority_pool_and_pages_by_the_other(
     local_built: Built,
 ) -> None:
-    stack = local_built.portal.stack
-    alice = local_built.portal.login("alice")
+    portal = local_built.portal
+    stack = portal.stack
+    alice = portal.login("alice")
     assert alice.session.get(local_built.url(), timeout=120).status_code == 200
-    assert alice.session.get(f"{local_built.portal.url}/files/", timeout=30).status_code == 200
-    zip_path = local_built.url().removeprefix(local_built.portal.url)
-    zip_log = stack.access_log("gunicorn-zip").read_text()
-    page_log = stack.access_log("gunicorn").read_text()
-    assert f"GET {zip_path} " in zip_log and f"GET {zip_path} " not in page_log
-    assert "GET /files/ " in page_log and "GET /files/ " not in zip_log
+    assert alice.session.get(f"{portal.url}/files/", timeout=30).status_code == 200
+    zip_get = f"GET {local_built.url().removeprefix(portal.url)} "
+    assert portal.gunicorn_log(zip_get, app_server="gunicorn-zip")
+    assert portal.gunicorn_log("GET /files/ ", app_server="gunicorn")
+    # Both written by now: neither went to the other pool.
+    assert not portal.gunicorn_log(zip_get, 0, app_server="gunicorn")
+    assert not portal.gunicorn_log("GET /files/ ", 0, app_server="gunicorn-zip")
     # nice -n adds to our own value: the pages keep it, the ZIPs' workers go lower.
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     for pid in stack.worker_pids("gunicorn"):
