@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable
 from functools import partial, wraps
 from typing import Any, cast
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -402,6 +403,10 @@ class LinkTusView(LinkView, tus.TusView):
 
     def still_allowed(self, upload: ResumableUpload) -> bool:
         return True  # the link's rules, checked by LinkView at every request
+
+    def describe(self, response: HttpResponse, stored: UploadedFile, sent: str) -> None:
+        # What they sent, nothing of where it went (a numbered name would say what is there).
+        response["Portal-File-Name"] = quote(sent)
 
     def record(self, upload: ResumableUpload) -> resumable.Record:
         ip = client_address(self.request) or None

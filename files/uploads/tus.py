@@ -211,6 +211,14 @@ class TusView(View):
         """What the completion writes with the file (resumable.complete); nothing here."""
         return None
 
+    def describe(self, response: HttpResponse, stored: UploadedFile, sent: str) -> None:
+        """What the file became, for the uploader ("Uploaded as report (1).pdf")."""
+        response["Portal-File-Id"] = str(stored.pk)
+        response["Portal-File-Name"] = quote(stored.name)
+        response["Portal-File-Url"] = stored.get_absolute_url()
+        if stored.name != sent:
+            response["Portal-Sent-Name"] = quote(sent)
+
     def upload(self, pk: uuid.UUID) -> ResumableUpload:
         found = (
             self.continuable()
@@ -338,17 +346,8 @@ class TusView(View):
         response["Upload-Offset"] = str(upload.offset)
         response["Upload-Expires"] = http_date(upload.expires.timestamp())
         if stored is not None:
-            describe_stored(response, stored, upload.name)
+            self.describe(response, stored, upload.name)
 
     def delete(self, request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         resumable.terminate(self.upload(pk))
         return HttpResponse(status=204)
-
-
-def describe_stored(response: HttpResponse, stored: UploadedFile, sent: str) -> None:
-    """What the file became, for the uploader ("Uploaded as report (1).pdf")."""
-    response["Portal-File-Id"] = str(stored.pk)
-    response["Portal-File-Name"] = quote(stored.name)
-    response["Portal-File-Url"] = stored.get_absolute_url()
-    if stored.name != sent:
-        response["Portal-Sent-Name"] = quote(sent)
