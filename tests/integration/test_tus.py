@@ -9,6 +9,7 @@ object, and an expired upload's multipart upload is aborted by the task.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from collections.abc import Iterator
@@ -203,6 +204,79 @@ def test_a_token_uploads_without_a_session_or_csrf(portal: PortalStack, tmp_path
     uploader.upload()
     bob = portal.login("bob")
     assert bob.download(bob.file_id(sample.name)).sha256 == sample.sha256
+
+
+DROP_BOX = """
+from accounts.models import User
+from files.folders import tree
+from files.models import Link
+from files.sharing import grants
+alice = User.objects.get(username="alice")
+inbox = tree.create_folder(alice, None, "Drop inbox")
+print(grants.create_link(inbox, kind=Link.Kind.DROP)[1])
+"""
+
+
+def test_a_drop_visitor_resumes_through_the_link_and_only_that_session_continues(
+    portal: PortalStack, tmp_path: Path
+) -> None:
+    token = manage(portal.stack.gunicorn_env(), "shell", "-c", DROP_BOX).splitlines()[-1]
+    endpoint = f"{portal.url}/s/{token}/tus/"
+    sample = Sample.write(tmp_path, "dropped.bin", 24 * MIB)
+    before = reserved(portal, "alice")
+    browser = requests.Session()  # an anonymous visitor's browser on the drop page
+    browser.get(f"{portal.url}/s/{token}/", timeout=30).raise_for_status()
+    csrf = browser.cookies["csrftoken"]
+    # The creation gives the visitor's link session its cookie; tuspy sends what it is given.
+    created = browser.post(
+        endpoint,
+        headers={
+            **TUS,
+            "X-CSRFToken": csrf,
+            "Upload-Length": str(sample.size),
+            "Upload-Metadata": "filename " + base64.b64encode(b"dropped.bin").decode()
+            + ",dropped_by " + base64.b64encode(b"Dana").decode(),
+        },
+        timeout=30,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    assert reserved(portal, "alice") == before + sample.size  # the owner's quota
+    url = created.headers["Location"]
+    cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    headers = {"Cookie": cookies, "X-CSRFToken": csrf}
+
+    first = CountingFile(sample.path)
+    uploader = TusClient(endpoint, headers=headers).uploader(
+        file_stream=first, chunk_size=4 * MIB, url=url
+    )
+    uploader.upload(stop_at=8 * MIB)
+    assert 8 * MIB <= uploader.offset < sample.size
+
+    # Another visitor of the same link, and the owner: 404.
+    stranger = requests.Session()
+    stranger.get(f"{portal.url}/s/{token}/", timeout=30)
+    assert stranger.head(url, headers=TUS, timeout=30).status_code == 404
+    alice = portal.login("alice")
+    assert alice.session.head(url, headers=TUS, timeout=30).status_code == 404
+
+    # A fresh client of the same link session, knowing only the URL, finishes it.
+    second = CountingFile(sample.path)
+    resumed = TusClient(endpoint, headers=headers).uploader(
+        file_stream=second, chunk_size=4 * MIB, url=url
+    )
+    assert resumed.offset == uploader.offset
+    resumed.upload()
+    assert first.read_bytes + second.read_bytes <= 1.1 * sample.size
+    assert alice.download(alice.file_id(sample.name)).sha256 == sample.sha256
+    assert reserved(portal, "alice") == before
+    dropped_by = shell(
+        portal,
+        "from files.models import Drop; "
+        "print(Drop.objects.get(file__name='dropped.bin').dropped_by)",
+    )
+    assert dropped_by == "Dana"
+    first.close()
+    second.close()
 
 
 # Two app servers, a real SeaweedFS.
