@@ -289,6 +289,21 @@ def test_only_the_creator_continues_an_upload_into_a_shared_folder(
     assert (stored.owner, stored.folder) == (alice, shared)
 
 
+def test_an_editor_past_the_owners_quota_is_told_the_folder_is_full(
+    alice: User, bob: User, bob_client: Client, make_folder: MakeFolder
+) -> None:
+    alice.quota = 10
+    alice.save()
+    shared = make_folder(alice, "Shared")
+    grants.share(shared, bob, "editor")
+    headers = {**TUS, "Upload-Length": "11",
+               "Upload-Metadata": metadata(filename="a", folder=str(shared.pk))}  # fmt: skip
+    response = bob_client.post(URL, b"", content_type=CHUNK, headers=headers)
+    assert response.status_code == 413
+    [error] = response.json()["errors"]
+    assert (error["code"], error["message"]) == ("over_quota", quota.OTHERS_FULL)
+
+
 def test_a_folder_the_user_may_not_write_into_is_404(
     alice: User, bob: User, bob_client: Client, make_folder: MakeFolder
 ) -> None:

@@ -44,7 +44,7 @@ from django.views import View
 
 from files import access
 from files.models import Folder, ResumableUpload, UploadedFile
-from files.uploads import resumable
+from files.uploads import quota, resumable
 from files.uploads.intake import ON_CONFLICT, OnConflict, StoreUnavailable
 from files.uploads.tasks import expire_uploads
 from files.uploads.views import STORE_RETRY_AFTER
@@ -182,14 +182,20 @@ class TusView(View):
         if on_conflict not in ON_CONFLICT:
             message = f"on_conflict is one of {', '.join(ON_CONFLICT)}."
             raise Refused(400, message, "bad_on_conflict", "on_conflict")
-        return resumable.create(
-            self.request.user,  # type: ignore[arg-type]  # authenticated: checked()
-            folder,
-            metadata.get("filename", ""),
-            length,
-            directory=directory,
-            on_conflict=cast(OnConflict, on_conflict),  # one of ON_CONFLICT
-        )
+        try:
+            return resumable.create(
+                self.request.user,  # type: ignore[arg-type]  # authenticated: checked()
+                folder,
+                metadata.get("filename", ""),
+                length,
+                directory=directory,
+                on_conflict=cast(OnConflict, on_conflict),  # one of ON_CONFLICT
+            )
+        except ValidationError as error:
+            if folder is not None and folder.owner_id != self.request.user.pk:
+                # An editor filling someone else's folder: told it is full, not the quota.
+                raise quota.worded_for_others(error) from None
+            raise
 
     def upload_url(self, upload: ResumableUpload) -> str:
         return reverse("files:tus-upload", args=[upload.pk])
