@@ -226,7 +226,8 @@ def test_a_drop_visitor_resumes_through_the_link_and_only_that_session_continues
     before = reserved(portal, "alice")
     browser = requests.Session()  # an anonymous visitor's browser on the drop page
     browser.get(f"{portal.url}/s/{token}/", timeout=30).raise_for_status()
-    csrf = browser.cookies["csrftoken"]
+    csrf = browser.cookies.get("csrftoken")
+    assert csrf is not None  # the drop page's CSRF cookie
     # The creation gives the visitor's link session its cookie; tuspy sends what it is given.
     created = browser.post(
         endpoint,
