@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -401,3 +402,38 @@ def test_on_s3_an_empty_file_and_one_shorter_than_a_part_are_stored(
     download = alice.download(alice.file_id("picture.png"))
     assert download.headers["Content-Type"] == "image/png"
     assert multipart_uploads(store) == []
+
+
+@once_per_ci_run
+def test_on_s3_a_resumable_replace_keeps_the_file_and_its_old_bytes_as_a_version(
+    s3_portal: tuple[PortalStack, SeaweedFS], tmp_path: Path
+) -> None:
+    portal, store = s3_portal
+    alice = portal.login("alice")
+    endpoint = f"{portal.url}/files/tus/"
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first = Sample.write(tmp_path / "one", "report.bin", MIB)
+    second = Sample.write(tmp_path / "two", "report.bin", 6 * MIB + 7)
+    TusClient(endpoint, headers=session_headers(alice)).uploader(
+        str(first.path), chunk_size=MIB, metadata={"filename": "report.bin"}
+    ).upload()
+    file_id = alice.file_id("report.bin")
+    TusClient(endpoint, headers=session_headers(alice)).uploader(
+        str(second.path),
+        chunk_size=5 * MIB,
+        metadata={"filename": "report.bin", "on_conflict": "replace"},
+    ).upload()
+    assert alice.file_ids("report") == [file_id]  # the same file, not "report (1).bin"
+    assert alice.download(file_id).sha256 == second.sha256
+    versions = shell(
+        portal,
+        "import json; from files.models import FileVersion as V; print(json.dumps("
+        f"[(v.stored.name, v.size) for v in V.objects.filter(file_id={file_id!r})]))",
+    )
+    [(old_key, old_size)] = json.loads(versions)
+    assert old_size == first.size
+    old = store.client().get_object(Bucket=BUCKET, Key=old_key)["Body"].read()
+    assert hashlib.sha256(old).hexdigest() == first.sha256
+    assert multipart_uploads(store) == []
+    assert reserved(portal, "alice") == 0
