@@ -334,6 +334,15 @@ def test_a_directory_is_created_below_the_folder(alice: User, alice_client: Clie
     assert Folder.objects.get(name="Photos").owner == alice
 
 
+def test_a_bad_folder_name_in_directory_is_refused_at_creation(alice_client: Client) -> None:
+    headers = {**TUS, "Upload-Length": "3",
+               "Upload-Metadata": metadata(filename="a", directory="ok/ \u200b /b")}  # fmt: skip
+    response = alice_client.post(URL, b"", content_type=CHUNK, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "bad_name"
+    assert not ResumableUpload.objects.exists()
+
+
 def test_replace_puts_the_bytes_into_the_file_of_that_name_and_keeps_a_version(
     alice: User, bob: User, alice_client: Client, make_file: MakeFile
 ) -> None:

@@ -43,6 +43,7 @@ from django.utils.http import http_date
 from django.views import View
 
 from files import access
+from files.folders import tree
 from files.models import Folder, ResumableUpload, UploadedFile
 from files.uploads import quota, resumable
 from files.uploads.intake import ON_CONFLICT, OnConflict, StoreUnavailable
@@ -250,6 +251,9 @@ class TusView(View):
             raise Refused(400, "directory is too long.", "bad_directory", "directory")
         body_size = self.body_size(request)
         try:
+            # Its folders' names now, not after the last byte (ensure_path checks them again).
+            for part in filter(None, directory.split("/")):
+                tree.check_folder_name(part)
             upload = self.begin(metadata, length, directory)
         except ValidationError as error:
             raise refused(self.worded(error)) from error
