@@ -15,7 +15,7 @@ from files.migrations._usage_triggers import recreate_version_triggers_on_sqlite
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("files", "0013_privacy"),
+        ("files", "0014_drop_uploads"),
     ]
 
     operations = [

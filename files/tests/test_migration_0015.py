@@ -1,4 +1,4 @@
-"""0014 gives versions a verdict: those kept before are "not scanned"; the total still moves.
+"""0015 gives versions a verdict: those kept before are "not scanned"; the total still moves.
 
 SQLite rebuilds files_fileversion for the new columns (and again to undo
 them), which drops its storage-usage triggers silently; CI runs this on
@@ -17,8 +17,8 @@ from files.tests.utils import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("files", "0013_privacy")]
-AFTER = [("files", "0014_version_scan_status")]
+BEFORE = [("files", "0014_drop_uploads")]
+AFTER = [("files", "0015_version_scan_status")]
 
 
 def test_kept_versions_are_not_scanned_and_their_bytes_still_count_both_ways(alice: User) -> None:
