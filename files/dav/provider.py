@@ -404,7 +404,9 @@ class FolderResource(_Collection):
         return None
 
     def delete(self) -> None:
-        if not access.owns(self.user, self.folder):
+        # As the browser's delete: the owner, or an editor strictly inside a
+        # share; into the owner's trash either way.
+        if not access.deletable_folders(self.user).filter(pk=self.folder.pk).exists():
             raise forbidden(f"Only the owner of “{self.folder.name}” can delete it.")
         trash.trash_folder(self.folder, by=self.user)
         self.remove_all_properties(recursive=True)
@@ -612,8 +614,8 @@ class FileResource(_Resource, DAVNonCollection):
     def delete(self) -> None:
         if self.stored is None:
             return
-        if not access.owns(self.user, self.stored):
-            raise forbidden(f"Only the owner of “{self.stored.name}” can delete it.")
+        if not access.deletable_files(self.user).filter(pk=self.stored.pk).exists():
+            raise forbidden(f"“{self.stored.name}” is shared with you read-only.")
         trash.trash_file(self.stored, by=self.user)
         self.remove_all_properties(recursive=True)
         self.remove_all_locks(recursive=True)
