@@ -60,6 +60,9 @@ SHARED = "Shared with me"
 OC = "{http://owncloud.org/ns}"
 CHECKSUMS = OC + "checksums"
 MTIME_PROPS = ("{DAV:}lastmodified", "{DAV:}getlastmodified")
+GETCONTENTLENGTH = "{DAV:}getcontentlength"
+GETLASTMODIFIED = "{DAV:}getlastmodified"
+RESOURCETYPE = "{DAV:}resourcetype"
 # The intake's error codes and the WebDAV status each becomes.
 ERROR_STATUS = {
     "over_quota": HTTP_INSUFFICIENT_STORAGE,
@@ -575,7 +578,18 @@ class FileResource(_Resource, DAVNonCollection):
 
     def get_property_value(self, name: str) -> Any:
         facts = self.facts
-        if name == CHECKSUMS and facts is not None and facts.sha1:
+        if facts is None:
+            return super().get_property_value(name)
+        # What a listing asks of every file, from the row, as wsgidav writes
+        # it: its generic route asks the reference URL, the lock manager and
+        # each getter twice (files/tests/test_dav_propfind.py compares them).
+        if name == GETCONTENTLENGTH:
+            return str(facts.size)
+        if name == GETLASTMODIFIED:
+            return util.get_rfc1123_time(_timestamp(facts.modified))
+        if name == RESOURCETYPE:
+            return ""
+        if name == CHECKSUMS and facts.sha1:
             # As ownCloud and Nextcloud write it; rclone's nextcloud vendor reads it.
             element = etree.Element(CHECKSUMS)
             etree.SubElement(element, OC + "checksum").text = f"SHA1:{facts.sha1}"
@@ -745,7 +759,7 @@ class ListedFile(FileResource):
         self.listed: Listed | None = listed
         super().__init__(path, environ, user, None)
         self.listed = listed
-        self.__dict__["_ref_url"] = ref_base + quote(listed.name)
+        self.ref_base = ref_base
         self.href = href_base + quote(listed.name, safe=HREF_SAFE)
 
     @property
@@ -768,6 +782,13 @@ class ListedFile(FileResource):
 
     def get_href(self) -> str:
         return self.href
+
+    def get_ref_url(self) -> str:
+        # Only locks and dead properties (allprop) ask it: quoted when asked.
+        cached: str | None = self.__dict__.get("_ref_url")
+        if cached is None:
+            cached = self.__dict__["_ref_url"] = self.ref_base + quote(self.name)
+        return cached
 
 
 class _Writer:
