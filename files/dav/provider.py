@@ -417,11 +417,12 @@ class FolderResource(_Collection):
         # contents may be editable, the folder itself stays its owner's.
         self.shared_root = shared_root
 
+    # self.folder came through access.readable_folders: that covers what is in it.
     def folders(self) -> QuerySet[Folder]:
-        return access.readable_folders(self.user).filter(parent=self.folder)
+        return access.folders_in(self.folder)
 
     def files(self) -> QuerySet[UploadedFile]:
-        return access.readable_files(self.user).filter(folder=self.folder)
+        return access.files_in(self.folder)
 
     def writable(self) -> bool:
         return access.writable_folders(self.user).filter(pk=self.folder.pk).exists()
