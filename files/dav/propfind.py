@@ -13,7 +13,9 @@ files/tests/test_dav_propfind.py compares the two answers element by element.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -50,9 +52,10 @@ def handle(
     mode, names = _requested(environ)
     writer = _Writer()
     parts = [HEAD]
-    for member in resource.get_descendants(depth="1", add_self=True):
-        found = member.get_properties(mode, name_list=names if mode == "named" else None)
-        parts.append(writer.response(member.get_href(), found))
+    with _collector_paused():
+        for member in resource.get_descendants(depth="1", add_self=True):
+            found = member.get_properties(mode, name_list=names if mode == "named" else None)
+            parts.append(writer.response(member.get_href(), found))
     parts.append(TAIL)
     body = "".join(parts).encode("utf-8")
     start_response(
@@ -64,6 +67,25 @@ def handle(
         ],
     )
     return [body]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a listing builds its resources.
+
+    10,000 resources and their property lists are about 200,000 objects,
+    none in a cycle that outlives the request; the collector ran a pass every
+    700 of them, several over the whole process: a third of rclone's listing
+    in process (384-460 ms of CPU with it, 256-264 ms without). Turned back on
+    by whoever turned it off (threads of one worker may overlap here).
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _requested(environ: dict[str, Any]) -> tuple[str, list[str]]:

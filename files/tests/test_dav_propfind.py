@@ -8,6 +8,7 @@ responses, statuses and property values, element by element.
 
 from __future__ import annotations
 
+import gc
 import re
 from typing import Any
 from xml.etree import ElementTree
@@ -186,3 +187,13 @@ def test_a_listing_costs_the_same_queries_for_3_files_or_30(alice, alice_dav, ma
     assert _listing_queries(alice_dav, body) == few
     # The folder's row, its files, its subfolders, dead properties, lock roots, and the token.
     assert few <= 10
+
+
+def test_the_collector_is_back_on_after_a_listing_even_a_failed_one(
+    mixed_folder, alice_dav, monkeypatch
+):
+    assert alice_dav("PROPFIND", "/dav/Mixed/", RCLONE, Depth="1").status_code == 207
+    assert gc.isenabled()
+    monkeypatch.setattr(propfind._Writer, "response", None)
+    assert alice_dav("PROPFIND", "/dav/Mixed/", RCLONE, Depth="1").status_code == 500
+    assert gc.isenabled()
