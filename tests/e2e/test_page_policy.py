@@ -40,3 +40,30 @@ def test_the_admin_runs_under_the_policy(page) -> None:
     assert page.locator("#changelist-filter").count() == 1
 
     assert blocked == [], "the Content-Security-Policy blocked something in the admin"
+
+
+def test_the_users_list_fits_1280_px(browser, live_server, screenshots) -> None:
+    """Every column of the users list, the storage one last but one, without scrolling sideways."""
+    User.objects.create_superuser("root", "root@example.org", "a long admin passphrase")
+    User.objects.create_user(
+        "alexandra.konstantinopoulou", "alexandra.konstantinopoulou@example.org", "password",
+        quota=10 * 1024**3,
+    )  # fmt: skip
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto("/admin/login/?next=/admin/accounts/user/")
+        page.fill("input[name=username]", "root")
+        page.fill("input[name=password]", "a long admin passphrase")
+        page.click("main button:has-text('Log in')")
+        page.wait_for_selector("#result_list")
+        page.screenshot(path=screenshots / "40-admin-users-1280.png", full_page=True)
+        results = page.locator("#changelist .results")
+        assert results.evaluate("el => el.scrollWidth <= el.clientWidth"), "the list scrolls"
+        cell = page.locator("#result_list td.field-storage", has_text="of 10.0")
+        box, frame = cell.bounding_box(), results.bounding_box()
+        assert box is not None and frame is not None
+        assert box["x"] + box["width"] <= frame["x"] + frame["width"]
+        assert cell.inner_text() == "0\xa0bytes of 10.0\xa0GB (0 %)"
+    finally:
+        context.close()
