@@ -84,9 +84,7 @@ def test_text_has_no_inline_route(client: Client, holiday: Folder) -> None:
     assert client.get(f"/s/{token}/preview/{notes.pk}/").status_code == 404
 
 
-def test_a_link_with_a_download_limit_shows_no_preview(
-    client: Client, photo: UploadedFile
-) -> None:
+def test_a_link_with_a_download_limit_shows_no_preview(client: Client, photo: UploadedFile) -> None:
     link, token = grants.create_link(photo, download_limit=2)
     html = client.get(f"/s/{token}/").content.decode()
     assert "<img" not in html.split("<main", 1)[1]
