@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -40,14 +38,6 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["two_factor"]
     list_filter = [*BaseUserAdmin.list_filter, "two_factor"]
     actions = ["reset_two_factor"]
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        # The widest list: at 1280 px the app sidebar (300 px) beside the
-        # filters pushed its last columns out of sight. The breadcrumbs lead back.
-        context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
-        return super().changelist_view(request, extra_context=context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         # One join for the whole page instead of a query per row.
