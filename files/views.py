@@ -318,7 +318,7 @@ class FolderZipView(View):
             )
             first = picked_folders[0] if picked_folders else picked_files[0]
             # Whose files these are: a selection is made on one folder's page, so one owner.
-            name, owner_id = f"{user.get_username()} selection", first.owner_id
+            name, owner_id = f"{user.get_username()}-selection", first.owner_id
         elif pk is not None:
             folder = get_object_or_404(access.readable_folders(user), pk=pk)
             contents = archive.collect(
