@@ -197,11 +197,15 @@
     var dot = field.value.lastIndexOf(".");
     field.setSelectionRange(0, dot > 0 ? dot : field.value.length);
     var busy = false;
+    var finished = false;
 
+    // Focus moves before the field goes: its blur then finds the work done.
     function done(focusButton) {
-      field.remove();
+      if (finished) return;
+      finished = true;
       place.hidden = false;
       if (focusButton) item.querySelector(".row-menu-button").focus();
+      field.remove();
     }
 
     field.addEventListener("keydown", function (event) {
@@ -233,7 +237,7 @@
     });
     // Clicking elsewhere leaves the name as it was.
     field.addEventListener("blur", function () {
-      if (!busy && field.isConnected) done(false);
+      if (!busy) done(false);
     });
   }
 
