@@ -291,9 +291,7 @@
     var count = bar.querySelector(".selection-count");
     if (!count.hasAttribute("data-idle")) count.setAttribute("data-idle", count.textContent);
     count.textContent = chosen.length ? chosen.length + " selected" : count.getAttribute("data-idle");
-    bar.querySelectorAll("button").forEach(function (button) {
-      button.disabled = chosen.length === 0;
-    });
+    bar.hidden = chosen.length === 0;
     var all = listing.querySelector(".pick-all");
     if (all) {
       all.checked = boxes.length > 0 && chosen.length === boxes.length;
