@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
@@ -20,6 +21,7 @@ from accounts.models import User
 from files.folders import tree
 from files.models import Folder, UploadedFile
 from files.uploads import intake
+from tests.e2e.test_accessibility import DESKTOP, WCAG_21_AA
 from tests.e2e.test_folders_and_uploads import (
     PHONE,
     log_in,
@@ -28,8 +30,6 @@ from tests.e2e.test_folders_and_uploads import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1280, "height": 800}
 
 
 def furnish() -> Folder:
@@ -254,6 +254,9 @@ def test_one_upload_button_new_folder_beside_it_and_the_drop_overlay(page, scree
         page.click("label:has-text('Upload files')")
     chooser.value.set_files([{"name": "d.txt", "mimeType": "text/plain", "buffer": b"d"}])
     row(page, "d.txt").wait_for()
+    # The list was fetched again after the upload: the new row has its menu button too.
+    assert row(page, "d.txt").locator(".row-menu-button").get_attribute("aria-haspopup") == "menu"
+    assert not page.locator("#move-form").is_visible()
     assert page.locator(".drop-hint").first.is_visible()
 
     page.click("summary:has-text('New folder')")
@@ -317,5 +320,28 @@ def test_the_grid_at_desktop(browser, live_server, screenshots: Path):
         assert page.locator(".item[data-name='alpha.txt'] .tile-name").inner_text() == "alpha.txt"
         page.screenshot(path=screenshots / "list-actions-grid-desktop.png", full_page=True)
         assert re.search(r"Renamed to alpha\.txt", page.locator("#list-status").inner_text())
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_an_open_menu_and_a_rename_field_have_no_accessibility_violation(
+    browser, live_server, scheme: str
+):
+    holiday = furnish()
+    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        log_in(page, "dora", "dora's passphrase")
+        page.goto(f"{holiday.get_absolute_url()}?sort=name")
+        axe = Axe()
+        row(page, "a.txt").locator("input[type=checkbox]").check()  # the selection bar shows
+        row(page, "a.txt").locator(".row-menu-button").click()
+        found = axe.run(page, options=WCAG_21_AA).response["violations"]
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")  # Rename: the name becomes a field
+        row(page, "a.txt").locator("input.rename-field").wait_for()
+        found += axe.run(page, options=WCAG_21_AA).response["violations"]
+        assert found == [], [(v["id"], [n["html"][:120] for n in v["nodes"][:3]]) for v in found]
     finally:
         context.close()
