@@ -37,9 +37,9 @@ def counted(files: list[UploadedFile], folders: list[Folder]) -> str:
     if len(items) == 1:
         return items[0].name
     parts = [
-        f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
-        for items, noun in ((files, "file"), (folders, "folder"))
-        if items
+        f"{len(group)} {noun}{'' if len(group) == 1 else 's'}"
+        for group, noun in ((files, "file"), (folders, "folder"))
+        if group
     ]
     return " and ".join(parts)
 
