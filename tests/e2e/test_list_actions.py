@@ -19,7 +19,8 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from files.folders import tree
-from files.models import Folder, UploadedFile
+from files.models import Folder, Link, UploadedFile
+from files.sharing import grants
 from files.uploads import intake
 from tests.e2e.test_accessibility import DESKTOP, WCAG_21_AA
 from tests.e2e.test_folders_and_uploads import (
@@ -345,3 +346,12 @@ def test_an_open_menu_and_a_rename_field_have_no_accessibility_violation(
         assert found == [], [(v["id"], [n["html"][:120] for n in v["nodes"][:3]]) for v in found]
     finally:
         context.close()
+
+
+def test_a_drop_page_names_the_resumable_limit(page, settings) -> None:
+    """uploader.js rewrites `.upload-limit` wherever a form sends through tus: a drop link's too."""
+    settings.PORTAL_MAX_FILE_SIZE = 50 * 1024**3
+    holiday = furnish()
+    _, token = grants.create_link(holiday, kind=Link.Kind.DROP)
+    page.goto(f"/s/{token}/")
+    assert page.locator("#upload-form .upload-limit").inner_text() == "up to 50.0\xa0GB each"
