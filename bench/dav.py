@@ -81,6 +81,8 @@ def run(tmp: Path) -> list[str]:
     tmp.mkdir(parents=True, exist_ok=True)
     root = tmp / "stack"
     env = base_env(root, PORTAL_STATIC_ROOT=str(tmp / "static"))
+    # The login page links the manifest's hashed static names.
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     portal = PortalStack("nginx", root, env, 2 * 1024 * MIB, root / "media")
     portal.start()
     try:

@@ -187,6 +187,24 @@ def files_via_link(link: Link) -> QuerySet[UploadedFile]:
     return UploadedFile.objects.filter(LIVE, _files_via_link(link))
 
 
+def link_shows_previews(link: Link) -> bool:
+    """Whether a link's pages preview its files: not when the link counts downloads.
+
+    A preview sends the bytes (or, for text, shows them) without using a
+    download: on a counted link it would be a download nobody counts, and
+    counting it would spend the visitor's downloads on looking (a video's
+    seeking alone is dozens of Range requests).
+    """
+    return link.download_limit is None
+
+
+def previews_via_link(link: Link) -> QuerySet[UploadedFile]:
+    """Files whose bytes an open link sends inline, for its pages' previews."""
+    if not link_shows_previews(link):
+        return UploadedFile.objects.none()
+    return files_via_link(link)
+
+
 def owned_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
     return Folder.objects.filter(LIVE, _owned_folders(user))
 
