@@ -152,6 +152,14 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         "files:move",
         Call("POST", lambda w: "/files/move/", lambda w: {"selected": w.photo.pk, "target": ""}),
     ),
+    "move picked folder": (
+        "files:move",
+        Call(
+            "POST",
+            lambda w: "/files/move/",
+            lambda w: {"selected_folders": w.sub.pk, "target": str(w.shared.pk)},
+        ),
+    ),
     "file page": ("files:detail", Call("GET", lambda w: f"/files/{w.photo.pk}/")),
     "rename file": (
         "files:detail",
@@ -177,6 +185,12 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         ),
     ),
     "zip everything": ("files:zip-all", Call("GET", lambda w: "/files/download/")),
+    "zip selection": (
+        "files:zip-all",
+        Call(
+            "GET", lambda w: f"/files/download/?selected={w.photo.pk}&selected_folders={w.sub.pk}"
+        ),
+    ),
     "zip folder": (
         "files:folder-zip",
         Call("GET", lambda w: f"/files/folders/{w.shared.pk}/download/"),
@@ -385,6 +399,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "shared":              (200, 200, 200, 200, 200, 200, 302, 302),
     "upload page":         (200, 200, 200, 200, 200, 200, 302, 302),
     "move files":          (302, 302, 302, 302, 302, 302, 302, 302),
+    "move picked folder":  (302, 302, 302, 302, 302, 302, 302, 302),
     "file page":           (200, 200, 200, 404, 404, 200, 302, 302),
     "rename file":         (302, 404, 302, 404, 404, 404, 302, 302),
     "delete file":         (302, 404, 302, 404, 404, 404, 302, 302),
@@ -395,6 +410,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "share file":          (302, 404, 404, 404, 404, 404, 302, 302),
     "link file":           (302, 404, 404, 404, 404, 404, 302, 302),
     "zip everything":      (200, 200, 200, 200, 200, 200, 302, 302),
+    "zip selection":       (200, 200, 200, 404, 404, 200, 302, 302),
     "zip folder":          (200, 200, 200, 404, 404, 200, 302, 302),
     "zip subfolder":       (200, 200, 200, 404, 404, 200, 302, 302),
     "folder page":         (200, 200, 200, 404, 404, 200, 302, 302),
