@@ -63,7 +63,7 @@
       var list = details.querySelector("ul");
       var label = details.querySelector("summary .visually-hidden").textContent;
       var wrapper = document.createElement("div");
-      wrapper.className = "row-menu";
+      wrapper.className = details.className; // row-menu, and folder-menu for the folder's own
       var button = document.createElement("button");
       button.type = "button";
       button.className = "row-menu-button";
@@ -71,10 +71,10 @@
       button.setAttribute("aria-expanded", "false");
       button.setAttribute("aria-controls", list.id);
       button.setAttribute("aria-label", label);
-      var dots = document.createElement("span");
-      dots.setAttribute("aria-hidden", "true");
-      dots.textContent = "⋯";
-      button.append(dots);
+      // The button shows what the summary shows (a row's "⋯", the folder's "Actions ⋯").
+      var summary = details.querySelector("summary");
+      summary.querySelector(".visually-hidden").remove();
+      button.append.apply(button, Array.prototype.slice.call(summary.childNodes));
       list.setAttribute("role", "menu");
       list.setAttribute("aria-label", label);
       list.hidden = true;

@@ -620,7 +620,9 @@
     folderInput.id = "upload-folder";
     folderInput.webkitdirectory = true;
     folderInput.className = "visually-hidden";
-    var folderLabel = element("label", "button", "Upload a folder");
+    // "Upload folder" on a phone, so that the upload buttons and New folder share one line.
+    var folderLabel = element("label", "button");
+    folderLabel.append("Upload", element("span", "wide-only", " a"), " folder");
     folderLabel.htmlFor = "upload-folder";
     folderInput.addEventListener("change", function () {
       addFiles(folderInput.files);

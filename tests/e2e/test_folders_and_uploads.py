@@ -209,7 +209,8 @@ def test_folders_uploads_with_progress_and_the_whole_round_trip(
 
     # Move the (now empty) 2026 folder to the top level, and refuse a cycle.
     page.click("table.files a:has-text('2026')")
-    page.click(".toolbar a:has-text('Move')")
+    page.click(".folder-menu .row-menu-button")
+    page.click(".folder-menu [role=menuitem]:has-text('Move')")
     page.select_option("select[name=target]", label="Top level")
     page.click("main button:has-text('Move')")
     assert page.locator(".messages").inner_text() == "Moved 2026 to the top level."
@@ -221,7 +222,8 @@ def test_folders_uploads_with_progress_and_the_whole_round_trip(
     stored = list(UploadedFile.objects.filter(folder__name="Projects"))
     paths = [Path(f.file.path) for f in stored]
     assert len(paths) == 2 and all(p.exists() for p in paths)
-    page.click(".toolbar a:has-text('Delete…')")
+    page.click(".folder-menu .row-menu-button")
+    page.click(".folder-menu [role=menuitem]:has-text('Delete…')")
     warning = page.locator(".warning").inner_text()
     assert "2 files" in warning and "439.5 KB" in warning.replace("\xa0", " ")
     page.screenshot(path=screenshots / "04-delete-folder.png", full_page=True)

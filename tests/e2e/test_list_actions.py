@@ -355,3 +355,66 @@ def test_a_drop_page_names_the_resumable_limit(page, settings) -> None:
     _, token = grants.create_link(holiday, kind=Link.Kind.DROP)
     page.goto(f"/s/{token}/")
     assert page.locator("#upload-form .upload-limit").inner_text() == "up to 50.0\xa0GB each"
+
+
+def test_on_a_phone_a_full_folder_shows_its_list_first(browser, live_server, screenshots: Path):
+    """Issue 18: 30 files at 360 x 780, the first row within the first screen; the folder's menu by keyboard."""
+    holiday = furnish()
+    dora = holiday.owner
+    incoming = [
+        intake.accept_incoming(SimpleUploadedFile(f"photo {n:02}.txt", b"x")) for n in range(27)
+    ]
+    intake.store_uploads(dora, incoming, holiday)
+    User.objects.filter(pk=dora.pk).update(quota=10 * 1024**2)  # the quota bar shows
+    for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        context = browser.new_context(
+            base_url=live_server.url, viewport=viewport, is_mobile=size == "phone"
+        )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        try:
+            blocked = watch_policy_violations(page)
+            log_in(page, "dora", "dora's passphrase")
+            page.goto(f"{holiday.get_absolute_url()}?sort=name")
+            assert page.locator("table.files tbody tr.item").count() > 20  # a full page
+            page.screenshot(path=screenshots / f"folder-list-first-{size}.png")
+            first = page.locator("table.files tbody tr.item").first.bounding_box()
+            assert first is not None
+            if size == "phone":
+                # Was 470 px under five buttons, the upload controls and the quota bar.
+                print("first row at", first["y"])
+                assert first["y"] < 400, first
+                assert no_horizontal_scroll(page)
+
+            # The folder's own actions: one menu button, driven by keyboard alone.
+            page.locator("#search").focus()
+            page.keyboard.press("Shift+Tab")
+            assert focused_label(page) == "Actions for Holiday"
+            button = page.locator(".folder-menu .row-menu-button")
+            assert button.inner_text().replace("\u22ef", "").strip() == "Actions"
+            page.keyboard.press("Enter")
+            menu = page.locator(".folder-menu [role=menu]")
+            assert menu.is_visible()
+            assert menu.locator("[role=menuitem]").all_inner_texts() == [
+                "Download as ZIP",
+                "Rename",
+                "Move",
+                "Share…",
+                "Delete…",
+            ]
+            box = menu.bounding_box()
+            assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= viewport["width"]
+            page.screenshot(path=screenshots / f"folder-menu-open-{size}.png")
+            page.keyboard.press("End")
+            assert focused_text(page) == "Delete…"
+            page.keyboard.press("Escape")
+            assert not menu.is_visible()
+            assert focused_label(page) == "Actions for Holiday"
+            page.keyboard.press("ArrowDown")
+            page.keyboard.press("ArrowDown")
+            assert focused_text(page) == "Rename"
+            page.keyboard.press("Enter")
+            page.wait_for_url(re.compile(r"/rename/$"))
+            assert blocked == []
+        finally:
+            context.close()
