@@ -7,7 +7,7 @@ are browsed with the ordinary folder pages, which use `readable_by`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
@@ -32,6 +32,15 @@ from portal.qr import qr_svg
 NEW_LINK = "new_link"
 
 
+class SharedRow(NamedTuple):
+    """One row of "Shared with me": the share, its item, and what its row menu offers."""
+
+    share: Share
+    item: UploadedFile | Folder
+    is_folder: bool
+    changeable: bool
+
+
 class SharedWithMeView(ListView):
     """Everything shared directly with the signed-in user, newest first."""
 
@@ -48,6 +57,36 @@ class SharedWithMeView(ListView):
         return access.shares_with(self.request.user).select_related(
             "file", "folder", "file__owner", "folder__owner"
         )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["rows"] = self.rows(context["shares"])
+        return context
+
+    def rows(self, shares: list[Share]) -> list[SharedRow]:
+        """Each share of the page with whether the viewer may rename, move and delete its item.
+
+        Only what lies inside a folder shared for editing may be: never a shared
+        folder itself, never a file shared on its own (access.py decides). One
+        query per kind of item on the page, however many rows.
+        """
+        user = self.request.user
+        file_ids = [share.file_id for share in shares if share.file_id]
+        folder_ids = [share.folder_id for share in shares if share.folder_id]
+        changeable: set[object] = set()
+        if file_ids:
+            changeable.update(
+                access.writable_files(user).filter(pk__in=file_ids).values_list("pk", flat=True)
+            )
+        if folder_ids:
+            changeable.update(
+                access.movable_folders(user).filter(pk__in=folder_ids).values_list("pk", flat=True)
+            )
+        rows = []
+        for share in shares:
+            item: UploadedFile | Folder = share.folder or share.file  # type: ignore[assignment]
+            rows.append(SharedRow(share, item, share.folder is not None, item.pk in changeable))
+        return rows
 
 
 class SharingMixin:

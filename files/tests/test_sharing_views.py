@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
@@ -99,9 +101,35 @@ def test_shared_with_me_runs_constant_queries(
     bob_client.get("/files/shared/")
     for n in range(5):
         grants.share(make_file(alice, f"more-{n}.txt"), bob)
-    # session, user, count (pages), shares with their items and owners
-    with django_assert_num_queries(4):
+    # session, user, count (pages), shares with their items and owners,
+    # which of the page's files the viewer may change (their row menus)
+    with django_assert_num_queries(5):
         assert bob_client.get("/files/shared/").status_code == 200
+
+
+def row_menu(html: str, item: UploadedFile | Folder) -> list[str]:
+    """The labels of the row menu of `item` on a page."""
+    start = html.index(f'id="actions-{item.pk}"')
+    return re.findall(r"<li><a [^>]*>([^<]+)</a></li>", html[start : html.index("</ul>", start)])
+
+
+def test_shared_with_me_rows_offer_only_what_the_viewer_may_do(
+    bob_client: Client, bob: User, alice: User, projects: Folder, make_file: MakeFile
+) -> None:
+    plan = UploadedFile.objects.get(name="plan.txt")
+    memo = make_file(alice, "memo.txt")
+    grants.share(projects, bob, Share.Role.EDITOR)
+    grants.share(plan, bob)  # also inside Projects, which bob edits
+    grants.share(memo, bob)
+    html = bob_client.get("/files/shared/").content.decode()
+    # The shared folder itself stays the owner's to rename, move and delete.
+    assert row_menu(html, projects) == ["Download as ZIP"]
+    assert row_menu(html, plan) == ["Download", "Rename", "Move", "Versions", "Delete"]
+    assert row_menu(html, memo) == ["Download", "Versions"]
+    assert "Share…" not in html
+    # What the menu offers, the server allows, and no more.
+    assert bob_client.post(f"/files/{plan.pk}/delete/").status_code == 302
+    assert bob_client.post(f"/files/{memo.pk}/delete/").status_code == 404
 
 
 def test_shared_with_me_is_paginated(
