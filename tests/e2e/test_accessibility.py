@@ -41,6 +41,12 @@ def furnish() -> dict[str, str]:
     incoming = SimpleUploadedFile("notes.txt", b"plain words\n" * 20)
     [stored] = intake.store_uploads(dora, [intake.accept_incoming(incoming)], folder)
     share = grants.share(folder, ellen)
+    # "Shared with me" with rows and their menus: ellen's folder, and a file in it she edits.
+    recipes = tree.create_folder(ellen, None, "Recipes")
+    soup = SimpleUploadedFile("soup.txt", b"water, leeks\n")
+    [recipe] = intake.store_uploads(ellen, [intake.accept_incoming(soup)], recipes)
+    grants.share(recipes, dora, "editor")
+    grants.share(recipe, dora)
     link, folder_link = grants.create_link(
         folder, label="For the family", expires=timezone.now() + timedelta(days=3)
     )

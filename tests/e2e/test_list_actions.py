@@ -418,3 +418,49 @@ def test_on_a_phone_a_full_folder_shows_its_list_first(browser, live_server, scr
             assert blocked == []
         finally:
             context.close()
+
+
+def test_shared_with_me_rows_have_the_row_menu(browser, live_server, screenshots: Path):
+    """bob edits dora's Holiday: its a.txt (also shared on its own) he may delete, Holiday itself not."""
+    holiday = furnish()
+    bob = User.objects.create_user("bob", "bob@example.org", "bob's passphrase")
+    grants.share(holiday, bob, "editor")
+    grants.share(UploadedFile.objects.get(name="a.txt"), bob)
+    for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        try:
+            blocked = watch_policy_violations(page)
+            log_in(page, "bob", "bob's passphrase")
+            page.goto("/files/shared/")
+            assert no_horizontal_scroll(page)
+            tab_to(page, "Actions for Holiday")
+            page.keyboard.press("Enter")
+            menu = row(page, "Holiday").locator("[role=menu]")
+            assert menu.locator("[role=menuitem]").all_inner_texts() == ["Download as ZIP"]
+            page.keyboard.press("Escape")
+            tab_to(page, "Actions for a.txt")
+            page.keyboard.press("Enter")
+            menu = row(page, "a.txt").locator("[role=menu]")
+            assert menu.locator("[role=menuitem]").all_inner_texts() == [
+                "Download",
+                "Rename",
+                "Move",
+                "Versions",
+                "Delete",
+            ]
+            assert no_horizontal_scroll(page)
+            page.screenshot(path=screenshots / f"shared-with-me-menu-{size}.png", full_page=True)
+            if size == "desktop":
+                # Delete in place, as on a folder page: the row goes, focus to the next row's menu.
+                page.keyboard.press("End")
+                page.keyboard.press("Enter")
+                row(page, "a.txt").wait_for(state="detached")
+                said = page.locator("#list-status").inner_text()
+                assert said == "Deleted a.txt: its owner can restore it from the trash."
+                assert focused_label(page) == "Actions for Holiday"
+                assert UploadedFile.objects.get(name="a.txt").trashed_at is not None
+            assert blocked == []
+        finally:
+            context.close()
