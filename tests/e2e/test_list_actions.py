@@ -358,7 +358,10 @@ def test_a_drop_page_names_the_resumable_limit(page, settings) -> None:
 
 
 def test_on_a_phone_a_full_folder_shows_its_list_first(browser, live_server, screenshots: Path):
-    """Issue 18: 30 files at 360 x 780, the first row within the first screen; the folder's menu by keyboard."""
+    """Issue 18: 30 files at 360 x 780, the first row on the first screen; the folder's menu.
+
+    The menu is driven by keyboard at both sizes.
+    """
     holiday = furnish()
     dora = holiday.owner
     incoming = [
@@ -381,8 +384,7 @@ def test_on_a_phone_a_full_folder_shows_its_list_first(browser, live_server, scr
             first = page.locator("table.files tbody tr.item").first.bounding_box()
             assert first is not None
             if size == "phone":
-                # Was 470 px under five buttons, the upload controls and the quota bar.
-                print("first row at", first["y"])
+                # 333 px here; was about 470 under five buttons, the upload controls and the quota.
                 assert first["y"] < 400, first
                 assert no_horizontal_scroll(page)
 
@@ -403,7 +405,8 @@ def test_on_a_phone_a_full_folder_shows_its_list_first(browser, live_server, scr
                 "Delete…",
             ]
             box = menu.bounding_box()
-            assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= viewport["width"]
+            assert box is not None
+            assert 0 <= box["x"] and box["x"] + box["width"] <= viewport["width"]
             page.screenshot(path=screenshots / f"folder-menu-open-{size}.png")
             page.keyboard.press("End")
             assert focused_text(page) == "Delete…"
@@ -421,7 +424,7 @@ def test_on_a_phone_a_full_folder_shows_its_list_first(browser, live_server, scr
 
 
 def test_shared_with_me_rows_have_the_row_menu(browser, live_server, screenshots: Path):
-    """bob edits dora's Holiday: its a.txt (also shared on its own) he may delete, Holiday itself not."""
+    """bob edits dora's Holiday: he may delete its a.txt (also shared on its own), not Holiday."""
     holiday = furnish()
     bob = User.objects.create_user("bob", "bob@example.org", "bob's passphrase")
     grants.share(holiday, bob, "editor")
