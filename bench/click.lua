@@ -31,7 +31,8 @@ end
 
 response = function(status, headers, body)
    if status == 302 then
-      table.insert(pending, headers["Location"])
+      -- Header names as the app server wrote them: granian writes lower case.
+      table.insert(pending, headers["Location"] or headers["location"])
       followed = followed + 1
    end
 end

@@ -226,6 +226,13 @@ class Stack:
         return [f"http://127.0.0.1:{port}" for port in self.gunicorn_ports]
 
     @property
+    def click_url(self) -> str:
+        """The app server the front server sends download clicks to: granian, else gunicorn."""
+        if self.granian_port:
+            return f"http://127.0.0.1:{self.granian_port}"
+        return self.gunicorn_urls[0]
+
+    @property
     def gunicorn_access_log(self) -> Path:
         return self.access_log("gunicorn")
 
