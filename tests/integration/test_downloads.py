@@ -70,7 +70,7 @@ def test_python_does_not_send_the_body(
         f"{stack.stack.click_url}/files/{file_id}/download/", stream=True, timeout=30
     ) as answer:
         assert answer.status_code == 200
-        assert {"X-Accel-Redirect", "X-Sendfile"} & set(answer.headers)
+        assert "X-Accel-Redirect" in answer.headers or "X-Sendfile" in answer.headers
         assert answer.raw.read() == b""
 
 

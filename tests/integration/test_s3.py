@@ -170,7 +170,7 @@ def test_python_does_not_send_the_body(s3: S3Stack, samples: dict[str, Sample]) 
         timeout=30,
     ) as answer:
         assert answer.status_code in (200, 302)
-        assert {"X-Accel-Redirect", "Location"} & set(answer.headers)
+        assert "X-Accel-Redirect" in answer.headers or "Location" in answer.headers
         assert answer.raw.read() == b""
 
 
