@@ -63,12 +63,17 @@ def unescape_form_filename(name: str) -> str:
     return name
 
 
+def without_unsafe_characters(text: str) -> str:
+    """`text` without the characters no stored name holds (control, format, separators)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+
+
 def clean_filename(name: str) -> str:
     """The name without directories, control or format characters, at most 255 characters.
 
     Returns "" when nothing usable is left; callers treat that as invalid.
     """
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+    name = without_unsafe_characters(name)
     # After the removal: a format character can sit between a letter and its accent.
     name = unicodedata.normalize("NFC", name)
     name = posixpath.basename(name.replace("\\", "/")).strip()

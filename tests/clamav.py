@@ -85,9 +85,9 @@ class Clamd:
 
 
 def clamd_unavailable() -> str | None:
-    for name in ("clamd", "sigtool"):
+    for name, package in (("clamd", "clamav-daemon"), ("sigtool", "clamav")):
         if binary(name) is None:
-            return f"{name} is not installed (Debian: clamav-daemon)"
+            return f"{name} is not installed (Debian: {package})"
     return None
 
 

@@ -45,6 +45,7 @@ urlpatterns = [
             SpectacularSwaggerSplitView,
             url_name="api:schema",
             template_name="api/swagger_ui.html",
+            metadata_class=None,  # OPTIONS is a 405 here: DRF's metadata has no HTML page (a 500)
             permission_classes=[],
             authentication_classes=[],
         ),

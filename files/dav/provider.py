@@ -51,7 +51,7 @@ from files.dav import properties
 from files.folders import tree
 from files.history import trash
 from files.models import Folder, Share, UploadedFile
-from files.names import clean_filename
+from files.names import clean_filename, without_unsafe_characters
 from files.uploads import intake
 from files.uploads.handler import HashedUpload
 
@@ -120,6 +120,8 @@ class PortalProvider(DAVProvider):
     def get_resource_inst(self, path: str, environ: Environ) -> Any:
         user: User = environ["portal.user"]
         parts = [p for p in path.strip("/").split("/") if p]
+        if any(without_unsafe_characters(part) != part for part in parts):
+            return None  # no stored name holds a NUL or a control character; PostgreSQL refuses one
         if not parts:
             return Root(path, environ, user)
         if parts[0] == SHARED:

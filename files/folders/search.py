@@ -26,6 +26,8 @@ from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.expressions import Expression
 
+from files import names
+
 # Up to this many hits, PostgreSQL finds them all and sorts them (about 11 ms at 5,000).
 FEW_HITS = 5_000
 # The same order, hidden from the planner (adding zero): it cannot walk an index for it.
@@ -36,7 +38,11 @@ _UNINDEXED: dict[str, Expression] = {
 
 
 def normalise(query: str) -> str:
-    return unicodedata.normalize("NFC", query.strip())
+    """The query as names are stored: NFC, without the characters no name holds.
+
+    A NUL would also make PostgreSQL refuse the statement (a 500).
+    """
+    return unicodedata.normalize("NFC", names.without_unsafe_characters(query).strip())
 
 
 def sorted_hits_order(orders: Sequence[Any]) -> tuple[Any, ...]:

@@ -91,3 +91,14 @@ def test_a_folder_page_without_a_query_keeps_its_indexed_order(
     pages = [q["sql"] for q in queries if "ORDER BY" in q["sql"] and "uploadedfile" in q["sql"]]
 
     assert pages and all("+" not in sql.rsplit("ORDER BY", 1)[1] for sql in pages)
+
+
+@pytest.mark.parametrize("query", ["a%00b", "a%0Db", "a\u202eb"])
+def test_a_query_loses_the_characters_no_name_holds(
+    alice_client: Client, alice: User, make_file: MakeFile, query: str
+) -> None:
+    # Before: a NUL reached PostgreSQL, which refused the statement (a 500).
+    make_file(alice, "ab.txt")
+    response = alice_client.get("/files/?q=" + query)
+    assert response.status_code == 200
+    assert [upload.name for upload in response.context["files"]] == ["ab.txt"]
