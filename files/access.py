@@ -212,6 +212,19 @@ def continuable_uploads(user: User | AnonymousUser) -> QuerySet[ResumableUpload]
     return ResumableUpload.objects.filter(creator=user)
 
 
+def uploads_via_link(link: Link, visitor: str) -> QuerySet[ResumableUpload]:
+    """Unfinished uploads into a drop `link` that its visitor `visitor` may continue or end.
+
+    `visitor` is the hash of a secret kept in the visitor's link session
+    (files.sharing.public): another session, holding the same link, reaches
+    none of them, nor does the folder's owner (whose uploads are their own).
+    Whether the link is still open is checked by the link views before they ask.
+    """
+    if link.kind != Link.Kind.DROP or not visitor:
+        return ResumableUpload.objects.none()
+    return ResumableUpload.objects.filter(link=link, visitor=visitor, creator__isnull=True)
+
+
 def movable_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
     """Folders `user` may rename or move: own, or inside a folder shared for editing."""
     return Folder.objects.filter(LIVE, _movable_folders(user))

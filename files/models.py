@@ -529,13 +529,21 @@ class ResumableUpload(models.Model):
 
     # Random (uuid4, 122 bits): the upload URL is unguessable.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # Whose quota it takes (a folder's owner), and who alone may continue it.
+    # Whose quota it takes (a folder's owner), and who alone may continue it:
+    # its creator, or (a drop link's upload: no creator) the link session
+    # whose secret hashes to `visitor` (files.access.uploads_via_link).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resumable_uploads"
     )
     creator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # A deleted link leaves its uploads to expire (their multipart uploads aborted).
+    link = models.ForeignKey(
+        Link, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    visitor = models.CharField(max_length=64, blank=True)
+    dropped_by = models.CharField(max_length=100, blank=True)  # as Drop.dropped_by
     folder = models.ForeignKey(
         Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

@@ -7,13 +7,15 @@
 // each file's `directory`, and the server recreates it. No framework, no
 // inline script.
 //
-// Where the form names a tus endpoint (data-tus-url: a signed-in user's pages),
-// files go through resumable uploads (tus 1.0.0, README "Resumable uploads"):
-// chunks of at most 64 MiB, a failed chunk retried with backoff, continued by
-// itself when the connection comes back, and after a reload resumed when the
-// same file is picked again (its upload URL is kept in localStorage under its
-// name, size and modification time). Elsewhere (a drop link), or when the form
-// asks to replace a file of the same name, one request per file, as before.
+// Where the form names a tus endpoint (data-tus-url: a signed-in user's pages,
+// /files/tus/, and a drop link's page, /s/<token>/tus/), files go through
+// resumable uploads (tus 1.0.0, README "Resumable uploads"): chunks of at most
+// 64 MiB, a failed chunk retried with backoff, continued by itself when the
+// connection comes back, and after a reload resumed when the same file is
+// picked again (its upload URL is kept in localStorage under its name, size
+// and modification time). The form's other fields (Replace / Keep both, a
+// drop's "Your name") go along as Upload-Metadata. Without an endpoint, one
+// request per file, as before.
 (function () {
   "use strict";
 
@@ -84,7 +86,7 @@
     });
     queueList.append(item.li);
     // The server refuses it too; saying so now spares sending gigabytes first.
-    var largest = usesTus(item) ? tusMaxSize : maxSize;
+    var largest = tusUrl ? tusMaxSize : maxSize;
     if (file.size > largest) {
       finish(item, "failed", file.name + " is " + humanSize(file.size) +
         "; the largest file allowed is " + humanSize(largest) + ".");
@@ -94,17 +96,17 @@
     pending.push(item);
   }
 
-  // What the form answers to a name clash, if it asks (another file of the
-  // same name there): keep both (the server's default) unless it says otherwise.
-  function onConflict() {
-    var field = form.querySelector("[name=on_conflict]:checked, select[name=on_conflict]");
-    return field ? field.value : "";
-  }
-
-  function usesTus(item) {
-    var clash = onConflict();
-    // Replacing is the one-request upload's (its intake path); keeping both is tus's too.
-    return Boolean(tusUrl) && (!clash || clash === "keep_both" || item.file.size > maxSize);
+  // The form's other fields, as [name, value] pairs, sent with every file: a
+  // choice (Replace / Keep both) as the option chosen, a drop link's "Your name".
+  function formFields() {
+    var fields = [];
+    form.querySelectorAll("input[name]:not([type=file]), select[name]").forEach(function (field) {
+      if ((field.type === "radio" || field.type === "checkbox") && !field.checked) return;
+      if (field.name !== "csrfmiddlewaretoken" && field.name !== "directory") {
+        fields.push([field.name, field.value]);
+      }
+    });
+    return fields;
   }
 
   function pump() {
@@ -121,20 +123,15 @@
     item.state = "running";
     item.li.className = "running";
     item.status.textContent = "0%";
-    if (usesTus(item)) {
+    if (tusUrl) {
       startTus(item);
       return;
     }
     var data = new FormData();
     data.append("file", item.file, item.file.name);
     if (item.directory) data.append("directory", item.directory);
-    // The form's other fields (a drop link's "Your name") go with every file.
-    form.querySelectorAll("input[name]:not([type=file]), select[name]").forEach(function (field) {
-      // A choice (Replace / Keep both) sends the option chosen only.
-      if ((field.type === "radio" || field.type === "checkbox") && !field.checked) return;
-      if (field.name !== "csrfmiddlewaretoken" && field.name !== "directory") {
-        data.append(field.name, field.value);
-      }
+    formFields().forEach(function (pair) {
+      data.append(pair[0], pair[1]);
     });
     var xhr = new XMLHttpRequest();
     item.xhr = xhr;
@@ -279,7 +276,7 @@
   function create(item) {
     var file = item.file;
     var metadata = [["filename", file.name], ["folder", tusFolder],
-      ["directory", item.directory], ["filetype", file.type], ["on_conflict", onConflict()]]
+      ["directory", item.directory], ["filetype", file.type]].concat(formFields())
       .filter(function (pair) { return pair[1]; })
       .map(function (pair) { return pair[0] + " " + base64(pair[1]); }).join(",");
     // A file that fits one chunk goes with its creation (creation-with-upload).

@@ -16,7 +16,8 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from files.models import Folder, Link, Share, UploadedFile
+from files.models import Folder, Link, ResumableUpload, Share, UploadedFile
+from files.uploads import resumable
 
 # 32 random bytes: 43 URL-safe characters, far beyond guessing.
 TOKEN_BYTES = 32
@@ -138,5 +139,12 @@ def count_download(link: Link) -> bool:
 
 
 def revoke(links: QuerySet[Link]) -> int:
-    """Close every open link of `links` for good (their rows stay, for the trail); how many."""
-    return links.filter(revoked__isnull=True).update(revoked=timezone.now())
+    """Close every open link of `links` for good (their rows stay, for the trail); how many.
+
+    A drop link's unfinished resumable uploads end with it: the space they
+    reserved is the owner's again now, not at their expiry.
+    """
+    revoked = links.filter(revoked__isnull=True).update(revoked=timezone.now())
+    for upload in ResumableUpload.objects.filter(link__in=links):
+        resumable.terminate(upload)
+    return revoked

@@ -5,20 +5,25 @@ anonymous-POST middlewares honour) and nothing else in the project is. A
 wrong token is 404; a revoked, expired or used-up link is 410 and sends
 nothing; a password link asks first and remembers the answer for the
 session. What a link shows is decided by files.access (`via_link`); the
-bytes leave through files.delivery like every other download.
+bytes leave through files.delivery like every other download. A drop link
+takes files in one request each (LinkDropView) or resumably (LinkTusView, the
+tus door of files.uploads.tus under the link's rules).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from functools import partial, wraps
 from typing import Any, cast
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
@@ -32,11 +37,11 @@ from django.views.decorators.csrf import csrf_exempt
 from files import access, delivery
 from files.delivery import zip as zip_delivery
 from files.folders import archive
-from files.models import Drop, Folder, Link, UploadedFile
+from files.models import Drop, Folder, Link, ResumableUpload, UploadedFile
 from files.scanning.pages import withheld_page
 from files.sharing import audit, grants
 from files.sharing.forms import DropForm, UnlockForm, for_visitor
-from files.uploads import intake
+from files.uploads import intake, resumable, tus
 from files.uploads.intake import StoreUnavailable
 from files.uploads.views import store_unavailable
 from portal.http import json_errors, wants_json
@@ -55,6 +60,10 @@ GUESSES_PER_CLIENT = 10
 PER_LINK = Limit("link-guesses:link", GUESSES_PER_LINK, GUESS_WINDOW)
 PER_CLIENT = Limit("link-guesses:client", GUESSES_PER_CLIENT, GUESS_WINDOW)
 SESSION_KEY = "unlocked_links"
+# A random secret of this browser's link session: its resumable drop uploads are
+# its own (files.access.uploads_via_link, by the secret's hash). It survives
+# the new session key an unlock gives, unlike the key itself.
+VISITOR_KEY = "drop_visitor"
 
 
 class NullOriginCsrf(CsrfViewMiddleware):
@@ -302,7 +311,12 @@ class LinkDropView(LinkView):
                     form.cleaned_data["file"],
                     folder,
                     directory=form.cleaned_data["directory"],
-                    record=partial(self.record_drops, dropped_by=form.cleaned_data["dropped_by"]),
+                    record=partial(
+                        record_drops,
+                        link,
+                        dropped_by=form.cleaned_data["dropped_by"],
+                        ip=client_address(request) or None,
+                    ),
                     numbered_folders=True,
                 )
             except ValidationError as error:
@@ -323,12 +337,88 @@ class LinkDropView(LinkView):
             return json_errors(form)
         return render_drop(request, link, self.token, form)
 
-    def record_drops(self, stored: list[UploadedFile], *, dropped_by: str) -> None:
-        """Who left the files, written by the intake with them, in one transaction."""
-        ip = client_address(self.request) or None
-        Drop.objects.bulk_create(
-            Drop(file=upload, link=self.link, dropped_by=dropped_by, ip=ip) for upload in stored
+
+def record_drops(
+    link: Link, stored: list[UploadedFile], *, dropped_by: str, ip: str | None
+) -> None:
+    """Who left the files, written by the intake with them, in one transaction."""
+    Drop.objects.bulk_create(
+        Drop(file=upload, link=link, dropped_by=dropped_by, ip=ip) for upload in stored
+    )
+
+
+def visitor_of(request: HttpRequest, *, begin: bool = False) -> str:
+    """The hash of this link session's visitor secret ("" when it has none); `begin` makes one."""
+    secret = request.session.get(VISITOR_KEY)
+    if secret is None:
+        if not begin:
+            return ""
+        secret = request.session[VISITOR_KEY] = secrets.token_urlsafe(32)
+    return grants.token_hash(secret)
+
+
+class LinkTusView(LinkView, tus.TusView):
+    """/s/<token>/tus/ and its uploads: a drop link's resumable uploads (tus 1.0.0).
+
+    The tus door of files.uploads.tus with the drop's rules: an upload goes
+    into the link's folder, under its owner's quota (reserved at creation, as
+    for the owner's own), is the link session's alone (another visitor, the
+    owner, a stranger: 404), numbers a clash (never replaces: `on_conflict`
+    and `folder` are not taken), words refusals for a stranger, and finds the
+    link open again when the last byte completes it (LinkView has at every
+    request: closed is 410), writing the Drop row with the file.
+    """
+
+    http_method_names = tus.TusView.http_method_names
+    numbered_folders = True
+
+    def checked(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if self.link.kind != Link.Kind.DROP or self.link.folder is None:
+            raise tus.Refused(404, "This link takes no files.", "not_found")
+        return super().checked(request, *args, **kwargs)
+
+    def continuable(self) -> QuerySet[ResumableUpload]:
+        return access.uploads_via_link(self.link, visitor_of(self.request))
+
+    def begin(self, metadata: dict[str, str], length: int, directory: str) -> ResumableUpload:
+        dropped_by = metadata.get("dropped_by", "").strip()
+        if len(dropped_by) > 100:  # Drop.dropped_by's max_length, as DropForm's
+            raise tus.Refused(400, "dropped_by is too long.", "bad_dropped_by", "dropped_by")
+        return resumable.create(
+            None,
+            self.link.folder,
+            metadata.get("filename", ""),
+            length,
+            directory=directory,
+            link=self.link,
+            visitor=visitor_of(self.request, begin=True),
+            dropped_by=dropped_by,
         )
+
+    def upload_url(self, upload: ResumableUpload) -> str:
+        return reverse("links:tus-upload", args=[self.token, upload.pk])
+
+    def worded(self, error: ValidationError) -> ValidationError:
+        return for_visitor(error)
+
+    def still_allowed(self, upload: ResumableUpload) -> bool:
+        return True  # the link's rules, checked by LinkView at every request
+
+    def describe(self, response: HttpResponse, stored: UploadedFile, sent: str) -> None:
+        # What they sent, nothing of where it went (a numbered name would say what is there).
+        response["Portal-File-Name"] = quote(sent)
+
+    def record(self, upload: ResumableUpload) -> resumable.Record:
+        ip = client_address(self.request) or None
+
+        def record(stored: list[UploadedFile]) -> None:
+            # Read again: revoked, expired or trashed while the last bytes came.
+            link = grants.find_link(self.token)
+            if link is None or grants.why_closed(link) or not access.link_is_live(link):
+                raise ValidationError("This link no longer takes files.", code="link_closed")
+            record_drops(link, stored, dropped_by=upload.dropped_by, ip=ip)
+
+        return record
 
 
 def render_drop(request: HttpRequest, link: Link, token: str, form: DropForm) -> HttpResponse:
@@ -341,6 +431,7 @@ def render_drop(request: HttpRequest, link: Link, token: str, form: DropForm) ->
             "token": token,
             "form": form,
             "max_upload_size": settings.PORTAL_MAX_UPLOAD_SIZE,
+            "max_file_size": settings.PORTAL_MAX_FILE_SIZE,  # through the uploader (tus)
         },
     )
 
@@ -352,4 +443,7 @@ urlpatterns = [
     path("<str:token>/download/<uuid:file>/", LinkDownloadView.as_view(), name="download"),
     path("<str:token>/zip/", LinkZipView.as_view(), name="zip"),
     path("<str:token>/drop/", LinkDropView.as_view(), name="drop"),
+    # Resumable drops (tus): create here, then HEAD/PATCH/DELETE the upload's URL.
+    path("<str:token>/tus/", LinkTusView.as_view(), name="tus"),
+    path("<str:token>/tus/<uuid:pk>/", LinkTusView.as_view(), name="tus-upload"),
 ]

@@ -99,6 +99,25 @@ def tus_creation(world: World) -> dict[str, str]:
     return {"Tus-Resumable": "1.0.0", "Upload-Length": "3", "Upload-Metadata": metadata}
 
 
+def tus_drop_creation(world: World) -> dict[str, str]:
+    """A tus creation of 3 bytes named new.txt through a link."""
+    metadata = f"filename {b64encode(b'new.txt').decode()}"
+    return {"Tus-Resumable": "1.0.0", "Upload-Length": "3", "Upload-Metadata": metadata}
+
+
+def another_visitors_tus_upload(token: str, world: World) -> str:
+    """The URL, under `token`, of an unfinished upload another link session began."""
+    upload = resumable.create(
+        None,
+        world.shared,
+        "big.bin",
+        10,
+        link=grants.find_link(token),
+        visitor=grants.token_hash("another session's secret"),
+    )
+    return f"/s/{token}/tus/{upload.pk}/"
+
+
 def alices_tus_upload(world: World) -> str:
     """The URL of an unfinished upload alice began."""
     upload = resumable.create(world.users["owner"], None, "big.bin", 10)
@@ -377,6 +396,18 @@ LINK_VIEWS: dict[str, tuple[str, Callable[[str, World], Call]]] = {
     ),
     "zip": ("links:zip", lambda t, w: Call("GET", lambda _: f"/s/{t}/zip/")),
     "drop": ("links:drop", lambda t, w: Call("POST", lambda _: f"/s/{t}/drop/", upload_body)),
+    "tus drop": (
+        "links:tus",
+        lambda t, w: Call("POST", lambda _: f"/s/{t}/tus/", headers=tus_drop_creation),
+    ),
+    "tus continue": (
+        "links:tus-upload",
+        lambda t, w: Call(
+            "HEAD",
+            lambda _: another_visitors_tus_upload(t, w),
+            headers=lambda _: {"Tus-Resumable": "1.0.0"},
+        ),
+    ),
 }
 
 LINK_EXPECTED: dict[str, tuple[int, ...]] = {
@@ -387,6 +418,9 @@ LINK_EXPECTED: dict[str, tuple[int, ...]] = {
     "download":   (200,  200,  403,  410,  410,  410,  404,  404),
     "zip":        (200,  200,  403,  410,  410,  410,  404,  404),
     "drop":       (404,  404,  403,  410,  410,  410,  302,  404),
+    "tus drop":   (404,  404,  403,  410,  410,  410,  201,  404),
+    # Another link session's upload: nobody else's to continue.
+    "tus continue": (404, 404, 403,  410,  410,  410,  404,  404),
 }  # fmt: skip
 
 

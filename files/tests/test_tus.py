@@ -14,13 +14,14 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
-from pytest_django import Settings
+from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from accounts import tokens
 from accounts.models import User
-from files.models import Folder, ResumableUpload, UploadedFile
+from files.models import Folder, ResumableUpload, ScanStatus, Share, UploadedFile
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
+from files.tests.test_fsck import fsck
 from files.uploads import quota, resumable
 from files.uploads.tasks import expire_uploads
 
@@ -288,6 +289,21 @@ def test_only_the_creator_continues_an_upload_into_a_shared_folder(
     assert (stored.owner, stored.folder) == (alice, shared)
 
 
+def test_an_editor_past_the_owners_quota_is_told_the_folder_is_full(
+    alice: User, bob: User, bob_client: Client, make_folder: MakeFolder
+) -> None:
+    alice.quota = 10
+    alice.save()
+    shared = make_folder(alice, "Shared")
+    grants.share(shared, bob, "editor")
+    headers = {**TUS, "Upload-Length": "11",
+               "Upload-Metadata": metadata(filename="a", folder=str(shared.pk))}  # fmt: skip
+    response = bob_client.post(URL, b"", content_type=CHUNK, headers=headers)
+    assert response.status_code == 413
+    [error] = response.json()["errors"]
+    assert (error["code"], error["message"]) == ("over_quota", quota.OTHERS_FULL)
+
+
 def test_a_folder_the_user_may_not_write_into_is_404(
     alice: User, bob: User, bob_client: Client, make_folder: MakeFolder
 ) -> None:
@@ -318,7 +334,62 @@ def test_a_directory_is_created_below_the_folder(alice: User, alice_client: Clie
     assert Folder.objects.get(name="Photos").owner == alice
 
 
-def test_replace_is_refused_until_the_intake_can_replace_placed_bytes(alice_client: Client) -> None:
+def test_a_bad_folder_name_in_directory_is_refused_at_creation(alice_client: Client) -> None:
+    headers = {**TUS, "Upload-Length": "3",
+               "Upload-Metadata": metadata(filename="a", directory="ok/ \u200b /b")}  # fmt: skip
+    response = alice_client.post(URL, b"", content_type=CHUNK, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "bad_name"
+    assert not ResumableUpload.objects.exists()
+
+
+def test_replace_puts_the_bytes_into_the_file_of_that_name_and_keeps_a_version(
+    alice: User, bob: User, alice_client: Client, make_file: MakeFile
+) -> None:
+    original = make_file(alice, "report.txt", b"first draft")
+    share = grants.share(original, bob)
+    _, token = grants.create_link(original)
+    old_key = original.file.name
+    location = create(alice_client, 12, "report.txt", on_conflict="replace")
+    response = patch(alice_client, location, 0, b"second draft")
+    assert response.status_code == 204
+    assert response["Portal-File-Id"] == str(original.pk)
+    assert "Portal-Sent-Name" not in response  # same name: nothing was numbered
+    replaced = UploadedFile.objects.get()
+    assert (replaced.pk, replaced.name) == (original.pk, "report.txt")
+    assert replaced.sha256 == hashlib.sha256(b"second draft").hexdigest()
+    assert Path(replaced.file.path).read_bytes() == b"second draft"
+    [version] = replaced.versions.all()
+    assert (version.stored.name, version.size) == (old_key, len(b"first draft"))
+    assert Path(version.stored.path).read_bytes() == b"first draft"
+    assert Share.objects.get(pk=share.pk).file == replaced
+    assert grants.find_link(token).file == replaced  # type: ignore[union-attr]
+    # The reservation became the file: the quota counts the new bytes and the version.
+    assert quota.usage(alice).reserved == 0
+    assert quota.usage(alice).used == len(b"second draft") + len(b"first draft")
+    assert not ResumableUpload.objects.exists()
+    assert fsck()[0] == 0  # the placed key is one of ours: no orphan, no missing bytes
+
+
+def test_replace_with_no_file_of_that_name_stores_a_new_one(alice_client: Client) -> None:
+    location = create(alice_client, 3, "new.txt", on_conflict="replace")
+    assert patch(alice_client, location, 0, b"new").status_code == 204
+    assert UploadedFile.objects.get().name == "new.txt"
+
+
+def test_keep_both_numbers_the_name_and_leaves_the_file_alone(
+    alice: User, alice_client: Client, make_file: MakeFile
+) -> None:
+    original = make_file(alice, "report.txt", b"first draft")
+    location = create(alice_client, 3, "report.txt", on_conflict="keep_both")
+    response = patch(alice_client, location, 0, b"new")
+    assert response["Portal-File-Name"] == "report%20%281%29.txt"
+    original.refresh_from_db()
+    assert original.sha256 == hashlib.sha256(b"first draft").hexdigest()
+    assert not original.versions.exists()
+
+
+def test_another_on_conflict_is_400(alice_client: Client) -> None:
     response = alice_client.post(
         URL,
         b"",
@@ -326,11 +397,34 @@ def test_replace_is_refused_until_the_intake_can_replace_placed_bytes(alice_clie
         headers={
             **TUS,
             "Upload-Length": "3",
-            "Upload-Metadata": metadata(filename="a", on_conflict="replace"),
+            "Upload-Metadata": metadata(filename="a", on_conflict="overwrite"),
         },
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "bad_on_conflict"
+    assert not ResumableUpload.objects.exists()
+
+
+def test_a_completed_upload_is_withheld_until_scanned(
+    alice: User,
+    bob: User,
+    alice_client: Client,
+    bob_client: Client,
+    settings: Settings,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    # Scanning on, clamd not answering: the scan task keeps the file pending.
+    settings.PORTAL_SCAN = "clamd"
+    settings.PORTAL_CLAMD_ADDRESS = "127.0.0.1:9"
+    location = create(alice_client, 5, "new.txt")
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert patch(alice_client, location, 0, b"hello").status_code == 204
+    assert queued  # the scan task, queued on commit as for any upload
+    stored = UploadedFile.objects.get()
+    assert stored.scan_status == ScanStatus.PENDING
+    grants.share(stored, bob)
+    assert bob_client.get(stored.get_download_url()).status_code == 409  # "being checked"
+    assert alice_client.get(stored.get_download_url()).status_code == 200  # the owner's own
 
 
 def test_a_matching_sha1_checksum_is_accepted_and_a_wrong_one_is_460(alice_client: Client) -> None:

@@ -274,6 +274,10 @@ def store_placed(
     directory: Sequence[str] = (),
     open_placed: Callable[[str], IO[bytes]] | None = None,
     by: User | None = None,
+    record: Callable[[list[UploadedFile]], object] | None = None,
+    *,
+    numbered_folders: bool = False,
+    on_conflict: OnConflict = KEEP_BOTH,
 ) -> UploadedFile:
     """Save `stored`, whose bytes a resumable upload already wrote, as store_uploads saves a file.
 
@@ -287,17 +291,22 @@ def store_placed(
     `open_placed(key)` (default: storage.open; S3's would fetch the whole
     object into memory, the door passes a reader of byte ranges). If
     anything fails, the placed bytes are removed: no row without bytes, no
-    bytes without a row. `by`: who sent them, recorded on the file.
+    bytes without a row. `by`, `record`, `numbered_folders` and
+    `on_conflict` as for store_uploads: with "replace", a file of that name
+    takes the placed bytes (same id, shares and links; its previous bytes
+    become a version) and is returned in place of `stored`.
     Raises ValidationError or StoreUnavailable.
     """
     if folder is not None and folder.owner_id != owner.pk:
         raise ValueError("a file belongs to the owner of its folder")
+    if on_conflict not in ON_CONFLICT:
+        raise ValueError(f"on_conflict is one of {ON_CONFLICT}")
     storage = stored.file.storage
     key = ""
     try:
         with transaction.atomic():
             names.lock_owner(owner.pk)
-            folder = tree.ensure_path(owner, folder, directory)
+            folder = tree.ensure_path(owner, folder, directory, numbered=numbered_folders)
             key = place()
             stored.file.name = key
             opener = open_placed or (lambda name: storage.open(name, "rb"))
@@ -315,8 +324,17 @@ def store_placed(
             stored.uploaded_by = by
             # Pending while scanning is on: nobody else gets it until ClamAV has.
             stored.scan_status = scan.initial_status()
-            _save_under_free_name(stored)
+            targets = _files_replaced(owner, folder, [stored]) if on_conflict == REPLACE else {}
+            if targets:
+                # The placed key stays: u/<owner>/<upload's file id>, not a revision
+                # of the replaced file's key, since an S3 object cannot be renamed
+                # without copying it. The reservation covered its size: no quota check.
+                stored = _take_bytes(targets[0], stored, key)
+            else:
+                _save_under_free_name(stored)
             release()
+            if record is not None:
+                record([stored])
             after_store([stored])
     except BaseException as error:
         if key:
@@ -448,7 +466,12 @@ def _put_revision(current: UploadedFile, described: UploadedFile, incoming: Uplo
     storage = current.file.storage
     key = contract.storage_key(current.owner_id, current.pk, secrets.token_hex(6))
     current.file.name = key
-    current.file.name = storage.save(key, incoming)
+    _take_bytes(current, described, storage.save(key, incoming))
+
+
+def _take_bytes(current: UploadedFile, described: UploadedFile, key: str) -> UploadedFile:
+    """`current` now holds the bytes at `key`, described by `described`; saved, under the lock."""
+    current.file.name = key
     current.thumbnail.name = ""
     # New bytes, a new verdict: checked again before anyone else gets them.
     current.scan_status, current.scan_signature = scan.initial_status(), ""
@@ -457,3 +480,4 @@ def _put_revision(current: UploadedFile, described: UploadedFile, incoming: Uplo
         setattr(current, field, getattr(described, field))
     current.modified = timezone.now()
     current.save()
+    return current

@@ -34,10 +34,10 @@ import struct
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -47,9 +47,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from files import contract
-from files.models import Folder, ResumableUpload, UploadedFile
+from files.models import Folder, Link, ResumableUpload, UploadedFile
 from files.uploads import intake
-from files.uploads.intake import STORE_ERRORS, StoreUnavailable
+from files.uploads.intake import KEEP_BOTH, STORE_ERRORS, OnConflict, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -384,6 +384,11 @@ RENEW_EVERY = 30.0  # seconds
 READ_CHUNK = 1024 * 1024  # as HashingUploadHandler: 1 MiB reads
 
 
+# What a door writes (or checks) in the transaction that stores the file, as
+# store_uploads' `record`: a drop link's Drop row, after its link is found still open.
+Record = Callable[[list[UploadedFile]], object]
+
+
 class Conflict(Exception):
     """The offset sent is not the upload's, or another PATCH holds it (409)."""
 
@@ -401,23 +406,35 @@ def expiry() -> datetime:
 
 
 def create(
-    creator: User,
+    creator: User | None,
     folder: Folder | None,
     name: str,
     length: int,
     directory: str = "",
-    on_conflict: str = "keep_both",
+    on_conflict: OnConflict = KEEP_BOTH,
+    *,
+    link: Link | None = None,
+    visitor: str = "",
+    dropped_by: str = "",
 ) -> ResumableUpload:
     """A new upload of `length` bytes, its length reserved against the owner's quota.
 
-    Raises ValidationError (bad_name, too_large, over_quota) or StoreUnavailable.
+    `creator` None: a drop link's visitor, whose upload is `link`'s and
+    `visitor`'s (the hash of their link session's secret); `folder` is then
+    the link's. Raises ValidationError (bad_name, too_large, over_quota) or
+    StoreUnavailable.
     """
     name = intake.check_name(name)
     intake.check_size(name, length, settings.PORTAL_MAX_FILE_SIZE)
     owner = folder.owner if folder is not None else creator
+    if owner is None or (creator is None and not visitor):
+        raise ValueError("an upload has a creator, or a visitor and a folder")
     upload = ResumableUpload(
         owner=owner,
         creator=creator,
+        link=link,
+        visitor=visitor,
+        dropped_by=dropped_by,
         folder=folder,
         directory=directory,
         name=name,
@@ -443,11 +460,15 @@ def receive(
     body: Readable,
     size: int,
     checksum: tuple[str, bytes] | None = None,
+    record: Record | None = None,
+    *,
+    numbered_folders: bool = False,
 ) -> UploadedFile | None:
     """Append `size` bytes of `body` at `offset`; the stored file when they complete the upload.
 
     A body cut short keeps what arrived (the client asks HEAD where to go on),
-    unless it had a checksum. Raises Conflict, ChecksumMismatch, Vanished,
+    unless it had a checksum. `record` and `numbered_folders`: the door's, for
+    the completion (complete). Raises Conflict, ChecksumMismatch, Vanished,
     StoreUnavailable, and the intake's ValidationErrors at completion.
     """
     now = timezone.now()
@@ -509,14 +530,18 @@ def receive(
         raise Vanished
     _quietly(chunks.forget, upload, offset)
     if finished:
-        return complete(upload)
+        return complete(upload, record, numbered_folders=numbered_folders)
     return None
 
 
-def complete(upload: ResumableUpload) -> UploadedFile:
+def complete(
+    upload: ResumableUpload, record: Record | None = None, *, numbered_folders: bool = False
+) -> UploadedFile:
     """Hand the finished upload to the intake: the file appears, the reservation goes.
 
-    A failure here (the store down, the folder gone) ends the upload: its
+    With the upload's `on_conflict`: "replace" puts the bytes into a file of
+    that name (its previous bytes a version). A failure here (the store down,
+    the folder gone, a ValidationError from `record`) ends the upload: its
     bytes are removed with it, as the intake leaves no bytes without a row.
     """
     chunks = chunks_for()
@@ -534,6 +559,9 @@ def complete(upload: ResumableUpload) -> UploadedFile:
             digests=None if digests.lost else digests,
             release=lambda: ResumableUpload.objects.filter(pk=upload.pk).delete(),
             by=upload.creator,
+            record=record,
+            numbered_folders=numbered_folders,
+            on_conflict=cast(OnConflict, upload.on_conflict),  # checked by the door
         )
     except (ValidationError, StoreUnavailable):
         terminate(upload)
@@ -549,14 +577,16 @@ def terminate(upload: ResumableUpload) -> None:
 def expire(now: datetime | None = None) -> tuple[int, int]:
     """End the uploads past their expiry; complete the finished ones a dead worker left.
 
-    Returns (expired, completed).
+    Not a drop visitor's: its link's rules and Drop row are the link door's,
+    which completes it when the visitor's client asks again (HEAD, then an
+    empty PATCH); unasked, it expires. Returns (expired, completed).
     """
     now = now or timezone.now()
     expired = completed = 0
     idle = Q(busy_until__isnull=True) | Q(busy_until__lt=now)
-    due = Q(expires__lt=now) | Q(offset=F("length"))
+    due = Q(expires__lt=now) | Q(offset=F("length"), visitor="")
     for upload in ResumableUpload.objects.filter(idle, due).select_related("owner", "folder"):
-        if upload.finished:
+        if upload.finished and not upload.visitor:
             try:
                 complete(upload)
                 completed += 1
@@ -569,10 +599,14 @@ def expire(now: datetime | None = None) -> tuple[int, int]:
 
 
 def stale(now: datetime | None = None) -> list[ResumableUpload]:
-    """Uploads that should be gone: past their expiry (the task has not run), or finished."""
+    """Uploads that should be gone: past their expiry (the task has not run), or finished.
+
+    A drop visitor's finished upload waits for its visitor until it expires (expire).
+    """
     now = now or timezone.now()
     idle = Q(busy_until__isnull=True) | Q(busy_until__lt=now)
-    return list(ResumableUpload.objects.filter(Q(expires__lt=now) | Q(idle, offset=F("length"))))
+    finished = Q(idle, offset=F("length"), visitor="")
+    return list(ResumableUpload.objects.filter(Q(expires__lt=now) | finished))
 
 
 def leftovers(storage: Storage = default_storage) -> dict[str, list[str]]:

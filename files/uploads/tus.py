@@ -15,6 +15,11 @@ its creator's, a 404 for anyone else. This module only reads headers and
 translates errors: tus's statuses
 (409 offset, 460 checksum, 412 version, 415 content type) and the intake's
 typed errors as `{"errors": [...]}` (413 too large or over quota).
+
+A drop link's visitors speak the same protocol at /s/<token>/tus/
+(files.sharing.public.LinkTusView): that door subclasses this view and
+overrides the hooks marked "a door's" below (who may continue, where a new
+upload goes, how refusals are worded, what completion writes).
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
@@ -37,9 +43,10 @@ from django.utils.http import http_date
 from django.views import View
 
 from files import access
+from files.folders import tree
 from files.models import Folder, ResumableUpload, UploadedFile
-from files.uploads import resumable
-from files.uploads.intake import StoreUnavailable
+from files.uploads import quota, resumable
+from files.uploads.intake import ON_CONFLICT, OnConflict, StoreUnavailable
 from files.uploads.tasks import expire_uploads
 from files.uploads.views import STORE_RETRY_AFTER
 
@@ -48,9 +55,9 @@ EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 # hashlib names, as Upload-Checksum spells them; each costs ~2 ms per MiB.
 CHECKSUMS = {"sha1": 20, "sha256": 32}
 CHUNK_TYPE = "application/offset+octet-stream"
-ON_CONFLICT = ("keep_both",)  # numbering, as the one-request upload does
 EXPIRY_RUN_EVERY = 3600  # seconds between two expiry runs queued by new uploads
-TOO_LARGE = {"too_large", "over_quota"}
+# The intake's codes that are no 400; "link_closed": a drop link closed while its upload ran.
+STATUS_OF_CODE = {"too_large": 413, "over_quota": 413, "link_closed": 410}
 # Creation at the collection's URL; the rest at an upload's.
 COLLECTION_METHODS = ("options", "post")
 UPLOAD_METHODS = ("options", "head", "patch", "delete")
@@ -108,10 +115,10 @@ def parse_checksum(request: HttpRequest) -> tuple[str, bytes] | None:
     return algorithm, digest
 
 
-def translate(error: ValidationError) -> JsonResponse:
+def refused(error: ValidationError) -> Refused:
     code = error.code or "invalid"
-    status = 413 if code in TOO_LARGE else 400
-    return refusal(status, " ".join(error.messages), code, "file")
+    status = STATUS_OF_CODE.get(code, 400)
+    return Refused(status, " ".join(error.messages), code, "file")
 
 
 def store_unavailable() -> JsonResponse:
@@ -138,6 +145,7 @@ class TusView(View):
 
     def checked(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Signed in (session or token): LoginRequiredMiddleware sent anyone else to log in.
+        # (The drop link's door is open to anyone: it found an open drop link first.)
         method = (request.method or "").lower()
         allowed = UPLOAD_METHODS if "pk" in kwargs else COLLECTION_METHODS
         if method not in allowed:
@@ -160,9 +168,67 @@ class TusView(View):
         response["Tus-Checksum-Algorithm"] = ",".join(CHECKSUMS)
         return response
 
+    # A door's hooks: the signed-in user's, here.
+
+    numbered_folders = False  # a name clash in `directory`: refused, as the upload form does
+
+    def continuable(self) -> QuerySet[ResumableUpload]:
+        """The uploads this request may look at, continue or end."""
+        return access.continuable_uploads(self.request.user)
+
+    def begin(self, metadata: dict[str, str], length: int, directory: str) -> ResumableUpload:
+        """A new upload of `length` bytes, as `metadata` asks: into the `folder` the user names."""
+        folder = self.folder(metadata.get("folder"))
+        on_conflict = metadata.get("on_conflict", "keep_both")
+        if on_conflict not in ON_CONFLICT:
+            message = f"on_conflict is one of {', '.join(ON_CONFLICT)}."
+            raise Refused(400, message, "bad_on_conflict", "on_conflict")
+        try:
+            return resumable.create(
+                self.request.user,  # type: ignore[arg-type]  # authenticated: checked()
+                folder,
+                metadata.get("filename", ""),
+                length,
+                directory=directory,
+                on_conflict=cast(OnConflict, on_conflict),  # one of ON_CONFLICT
+            )
+        except ValidationError as error:
+            if folder is not None and folder.owner_id != self.request.user.pk:
+                # An editor filling someone else's folder: told it is full, not the quota.
+                raise quota.worded_for_others(error) from None
+            raise
+
+    def upload_url(self, upload: ResumableUpload) -> str:
+        return reverse("files:tus-upload", args=[upload.pk])
+
+    def worded(self, error: ValidationError) -> ValidationError:
+        """The intake's refusal in words for whoever sent the request."""
+        return error
+
+    def still_allowed(self, upload: ResumableUpload) -> bool:
+        """Whether the upload may go on: the user may still write into its folder.
+
+        The folder may have been unshared since: the upload ends with the right to it.
+        """
+        if upload.folder_id is None:
+            return True
+        return access.writable_folders(self.request.user).filter(pk=upload.folder_id).exists()
+
+    def record(self, upload: ResumableUpload) -> resumable.Record | None:
+        """What the completion writes with the file (resumable.complete); nothing here."""
+        return None
+
+    def describe(self, response: HttpResponse, stored: UploadedFile, sent: str) -> None:
+        """What the file became, for the uploader ("Uploaded as report (1).pdf")."""
+        response["Portal-File-Id"] = str(stored.pk)
+        response["Portal-File-Name"] = quote(stored.name)
+        response["Portal-File-Url"] = stored.get_absolute_url()
+        if stored.name != sent:
+            response["Portal-Sent-Name"] = quote(sent)
+
     def upload(self, pk: uuid.UUID) -> ResumableUpload:
         found = (
-            access.continuable_uploads(self.request.user)
+            self.continuable()
             .filter(pk=pk, expires__gt=timezone.now())
             .select_related("owner", "folder")
             .first()
@@ -180,34 +246,23 @@ class TusView(View):
         if length > settings.PORTAL_MAX_FILE_SIZE:
             raise Refused(413, "Larger than Tus-Max-Size.", "too_large", "Upload-Length")
         metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
-        folder = self.folder(metadata.get("folder"))
-        on_conflict = metadata.get("on_conflict", "keep_both")
-        if on_conflict not in ON_CONFLICT:
-            message = f"on_conflict may be {', '.join(ON_CONFLICT)} for a resumable upload."
-            raise Refused(400, message, "bad_on_conflict", "on_conflict")
         directory = metadata.get("directory", "")
         if len(directory) > 1024:
             raise Refused(400, "directory is too long.", "bad_directory", "directory")
         body_size = self.body_size(request)
         try:
-            upload = resumable.create(
-                request.user,  # type: ignore[arg-type]  # authenticated: checked()
-                folder,
-                metadata.get("filename", ""),
-                length,
-                directory=directory,
-                on_conflict=on_conflict,
-            )
+            # Its folders' names now, not after the last byte (ensure_path checks them again).
+            for part in filter(None, directory.split("/")):
+                tree.check_folder_name(part)
+            upload = self.begin(metadata, length, directory)
         except ValidationError as error:
-            return translate(error)
+            raise refused(self.worded(error)) from error
         except StoreUnavailable:
             return store_unavailable()
         if cache.add("portal:tus-expiry", 1, timeout=EXPIRY_RUN_EVERY):
             transaction.on_commit(expire_uploads.enqueue, robust=True)
         response = HttpResponse(status=201)
-        response["Location"] = request.build_absolute_uri(
-            reverse("files:tus-upload", args=[upload.pk])
-        )
+        response["Location"] = request.build_absolute_uri(self.upload_url(upload))
         if body_size or not length:
             # creation-with-upload; and an empty file is complete as it is created.
             self.receive(request, upload, 0, body_size, response)
@@ -262,11 +317,9 @@ class TusView(View):
             raise Refused(409, f"The upload is at {upload.offset}.", "offset", "Upload-Offset")
         if offset + size > upload.length:
             raise Refused(400, "More bytes than Upload-Length.", "past_length")
-        if upload.folder_id is not None:
-            # The folder may have been unshared since: the upload ends with the right to it.
-            if not access.writable_folders(request.user).filter(pk=upload.folder_id).exists():
-                resumable.terminate(upload)
-                raise Refused(404, "No such upload.", "not_found")
+        if not self.still_allowed(upload):
+            resumable.terminate(upload)
+            raise Refused(404, "No such upload.", "not_found")
         response = HttpResponse(status=204)
         self.receive(request, upload, offset, size, response)
         return response
@@ -281,7 +334,15 @@ class TusView(View):
     ) -> None:
         """PATCH's work (and POST's, with a body): the bytes, then the answer's headers."""
         try:
-            stored = resumable.receive(upload, offset, request, size, parse_checksum(request))
+            stored = resumable.receive(
+                upload,
+                offset,
+                request,
+                size,
+                parse_checksum(request),
+                self.record(upload),
+                numbered_folders=self.numbered_folders,
+            )
         except resumable.Conflict as error:
             raise Refused(409, "Another request is writing this upload.", "busy") from error
         except resumable.ChecksumMismatch as error:
@@ -289,23 +350,14 @@ class TusView(View):
         except resumable.Vanished as error:
             raise Refused(404, "No such upload.", "not_found") from error
         except ValidationError as error:
-            raise Refused(400, " ".join(error.messages), error.code or "invalid", "file") from error
+            raise refused(self.worded(error)) from error
         except StoreUnavailable as error:
             raise Refused(503, "The file store did not answer.", "store_unavailable") from error
         response["Upload-Offset"] = str(upload.offset)
         response["Upload-Expires"] = http_date(upload.expires.timestamp())
         if stored is not None:
-            describe_stored(response, stored, upload.name)
+            self.describe(response, stored, upload.name)
 
     def delete(self, request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         resumable.terminate(self.upload(pk))
         return HttpResponse(status=204)
-
-
-def describe_stored(response: HttpResponse, stored: UploadedFile, sent: str) -> None:
-    """What the file became, for the uploader ("Uploaded as report (1).pdf")."""
-    response["Portal-File-Id"] = str(stored.pk)
-    response["Portal-File-Name"] = quote(stored.name)
-    response["Portal-File-Url"] = stored.get_absolute_url()
-    if stored.name != sent:
-        response["Portal-Sent-Name"] = quote(sent)

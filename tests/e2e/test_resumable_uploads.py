@@ -35,9 +35,9 @@ def patched_bytes(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> list[i
     sizes: list[int] = []
     receive = resumable.receive
 
-    def counting(upload, offset, body, size, checksum=None):
+    def counting(upload, offset, body, size, *more, **options):
         sizes.append(size)
-        return receive(upload, offset, body, size, checksum)
+        return receive(upload, offset, body, size, *more, **options)
 
     monkeypatch.setattr(resumable, "receive", counting)
     return sizes

@@ -76,6 +76,8 @@ def test_a_drop_box_shows_each_files_progress_and_a_full_quota(page, screenshots
     # Nothing of the owner's space: a visitor learns only that the box is full.
     assert page.locator("#quota-meter").count() == 0
     page.fill("input[name=dropped_by]", "Dana")
+    sent_to: list[str] = []
+    page.on("request", lambda request: sent_to.append(f"{request.method} {request.url}"))
     throttle_uploads(page, FILE_SIZE)
     seen: set[int] = set()
     # One file after the other: pytest-django's in-memory SQLite refuses
@@ -95,4 +97,7 @@ def test_a_drop_box_shows_each_files_progress_and_a_full_quota(page, screenshots
     assert failed == "This drop box cannot take more files right now.", failed
     [stored] = UploadedFile.objects.filter(folder=inbox)
     assert stored.owner == alice
-    assert Drop.objects.get().dropped_by == "Dana"
+    assert Drop.objects.get().dropped_by == "Dana"  # sent as tus Upload-Metadata
+    # Resumable (tus), at the link's own endpoint: creations, never the one-request form.
+    assert any(sent.startswith(f"POST {page.url}tus/") for sent in sent_to), sent_to
+    assert not any("/drop/" in sent for sent in sent_to), sent_to

@@ -9,8 +9,10 @@ object, and an expired upload's multipart upload is aborted by the task.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -205,6 +207,80 @@ def test_a_token_uploads_without_a_session_or_csrf(portal: PortalStack, tmp_path
     assert bob.download(bob.file_id(sample.name)).sha256 == sample.sha256
 
 
+DROP_BOX = """
+from accounts.models import User
+from files.folders import tree
+from files.models import Link
+from files.sharing import grants
+alice = User.objects.get(username="alice")
+inbox = tree.create_folder(alice, None, "Drop inbox")
+print(grants.create_link(inbox, kind=Link.Kind.DROP)[1])
+"""
+
+
+def test_a_drop_visitor_resumes_through_the_link_and_only_that_session_continues(
+    portal: PortalStack, tmp_path: Path
+) -> None:
+    token = manage(portal.stack.gunicorn_env(), "shell", "-c", DROP_BOX).splitlines()[-1]
+    endpoint = f"{portal.url}/s/{token}/tus/"
+    sample = Sample.write(tmp_path, "dropped.bin", 24 * MIB)
+    before = reserved(portal, "alice")
+    browser = requests.Session()  # an anonymous visitor's browser on the drop page
+    browser.get(f"{portal.url}/s/{token}/", timeout=30).raise_for_status()
+    csrf = browser.cookies.get("csrftoken")
+    assert csrf is not None  # the drop page's CSRF cookie
+    # The creation gives the visitor's link session its cookie; tuspy sends what it is given.
+    created = browser.post(
+        endpoint,
+        headers={
+            **TUS,
+            "X-CSRFToken": csrf,
+            "Upload-Length": str(sample.size),
+            "Upload-Metadata": "filename " + base64.b64encode(b"dropped.bin").decode()
+            + ",dropped_by " + base64.b64encode(b"Dana").decode(),
+        },
+        timeout=30,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    assert reserved(portal, "alice") == before + sample.size  # the owner's quota
+    url = created.headers["Location"]
+    cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    headers = {"Cookie": cookies, "X-CSRFToken": csrf}
+
+    first = CountingFile(sample.path)
+    uploader = TusClient(endpoint, headers=headers).uploader(
+        file_stream=first, chunk_size=4 * MIB, url=url
+    )
+    uploader.upload(stop_at=8 * MIB)
+    assert 8 * MIB <= uploader.offset < sample.size
+
+    # Another visitor of the same link, and the owner: 404.
+    stranger = requests.Session()
+    stranger.get(f"{portal.url}/s/{token}/", timeout=30)
+    assert stranger.head(url, headers=TUS, timeout=30).status_code == 404
+    alice = portal.login("alice")
+    assert alice.session.head(url, headers=TUS, timeout=30).status_code == 404
+
+    # A fresh client of the same link session, knowing only the URL, finishes it.
+    second = CountingFile(sample.path)
+    resumed = TusClient(endpoint, headers=headers).uploader(
+        file_stream=second, chunk_size=4 * MIB, url=url
+    )
+    assert resumed.offset == uploader.offset
+    resumed.upload()
+    assert first.read_bytes + second.read_bytes <= 1.1 * sample.size
+    assert alice.download(alice.file_id(sample.name)).sha256 == sample.sha256
+    assert reserved(portal, "alice") == before
+    dropped_by = shell(
+        portal,
+        "from files.models import Drop; "
+        "print(Drop.objects.get(file__name='dropped.bin').dropped_by)",
+    )
+    assert dropped_by == "Dana"
+    first.close()
+    second.close()
+
+
 # Two app servers, a real SeaweedFS.
 
 BUCKET = "portal-tus"
@@ -326,3 +402,38 @@ def test_on_s3_an_empty_file_and_one_shorter_than_a_part_are_stored(
     download = alice.download(alice.file_id("picture.png"))
     assert download.headers["Content-Type"] == "image/png"
     assert multipart_uploads(store) == []
+
+
+@once_per_ci_run
+def test_on_s3_a_resumable_replace_keeps_the_file_and_its_old_bytes_as_a_version(
+    s3_portal: tuple[PortalStack, SeaweedFS], tmp_path: Path
+) -> None:
+    portal, store = s3_portal
+    alice = portal.login("alice")
+    endpoint = f"{portal.url}/files/tus/"
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first = Sample.write(tmp_path / "one", "report.bin", MIB)
+    second = Sample.write(tmp_path / "two", "report.bin", 6 * MIB + 7)
+    TusClient(endpoint, headers=session_headers(alice)).uploader(
+        str(first.path), chunk_size=MIB, metadata={"filename": "report.bin"}
+    ).upload()
+    file_id = alice.file_id("report.bin")
+    TusClient(endpoint, headers=session_headers(alice)).uploader(
+        str(second.path),
+        chunk_size=5 * MIB,
+        metadata={"filename": "report.bin", "on_conflict": "replace"},
+    ).upload()
+    assert alice.file_ids("report") == [file_id]  # the same file, not "report (1).bin"
+    assert alice.download(file_id).sha256 == second.sha256
+    versions = shell(
+        portal,
+        "import json; from files.models import FileVersion as V; print(json.dumps("
+        f"[(v.stored.name, v.size) for v in V.objects.filter(file_id={file_id!r})]))",
+    )
+    [(old_key, old_size)] = json.loads(versions)
+    assert old_size == first.size
+    old = store.client().get_object(Bucket=BUCKET, Key=old_key)["Body"].read()
+    assert hashlib.sha256(old).hexdigest() == first.sha256
+    assert multipart_uploads(store) == []
+    assert reserved(portal, "alice") == 0
