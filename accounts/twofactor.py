@@ -24,12 +24,13 @@ from __future__ import annotations
 import re
 from base64 import b32encode
 
-import segno
 from django.db import transaction
+from django.utils.safestring import SafeString
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from portal import qr
 
 RECOVERY_CODES = 10
 # Codes people type: 6 digits from the app, or a recovery code (8 letters and
@@ -65,14 +66,9 @@ def secret_text(device: TOTPDevice) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-def qr_svg(device: TOTPDevice) -> str:
+def qr_svg(device: TOTPDevice) -> SafeString:
     """The `otpauth://` URI as an inline SVG, drawn here: the secret never leaves the server."""
-    qr = segno.make(device.config_url, error="m")
-    # Dark modules on white whatever the page's colour scheme: a scanner needs the contrast.
-    svg: str = qr.svg_inline(
-        scale=4, border=2, dark="#000", light="#fff", title="QR code for your authenticator app"
-    )
-    return svg
+    return qr.qr_svg(device.config_url, title="QR code for your authenticator app")
 
 
 def confirm(user: User, device: TOTPDevice, code: str) -> list[str] | None:

@@ -131,6 +131,10 @@ class Bench:
             return
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=REPO_DIR, env=env, check=True)
+        # Pages link the manifest's hashed static names: no manifest, no login page.
+        subprocess.run(
+            [*manage, "collectstatic", "--noinput", "-v0"], cwd=REPO_DIR, env=env, check=True
+        )
         create_user = (
             "import os; from django.contrib.auth import get_user_model; "
             f"get_user_model().objects.create_user({USERNAME!r}, password=os.environ['BENCH_PW'])"

@@ -187,6 +187,24 @@ def files_via_link(link: Link) -> QuerySet[UploadedFile]:
     return UploadedFile.objects.filter(LIVE, _files_via_link(link))
 
 
+def link_shows_previews(link: Link) -> bool:
+    """Whether a link's pages preview its files: not when the link counts downloads.
+
+    A preview sends the bytes (or, for text, shows them) without using a
+    download: on a counted link it would be a download nobody counts, and
+    counting it would spend the visitor's downloads on looking (a video's
+    seeking alone is dozens of Range requests).
+    """
+    return link.download_limit is None
+
+
+def previews_via_link(link: Link) -> QuerySet[UploadedFile]:
+    """Files whose bytes an open link sends inline, for its pages' previews."""
+    if not link_shows_previews(link):
+        return UploadedFile.objects.none()
+    return files_via_link(link)
+
+
 def owned_folders(user: User | AnonymousUser) -> QuerySet[Folder]:
     return Folder.objects.filter(LIVE, _owned_folders(user))
 
@@ -240,6 +258,23 @@ def move_targets(
 def folders_via_link(link: Link) -> QuerySet[Folder]:
     """Folders an open public link shows."""
     return Folder.objects.filter(LIVE, _folders_via_link(link))
+
+
+def files_in(folder: Folder) -> QuerySet[UploadedFile]:
+    """The files directly in `folder`, for someone `readable_folders` gave it to: all of them.
+
+    Whatever made the folder readable covers every file in it: its owner owns
+    them (the intake and files.folders keep a folder's files its owner's), a
+    share of it or of a folder above covers what is below, staff read all. So
+    a listing asks no share subquery per file (a WebDAV folder of 10,000).
+    files/tests/test_access.py compares it with readable_files.
+    """
+    return UploadedFile.objects.filter(LIVE, folder=folder)
+
+
+def folders_in(folder: Folder) -> QuerySet[Folder]:
+    """The subfolders of `folder`, for someone `readable_folders` gave it to: as files_in."""
+    return Folder.objects.filter(LIVE, parent=folder)
 
 
 def deletable_files(user: User | AnonymousUser) -> QuerySet[UploadedFile]:

@@ -211,6 +211,13 @@ STATIC_ROOT = Path(os.environ.get("PORTAL_STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # `make run` collects static files into STATIC_ROOT and whitenoise serves them;
 # behind nginx or Apache, /static/ is served from STATIC_ROOT directly.
+# collectstatic writes each file also under a name with its content's hash
+# (portal.0123456789ab.css), gzipped beside it, and pages link those names:
+# they are cached for a year (whitenoise, deploy/nginx.conf, deploy/apache.conf),
+# and a changed file gets a new name. Every stack runs collectstatic first
+# (make run, make serve, the test stacks); tests rendering in-process use
+# the plain storage (conftest.py), which needs no manifest.
+_STATICFILES = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 
 # Uploaded files. MEDIA_ROOT is never served as-is: every download goes through
 # files.views.DownloadView, which tells the front server what to send.
@@ -237,7 +244,7 @@ if PORTAL_STORAGE == "s3":
 
     STORAGES = {
         "default": {"BACKEND": "storages.backends.s3.S3Storage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": _STATICFILES,
     }
     # django-storages' own names. Unset keys fall back to boto3's usual
     # sources (AWS_PROFILE, an instance role...).
@@ -280,7 +287,7 @@ if PORTAL_STORAGE == "s3":
 else:
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": _STATICFILES,
     }
 
 # Background work (thumbnails): django-tasks with its database backend, run by

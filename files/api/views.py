@@ -190,7 +190,11 @@ class FileListView(generics.ListAPIView):
 
 
 class FileDetailView(generics.RetrieveUpdateDestroyAPIView):
-    """A file you may read (GET), change (PATCH: rename, move) or own (DELETE)."""
+    """A file you may read (GET), change (PATCH: rename, move) or delete (DELETE).
+
+    DELETE as the browser's: the owner, or an editor inside a share
+    (access.deletable_files); either way into the owner's trash.
+    """
 
     serializer_class = s.FileSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
@@ -198,7 +202,7 @@ class FileDetailView(generics.RetrieveUpdateDestroyAPIView):
     def get_queryset(self) -> QuerySet[UploadedFile]:
         user, method = self.request.user, self.request.method
         if method == "DELETE":
-            files = access.owned_files(user)
+            files = access.deletable_files(user)
         elif method == "PATCH":
             files = access.writable_files(user)
         else:
@@ -323,7 +327,11 @@ class FolderListView(generics.ListCreateAPIView):
 
 
 class FolderDetailView(generics.RetrieveUpdateDestroyAPIView):
-    """A folder you may see (GET), rename or move (PATCH) or own (DELETE, with all below it)."""
+    """A folder you may see (GET), rename or move (PATCH) or delete (DELETE, with all below it).
+
+    DELETE as the browser's (access.deletable_folders): the owner, or an editor
+    strictly inside a share, never the shared folder itself (404, as for PATCH).
+    """
 
     serializer_class = s.FolderSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
@@ -331,7 +339,7 @@ class FolderDetailView(generics.RetrieveUpdateDestroyAPIView):
     def get_queryset(self) -> QuerySet[Folder]:
         user, method = self.request.user, self.request.method
         if method == "DELETE":
-            folders = access.owned_folders(user)
+            folders = access.deletable_folders(user)
         elif method == "PATCH":
             # An editor renames and moves what is inside the shared folder, not the folder itself.
             folders = access.movable_folders(user)

@@ -18,10 +18,11 @@ namespace, "/u<id>": two users' "/report.txt" are different resources.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
 from django.conf import settings
@@ -47,7 +48,7 @@ from wsgidav.xml_tools import etree  # type: ignore[import-untyped]
 
 from accounts.models import User
 from files import access, delivery
-from files.dav import properties
+from files.dav import properties, propfind
 from files.folders import tree
 from files.history import trash
 from files.models import Folder, Share, UploadedFile
@@ -59,6 +60,9 @@ SHARED = "Shared with me"
 OC = "{http://owncloud.org/ns}"
 CHECKSUMS = OC + "checksums"
 MTIME_PROPS = ("{DAV:}lastmodified", "{DAV:}getlastmodified")
+GETCONTENTLENGTH = "{DAV:}getcontentlength"
+GETLASTMODIFIED = "{DAV:}getlastmodified"
+RESOURCETYPE = "{DAV:}resourcetype"
 # The intake's error codes and the WebDAV status each becomes.
 ERROR_STATUS = {
     "over_quota": HTTP_INSUFFICIENT_STORAGE,
@@ -70,6 +74,8 @@ ERROR_STATUS = {
 }
 
 Environ = dict[str, Any]
+# What wsgidav leaves unquoted in an href (_DAVResource.get_href; Nautilus chokes on "%28").
+HREF_SAFE = "/" + "!*'()," + "$-_|."
 
 
 def refuse(error: ValidationError) -> DAVError:
@@ -96,6 +102,8 @@ def shown(name: str) -> str:
     The intake never stores one; a row written another way (the admin, a
     script) must still not break a client's PROPFIND. Hrefs are percent-encoded.
     """
+    if name.isprintable():
+        return name  # the usual case: no character to look at one by one
     return "".join(ch for ch in name if unicodedata.category(ch) != "Cc")
 
 
@@ -116,6 +124,13 @@ class PortalProvider(DAVProvider):
         # Inverts _Resource.get_ref_url: drop the "/u<id>" namespace.
         rest = ref_url.split("/", 2)[2] if ref_url.count("/") >= 2 else ""
         return "/" + unquote(rest)
+
+    def custom_request_handler(
+        self, environ: Environ, start_response: Any, default_handler: Any
+    ) -> Any:
+        if environ.get("REQUEST_METHOD") == "PROPFIND":
+            return propfind.handle(self, environ, start_response, default_handler)
+        return default_handler(environ, start_response)
 
     def get_resource_inst(self, path: str, environ: Environ) -> Any:
         user: User = environ["portal.user"]
@@ -196,6 +211,8 @@ def shared_items(user: User) -> dict[str, Folder | UploadedFile]:
 
 LOCK_ROOTS = "portal.dav.lock_roots"
 LOCKDISCOVERY = "{DAV:}lockdiscovery"
+SUPPORTEDLOCK = "{DAV:}supportedlock"
+SHARED_ELEMENTS = "portal.dav.shared_elements"
 
 
 class _Resource:
@@ -216,8 +233,19 @@ class _Resource:
 
     def get_property_value(self, name: str) -> Any:
         if name == LOCKDISCOVERY and not self._maybe_locked():
-            return etree.Element(LOCKDISCOVERY)  # no lock: the empty element, no query
+            # No lock: the empty element, no query.
+            return self._same_for_all(name, lambda: etree.Element(LOCKDISCOVERY))
+        if name == SUPPORTEDLOCK:
+            generic = super().get_property_value  # type: ignore[misc]
+            return self._same_for_all(name, lambda: generic(name))
         return super().get_property_value(name)  # type: ignore[misc]
+
+    def _same_for_all(self, name: str, build: Callable[[], Any]) -> Any:
+        """One element a request for every resource: files.dav.propfind writes it once."""
+        shared = self.environ.setdefault(SHARED_ELEMENTS, {})
+        if name not in shared:
+            shared[name] = build()
+        return shared[name]
 
     def _maybe_locked(self) -> bool:
         """Whether a lock is rooted here: one lookup of the user's lock roots per request."""
@@ -262,8 +290,15 @@ class _Collection(_Resource, DAVCollection):
             FolderResource(self._child_path(f.name), self.environ, self.user, f)
             for f in self.folders()
         ]
+        # Files as rows, not model instances: a folder of 10,000 files is one
+        # query and no per-file work but quoting its name (ListedFile).
+        here = self.path.rstrip("/") + "/"
+        ref_base = f"/u{self.user.pk}" + quote(here)
+        mounted = self.provider.mount_path + self.provider.share_path
+        href_base = quote(mounted + here, safe=HREF_SAFE)
         members += [
-            FileResource(self._child_path(f.name), self.environ, self.user, f) for f in self.files()
+            ListedFile(here + row.name, self.environ, self.user, row, ref_base, href_base)
+            for row in map(Listed._make, self.files().values_list(*Listed._fields))
         ]
         return members
 
@@ -382,11 +417,12 @@ class FolderResource(_Collection):
         # contents may be editable, the folder itself stays its owner's.
         self.shared_root = shared_root
 
+    # self.folder came through access.readable_folders: that covers what is in it.
     def folders(self) -> QuerySet[Folder]:
-        return access.readable_folders(self.user).filter(parent=self.folder)
+        return access.folders_in(self.folder)
 
     def files(self) -> QuerySet[UploadedFile]:
-        return access.readable_files(self.user).filter(folder=self.folder)
+        return access.files_in(self.folder)
 
     def writable(self) -> bool:
         return access.writable_folders(self.user).filter(pk=self.folder.pk).exists()
@@ -406,7 +442,9 @@ class FolderResource(_Collection):
         return None
 
     def delete(self) -> None:
-        if not access.owns(self.user, self.folder):
+        # As the browser's delete: the owner, or an editor strictly inside a
+        # share; into the owner's trash either way.
+        if not access.deletable_folders(self.user).filter(pk=self.folder.pk).exists():
             raise forbidden(f"Only the owner of “{self.folder.name}” can delete it.")
         trash.trash_folder(self.folder, by=self.user)
         self.remove_all_properties(recursive=True)
@@ -443,6 +481,34 @@ class FolderResource(_Collection):
         return []
 
 
+class Listed(NamedTuple):
+    """What a listing shows of a file: one row of its folder's query (values_list)."""
+
+    pk: uuid.UUID
+    name: str
+    size: int
+    content_type: str
+    created: datetime
+    modified: datetime
+    sha1: str
+    sha256: str
+    file: str  # the storage key
+
+    @classmethod
+    def of(cls, stored: UploadedFile) -> Listed:
+        return cls(
+            stored.pk,
+            stored.name,
+            stored.size,
+            stored.content_type,
+            stored.created,
+            stored.modified,
+            stored.sha1,
+            stored.sha256,
+            stored.file.name,
+        )
+
+
 class FileResource(_Resource, DAVNonCollection):
     """A stored file; or, during a PUT to a new name, the file about to be stored."""
 
@@ -463,27 +529,36 @@ class FileResource(_Resource, DAVNonCollection):
         self.incoming: HashedUpload | None = None
         self._etag: str | None = None
 
-    # Reading.
+    # Reading: every property from `facts`, the one place that knows the row.
+    @property
+    def facts(self) -> Listed | None:
+        return None if self.stored is None else Listed.of(self.stored)
+
     def get_content_length(self) -> int:
-        return self.stored.size if self.stored else 0
+        facts = self.facts
+        return facts.size if facts else 0
 
     def get_content_type(self) -> str:
-        return self.stored.content_type if self.stored else "application/octet-stream"
+        facts = self.facts
+        return facts.content_type if facts else "application/octet-stream"
 
     def get_creation_date(self) -> float | None:
-        return _timestamp(self.stored.created) if self.stored else None
+        facts = self.facts
+        return _timestamp(facts.created) if facts else None
 
     def get_last_modified(self) -> float | None:
-        return _timestamp(self.stored.modified) if self.stored else None
+        facts = self.facts
+        return _timestamp(facts.modified) if facts else None
 
     def get_display_name(self) -> str:
         return shown(self.name)
 
     def get_etag(self) -> str | None:
-        if self.stored is None:
+        facts = self.facts
+        if facts is None:
             return None
         if self._etag is None:
-            self._etag = delivery.etag(self.stored)
+            self._etag = delivery.etag(facts.file, facts.sha256)
         return self._etag
 
     def support_etag(self) -> bool:
@@ -499,15 +574,28 @@ class FileResource(_Resource, DAVNonCollection):
 
     def get_property_names(self, *, is_allprop: bool) -> list[str]:
         names: list[str] = super().get_property_names(is_allprop=is_allprop)
-        if self.stored is not None and self.stored.sha1:
+        facts = self.facts
+        if facts is not None and facts.sha1:
             names.append(CHECKSUMS)
         return names
 
     def get_property_value(self, name: str) -> Any:
-        if name == CHECKSUMS and self.stored is not None and self.stored.sha1:
+        facts = self.facts
+        if facts is None:
+            return super().get_property_value(name)
+        # What a listing asks of every file, from the row, as wsgidav writes
+        # it: its generic route asks the reference URL, the lock manager and
+        # each getter twice (files/tests/test_dav_propfind.py compares them).
+        if name == GETCONTENTLENGTH:
+            return str(facts.size)
+        if name == GETLASTMODIFIED:
+            return util.get_rfc1123_time(_timestamp(facts.modified))
+        if name == RESOURCETYPE:
+            return ""
+        if name == CHECKSUMS and facts.sha1:
             # As ownCloud and Nextcloud write it; rclone's nextcloud vendor reads it.
             element = etree.Element(CHECKSUMS)
-            etree.SubElement(element, OC + "checksum").text = f"SHA1:{self.stored.sha1}"
+            etree.SubElement(element, OC + "checksum").text = f"SHA1:{facts.sha1}"
             return element
         return super().get_property_value(name)
 
@@ -614,8 +702,8 @@ class FileResource(_Resource, DAVNonCollection):
     def delete(self) -> None:
         if self.stored is None:
             return
-        if not access.owns(self.user, self.stored):
-            raise forbidden(f"Only the owner of “{self.stored.name}” can delete it.")
+        if not access.deletable_files(self.user).filter(pk=self.stored.pk).exists():
+            raise forbidden(f"“{self.stored.name}” is shared with you read-only.")
         trash.trash_file(self.stored, by=self.user)
         self.remove_all_properties(recursive=True)
         self.remove_all_locks(recursive=True)
@@ -657,6 +745,53 @@ class FileResource(_Resource, DAVNonCollection):
         except ValidationError as error:
             raise refuse(error) from error
         _move_metadata(self, dest_path)
+
+
+class ListedFile(FileResource):
+    """A file met in its folder's listing: properties from the listing's row.
+
+    A PROPFIND of the folder asks nothing else of it. Anything that needs the
+    model (a copy, a move, a delete inside a folder wsgidav walks) loads it
+    through files.access on first use.
+    """
+
+    def __init__(
+        self, path: str, environ: Environ, user: User, listed: Listed, ref_base: str, href_base: str
+    ) -> None:
+        self._loaded: UploadedFile | None = None
+        self.listed: Listed | None = listed
+        super().__init__(path, environ, user, None)
+        self.listed = listed
+        self.ref_base = ref_base
+        self.href = href_base + quote(listed.name, safe=HREF_SAFE)
+
+    @property
+    def stored(self) -> UploadedFile | None:
+        if self._loaded is None and self.listed is not None:
+            found = access.readable_files(self.user).filter(pk=self.listed.pk).first()
+            if found is None:
+                raise DAVError(HTTP_NOT_FOUND)  # gone since the listing
+            self._loaded = found
+        return self._loaded
+
+    @stored.setter
+    def stored(self, value: UploadedFile | None) -> None:
+        self._loaded = value
+        self.listed = None if value is None else Listed.of(value)
+
+    @property
+    def facts(self) -> Listed | None:
+        return self.listed
+
+    def get_href(self) -> str:
+        return self.href
+
+    def get_ref_url(self) -> str:
+        # Only locks and dead properties (allprop) ask it: quoted when asked.
+        cached: str | None = self.__dict__.get("_ref_url")
+        if cached is None:
+            cached = self.__dict__["_ref_url"] = self.ref_base + quote(self.name)
+        return cached
 
 
 class _Writer:

@@ -38,6 +38,7 @@ from files import access, delivery
 from files.delivery import zip as zip_delivery
 from files.folders import archive
 from files.models import Drop, Folder, Link, ResumableUpload, UploadedFile
+from files.previews.preview import preview_of
 from files.scanning.pages import withheld_page
 from files.sharing import audit, grants
 from files.sharing.forms import DropForm, UnlockForm, for_visitor
@@ -147,13 +148,41 @@ class LinkPageView(LinkView):
         if link.folder is not None:
             return render_folder(request, link, self.token, link.folder)
         upload = get_object_or_404(access.files_via_link(link))
-        context = {
-            "link": link,
-            "upload": upload,
-            "token": self.token,
-            "withheld": access.withheld(upload, request.user),
-        }
-        return render(request, "links/file.html", context)
+        return render_file(request, link, self.token, upload)
+
+
+class LinkFileView(LinkView):
+    """/s/<token>/file/<file>/: the page of a file below a folder link, with its preview."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, file: str, **kwargs: Any) -> HttpResponse:
+        upload = get_object_or_404(access.files_via_link(self.link), pk=file)
+        return render_file(request, self.link, self.token, upload)
+
+
+def render_file(request: HttpRequest, link: Link, token: str, upload: UploadedFile) -> HttpResponse:
+    """A file's name, size, preview and download button, as the link's visitor may have them."""
+    withheld = access.withheld(upload, request.user)
+    # The owner's file page shows the same preview (files.previews), from the link's routes.
+    previews = access.link_shows_previews(link)
+    context = {
+        "link": link,
+        "upload": upload,
+        "token": token,
+        "withheld": withheld,
+        "preview": preview_of(upload) if withheld is None and previews else None,
+        "previews_off": withheld is None and not previews,
+        "preview_url": reverse("links:preview", args=[token, upload.pk]),
+        "download_url": reverse("links:download", args=[token, upload.pk]),
+    }
+    if link.folder is not None:
+        # Back to the folder it is in, which the link shows (it is below the linked one).
+        back = reverse("links:open", args=[token])
+        if upload.folder_id != link.folder_id:
+            back = reverse("links:folder", args=[token, upload.folder_id])
+        context["folder_url"] = back
+    return render(request, "links/file.html", context)
 
 
 class LinkFolderView(LinkView):
@@ -248,6 +277,27 @@ class LinkDownloadView(LinkView):
         response = delivery.serve(request, upload, reusable=link.download_limit is None)
         audit.record(request, upload, response, link=link)
         return response
+
+
+class LinkPreviewView(LinkView):
+    """/s/<token>/preview/<file>/: the inline bytes of a link's image, PDF, audio or video.
+
+    Checked like the link's download (a closed link is 410, a locked one 403,
+    bytes the scanner withholds get its page) but counts nothing and records
+    nothing, like the owner's previews; a link with a download limit has
+    none (access.link_shows_previews).
+    """
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, file: str, **kwargs: Any) -> HttpResponseBase:
+        upload = get_object_or_404(access.previews_via_link(self.link), pk=file)
+        reason = access.withheld(upload, request.user)
+        if reason is not None:
+            return withheld_page(request, upload, reason)
+        if not upload.previewable:
+            raise Http404("This file has no preview.")
+        return delivery.serve(request, upload, inline=True)
 
 
 class LinkZipView(LinkView):
@@ -440,7 +490,9 @@ urlpatterns = [
     path("<str:token>/", LinkPageView.as_view(), name="open"),
     path("<str:token>/unlock/", LinkUnlockView.as_view(), name="unlock"),
     path("<str:token>/f/<uuid:folder>/", LinkFolderView.as_view(), name="folder"),
+    path("<str:token>/file/<uuid:file>/", LinkFileView.as_view(), name="file"),
     path("<str:token>/download/<uuid:file>/", LinkDownloadView.as_view(), name="download"),
+    path("<str:token>/preview/<uuid:file>/", LinkPreviewView.as_view(), name="preview"),
     path("<str:token>/zip/", LinkZipView.as_view(), name="zip"),
     path("<str:token>/drop/", LinkDropView.as_view(), name="drop"),
     # Resumable drops (tus): create here, then HEAD/PATCH/DELETE the upload's URL.

@@ -22,10 +22,14 @@ from django.views.generic import ListView, TemplateView
 
 from accounts.http import AuthenticatedRequest
 from files import access
-from files.models import Drop, Folder, Link, UploadedFile
+from files.models import Drop, Folder, Link, Share, UploadedFile
 from files.sharing import grants
 from files.sharing.forms import LinkForm, ShareForm
 from portal.limits import Limit
+from portal.qr import qr_svg
+
+# The session key holding a link just made, until its sharing page shows it once.
+NEW_LINK = "new_link"
 
 
 class SharedWithMeView(ListView):
@@ -85,12 +89,22 @@ class SharingView(SharingMixin, TemplateView):
         return super().get_context_data(
             item=item,
             is_folder=is_folder,
+            **self.new_link(item),
             shares=item.shares.select_related("recipient"),
             links=links,
             share_form=kwargs.pop("share_form", None) or ShareForm(folder=is_folder),
             link_form=kwargs.pop("link_form", None) or LinkForm(folder=is_folder),
             **kwargs,
         )
+
+    def new_link(self, item: UploadedFile | Folder) -> dict[str, Any]:
+        """The address of a link just made for `item`, with its QR code: shown this once."""
+        made = self.request.session.get(NEW_LINK)
+        if not made or made["item"] != str(item.pk):
+            return {}
+        del self.request.session[NEW_LINK]
+        url = made["url"]
+        return {"new_link_url": url, "new_link_qr": qr_svg(url, title="QR code of the new link")}
 
 
 # Names that find nobody, per owner and hour (portal.limits, shared by all processes).
@@ -146,38 +160,73 @@ class LinkCreateView(SharingMixin, View):
             return SharingView.with_form(request, kwargs, link_form=form)
         _, token = grants.create_link(item, **form.cleaned_data)
         url = request.build_absolute_uri(reverse("links:open", args=[token]))
-        # Only a hash is kept: this message is the one time the URL is shown.
-        messages.success(request, f"New link (copy it now, it is shown only once): {url}")
+        # Only a hash is kept: the next sharing page is the one time the URL is
+        # shown (SharingView.new_link takes it out of the session).
+        request.session[NEW_LINK] = {"item": str(item.pk), "url": url}
+        messages.success(request, "Link created: copy it now, it is shown only once.")
         return HttpResponseRedirect(self.sharing_url(item))
 
 
-class ShareRevokeView(View):
-    """Ends a share; the recipient's next request is refused (404)."""
+class ShareRevokeView(TemplateView):
+    """Ends a share; the recipient's next request is refused (404). GET asks first."""
 
     request: AuthenticatedRequest
-    http_method_names = ["post"]
+    http_method_names = ["get", "post"]
+    template_name = "files/sharing_confirm.html"
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get_share(self) -> Share:
         # The owner of the shared item, and no one else, revokes.
-        granted = get_object_or_404(
+        return get_object_or_404(
             access.owned_shares(self.request.user)
-            .filter(pk=pk)
+            .filter(pk=self.kwargs["pk"])
             .select_related("recipient", "file", "folder")
         )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        granted = self.get_share()
+        return super().get_context_data(
+            title=f"Remove {granted.recipient_name}’s access?",
+            explanation=f"{granted.recipient_name} will no longer see “{granted.item}”.",
+            button="Remove access",
+            back=SharingMixin().sharing_url(granted.item),
+            **kwargs,
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        granted = self.get_share()
         item = granted.item
         granted.delete()
         messages.success(request, f"{granted.recipient_name} no longer has access to {item}.")
         return HttpResponseRedirect(SharingMixin().sharing_url(item))
 
 
-class LinkRevokeView(View):
+class LinkRevokeView(TemplateView):
+    """Closes a link for good (its row stays, for the trail). GET asks first."""
+
     request: AuthenticatedRequest
-    http_method_names = ["post"]
+    http_method_names = ["get", "post"]
+    template_name = "files/sharing_confirm.html"
+
+    def get_link(self) -> Link:
+        return get_object_or_404(
+            access.owned_links(self.request.user)
+            .filter(pk=self.kwargs["pk"])
+            .select_related("file", "folder")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        link = self.get_link()
+        return super().get_context_data(
+            title=f"Revoke the link “{link}”?",
+            explanation="Anyone holding it gets “This link no longer works”. "
+            "A revoked link cannot be opened again: make a new one instead.",
+            button="Revoke",
+            back=SharingMixin().sharing_url(link.item),
+            **kwargs,
+        )
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        link = get_object_or_404(
-            access.owned_links(self.request.user).filter(pk=pk).select_related("file", "folder")
-        )
+        link = self.get_link()
         grants.revoke(Link.objects.filter(pk=link.pk))
         messages.success(request, f"Revoked the link “{link}”.")
         return HttpResponseRedirect(SharingMixin().sharing_url(link.item))

@@ -119,3 +119,21 @@ def test_sharing_again_changes_the_role(bob: User, tree: dict) -> None:
     grants.share(tree["projects"], bob)
     grants.share(tree["projects"], bob, Share.Role.EDITOR)
     assert Share.objects.get().role == Share.Role.EDITOR
+
+
+def test_what_is_in_a_readable_folder_is_readable_as_a_whole(
+    alice: User, bob: User, charlie: User, staff: User, tree: dict, make_file: MakeFile
+) -> None:
+    # files_in / folders_in skip the per-row rule: they must say what the rule says.
+    grants.share(tree["report"], bob)
+    grants.share(tree["projects"], charlie, Share.Role.EDITOR)
+    make_file(alice, "second.txt", folder=tree["report"])
+    checked = 0
+    for user in (alice, bob, charlie, staff):
+        for folder in access.readable_folders(user):
+            within = access.readable_files(user).filter(folder=folder)
+            assert file_names(access.files_in(folder)) == file_names(within)
+            below = access.readable_folders(user).filter(parent=folder)
+            assert set(access.folders_in(folder)) == set(below)
+            checked += 1
+    assert checked == 2 + 1 + 2 + 2

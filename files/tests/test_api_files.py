@@ -9,6 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from files import access
+from files.history import trash
 from files.models import DownloadEvent, ScanStatus, UploadedFile
 from files.sharing import grants
 from files.tests.api_utils import token_client
@@ -280,6 +282,37 @@ def test_it_deletes_a_file(api: Client, alice: User, make_file: MakeFile) -> Non
     # To the owner's trash, as from the browser: gone from every set anyone reaches.
     assert UploadedFile.objects.get(pk=stored.pk).trashed_at is not None
     assert api.get(f"/api/v1/files/{stored.pk}/").status_code == 404
+
+
+def test_an_editor_deletes_inside_a_share_into_the_owners_trash(
+    alice: User, bob: User, make_file: MakeFile, make_folder: MakeFolder
+) -> None:
+    shared = make_folder(alice, "Shared")
+    inner = make_folder(alice, "Inner", parent=shared)
+    stored = make_file(alice, "a.txt", b"abc", folder=shared)
+    grants.share(shared, bob, "editor")
+    editor = token_client(bob)
+    assert editor.delete(f"/api/v1/files/{stored.pk}/").status_code == 204
+    assert editor.delete(f"/api/v1/folders/{inner.pk}/").status_code == 204
+    # The shared folder itself stays the owner's to delete, as in the browser.
+    assert editor.delete(f"/api/v1/folders/{shared.pk}/").status_code == 404
+    assert {f.pk for f in access.trashed_files(alice)} == {stored.pk}
+    assert {f.pk for f in access.trashed_folders(alice)} == {inner.pk}
+    assert UploadedFile.objects.get(pk=stored.pk).trashed_by == bob
+    # The owner restores it to its place.
+    restored = trash.restore(UploadedFile.objects.get(pk=stored.pk))
+    assert restored.place == shared
+    assert editor.get(f"/api/v1/files/{stored.pk}/").status_code == 200
+
+
+def test_a_viewer_deletes_nothing_inside_a_share(
+    alice: User, bob: User, make_file: MakeFile, make_folder: MakeFolder
+) -> None:
+    shared = make_folder(alice, "Shared")
+    stored = make_file(alice, "a.txt", folder=shared)
+    grants.share(shared, bob, "viewer")
+    assert token_client(bob).delete(f"/api/v1/files/{stored.pk}/").status_code == 404
+    assert UploadedFile.objects.get(pk=stored.pk).trashed_at is None
 
 
 def test_it_downloads_as_the_browser_does_and_records_it(

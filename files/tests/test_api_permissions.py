@@ -77,6 +77,8 @@ API_VIEWS: dict[str, tuple[str, Call]] = {
         "PATCH", lambda w: f"/api/v1/folders/{w.shared.pk}/", lambda w: {"parent": None})),
     "delete folder": (
         "api:folder-detail", Call("DELETE", lambda w: f"/api/v1/folders/{w.sub.pk}/")),
+    "delete shared root": (
+        "api:folder-detail", Call("DELETE", lambda w: f"/api/v1/folders/{w.shared.pk}/")),
     "contents": (
         "api:folder-contents", Call("GET", lambda w: f"/api/v1/folders/{w.shared.pk}/contents/")),
     "shares": ("api:share-list", Call("GET", lambda w: "/api/v1/shares/")),
@@ -108,7 +110,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "file":                (200, 200, 200, 404, 200, 401, 200, 401),
     "rename file":         (200, 404, 200, 404, 404, 401, 403, 401),
     "move file":           (200, 404, 200, 404, 404, 401, 403, 401),
-    "delete file":         (204, 404, 404, 404, 404, 401, 403, 401),
+    "delete file":         (204, 404, 204, 404, 404, 401, 403, 401),
     "download":            (200, 200, 200, 404, 200, 401, 200, 401),
     "folders":             (200, 200, 200, 200, 200, 401, 200, 401),
     "subfolders":          (200, 200, 200, 404, 200, 401, 200, 401),
@@ -118,7 +120,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "rename shared root":  (200, 404, 404, 404, 404, 401, 403, 401),
     "rename inside":       (200, 404, 200, 404, 404, 401, 403, 401),
     "move shared root":    (200, 404, 404, 404, 404, 401, 403, 401),
-    "delete folder":       (204, 404, 404, 404, 404, 401, 403, 401),
+    "delete folder":       (204, 404, 204, 404, 404, 401, 403, 401),
+    "delete shared root":  (204, 404, 404, 404, 404, 401, 403, 401),
     "contents":            (200, 200, 200, 404, 200, 401, 200, 401),
     "shares":              (200, 200, 200, 200, 200, 401, 200, 401),
     "share folder":        (201, 404, 404, 404, 404, 401, 403, 401),

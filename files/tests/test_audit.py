@@ -119,7 +119,7 @@ def test_the_user_admin_shows_usage_against_quota(
     alice.save()
     make_file(alice, "a.bin", b"x" * 25)
     html = admin_client.get("/admin/accounts/user/").content.decode()
-    assert '<td class="field-quota_used">25 %</td>' in html
+    assert '<td class="field-storage">25\xa0bytes of 100\xa0bytes (25 %)</td>' in html
 
 
 def test_the_download_admin_runs_constant_queries(

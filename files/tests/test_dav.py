@@ -17,7 +17,9 @@ from django.db import close_old_connections
 from werkzeug.test import Client
 
 from accounts import tokens
+from files import access
 from files.dav.app import mount
+from files.history import trash
 from files.models import DavLock, DavProperty, Folder, ScanStatus, Share, UploadedFile
 
 PROPFIND_QUOTA = b"""<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>
@@ -206,7 +208,7 @@ def test_it_keeps_dead_properties_and_locks_in_the_database(alice_dav, alice):
     assert DavLock.objects.count() == 1
 
 
-# The WebDAV permission table: alice's Shared/ holds photo.txt; bob views it,
+# The WebDAV permission table: alice's Shared/ holds photo.txt and Sub/; bob views it,
 # erin edits it, charlie is a stranger. Each actor asks at the path they see
 # it under (alice at /dav/Shared/, the others under "Shared with me").
 ACTORS = ("owner", "viewer", "editor", "stranger", "read_only", "password", "anonymous")
@@ -219,7 +221,9 @@ TABLE = {
     ("PUT", "new"): (201, 403, 201, 409, 403, 401, 401),
     ("MKCOL", "new"): (201, 403, 201, 409, 403, 401, 401),
     ("PROPPATCH", "file"): (207, 207, 207, 404, 403, 401, 401),
-    ("DELETE", "file"): (204, 403, 403, 404, 403, 401, 401),
+    # An editor deletes inside the share (into alice's trash), never the shared folder itself.
+    ("DELETE", "file"): (204, 403, 204, 404, 403, 401, 401),
+    ("DELETE", "sub"): (204, 403, 204, 404, 403, 401, 401),
     ("DELETE", "folder"): (204, 403, 403, 404, 403, 401, 401),
 }
 
@@ -229,6 +233,7 @@ def shared_world(alice, bob, charlie, make_file, make_folder):
     erin = type(alice).objects.create_user("erin", "erin@example.org", "password")
     folder = make_folder(alice, "Shared")
     make_file(alice, "photo.txt", b"bytes", folder=folder)
+    make_folder(alice, "Sub", parent=folder)
     Share.objects.create(folder=folder, recipient=bob, role="viewer")
     Share.objects.create(folder=folder, recipient=erin, role="editor")
     return {"owner": alice, "viewer": bob, "editor": erin, "stranger": charlie}
@@ -253,11 +258,17 @@ PROPPATCH_BODY = b"""<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns
 
 @pytest.mark.parametrize(("method", "item"), list(TABLE))
 def test_dav_permission_table(shared_world, method, item):
+    alice = shared_world["owner"]
     got = {}
     # The owner last when deleting: everyone else tries first.
     for actor in reversed(ACTORS) if method == "DELETE" else ACTORS:
         dav, base = _client_for(actor, shared_world)
-        path = {"folder": base + "/", "file": base + "/photo.txt", "new": base + "/new"}[item]
+        path = {
+            "folder": base + "/",
+            "sub": base + "/Sub/",
+            "file": base + "/photo.txt",
+            "new": base + "/new",
+        }[item]
         body = {"PUT": b"new bytes", "PROPPATCH": PROPPATCH_BODY}.get(method, b"")
         depth = "infinity" if method == "DELETE" else "0"
         got[actor] = dav(method, path, body, Depth=depth).status_code
@@ -265,6 +276,9 @@ def test_dav_permission_table(shared_world, method, item):
         if got[actor] in (201, 204) and item == "new":
             UploadedFile.objects.filter(name="new").delete()
             Folder.objects.filter(name="new").delete()
+        if got[actor] == 204 and method == "DELETE":
+            for trashed in [*access.trashed_files(alice), *access.trashed_folders(alice)]:
+                trash.restore(trashed)
     assert got == dict(zip(ACTORS, TABLE[(method, item)], strict=True))
 
 
@@ -383,3 +397,22 @@ def test_a_delete_goes_to_the_trash(alice, alice_dav, make_file, make_folder):
     assert UploadedFile.objects.get(name="notes.txt").trashed_at is not None
     assert Folder.objects.get(name="Docs").trashed_at is not None
     assert alice_dav("GET", "/dav/notes.txt").status_code == 404
+
+
+def test_an_editor_deletes_inside_a_share_into_the_owners_trash(
+    alice, bob, bob_dav, make_file, make_folder
+):
+    shared = make_folder(alice, "Team")
+    inner = make_folder(alice, "Inner", parent=shared)
+    stored = make_file(alice, "a.txt", b"abc", folder=shared)
+    Share.objects.create(folder=shared, recipient=bob, role="editor")
+    base = "/dav/Shared%20with%20me/Team"
+    assert bob_dav("DELETE", base + "/a.txt").status_code == 204
+    assert bob_dav("DELETE", base + "/Inner/", Depth="infinity").status_code == 204
+    assert bob_dav("DELETE", base + "/", Depth="infinity").status_code == 403
+    assert [f.pk for f in access.trashed_files(alice)] == [stored.pk]
+    assert [f.pk for f in access.trashed_folders(alice)] == [inner.pk]
+    assert bob_dav("GET", base + "/a.txt").status_code == 404
+    # The owner restores it: back in the share, for the editor too.
+    trash.restore(UploadedFile.objects.get(pk=stored.pk))
+    assert bob_dav("GET", base + "/a.txt").get_data() == b"abc"

@@ -271,6 +271,14 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         "files:link-revoke",
         Call("POST", lambda w: f"/files/links/{w.link.pk}/revoke/"),
     ),
+    "ask to revoke share": (
+        "files:share-revoke",
+        Call("GET", lambda w: f"/files/shares/{w.share.pk}/revoke/"),
+    ),
+    "ask to revoke link": (
+        "files:link-revoke",
+        Call("GET", lambda w: f"/files/links/{w.link.pk}/revoke/"),
+    ),
     # Resumable uploads: an upload is its creator's alone.
     "tus create into": ("files:tus", Call("POST", lambda w: "/files/tus/", headers=tus_creation)),
     "tus continue": (
@@ -328,6 +336,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "link folder":         (302, 404, 404, 404, 404, 404, 302),
     "revoke share":        (302, 404, 404, 404, 404, 404, 302),
     "revoke link":         (302, 404, 404, 404, 404, 404, 302),
+    "ask to revoke share": (200, 404, 404, 404, 404, 404, 302),
+    "ask to revoke link":  (200, 404, 404, 404, 404, 404, 302),
     "tus create into":     (201, 404, 201, 404, 404, 404, 302),
     "tus continue":        (200, 404, 404, 404, 404, 404, 302),
 }  # fmt: skip
@@ -378,6 +388,8 @@ LINK_ACTORS: dict[str, LinkActor] = {
     "expired": LinkActor(change=(("expires", timezone.now() - timedelta(days=1)),)),
     "exhausted": LinkActor(change=(("download_limit", 1), ("downloads", 1))),
     "revoked link": LinkActor(change=(("revoked", timezone.now()),)),
+    # Downloads left: it opens, but shows no previews (access.link_shows_previews).
+    "limited": LinkActor(change=(("download_limit", 5),)),
     "drop visitor": LinkActor(kind=Link.Kind.DROP),
     "unknown token": LinkActor(token="A" * 43),
 }
@@ -393,6 +405,11 @@ LINK_VIEWS: dict[str, tuple[str, Callable[[str, World], Call]]] = {
     "download": (
         "links:download",
         lambda t, w: Call("GET", lambda _: f"/s/{t}/download/{w.photo.pk}/"),
+    ),
+    "file page": ("links:file", lambda t, w: Call("GET", lambda _: f"/s/{t}/file/{w.photo.pk}/")),
+    "preview": (
+        "links:preview",
+        lambda t, w: Call("GET", lambda _: f"/s/{t}/preview/{w.photo.pk}/"),
     ),
     "zip": ("links:zip", lambda t, w: Call("GET", lambda _: f"/s/{t}/zip/")),
     "drop": ("links:drop", lambda t, w: Call("POST", lambda _: f"/s/{t}/drop/", upload_body)),
@@ -411,16 +428,18 @@ LINK_VIEWS: dict[str, tuple[str, Callable[[str, World], Call]]] = {
 }
 
 LINK_EXPECTED: dict[str, tuple[int, ...]] = {
-    #             link  right wrong exp   used  revk  drop  unkn
-    "open":       (200,  200,  200,  410,  410,  410,  200,  404),
-    "unlock":     (302,  302,  302,  410,  410,  410,  302,  404),
-    "subfolder":  (200,  200,  403,  410,  410,  410,  404,  404),
-    "download":   (200,  200,  403,  410,  410,  410,  404,  404),
-    "zip":        (200,  200,  403,  410,  410,  410,  404,  404),
-    "drop":       (404,  404,  403,  410,  410,  410,  302,  404),
-    "tus drop":   (404,  404,  403,  410,  410,  410,  201,  404),
+    #               link  right wrong exp   used  revk  limit drop  unkn
+    "open":         (200,  200,  200,  410,  410,  410,  200,  200,  404),
+    "unlock":       (302,  302,  302,  410,  410,  410,  302,  302,  404),
+    "subfolder":    (200,  200,  403,  410,  410,  410,  200,  404,  404),
+    "download":     (200,  200,  403,  410,  410,  410,  200,  404,  404),
+    "file page":    (200,  200,  403,  410,  410,  410,  200,  404,  404),
+    "preview":      (200,  200,  403,  410,  410,  410,  404,  404,  404),
+    "zip":          (200,  200,  403,  410,  410,  410,  200,  404,  404),
+    "drop":         (404,  404,  403,  410,  410,  410,  404,  302,  404),
+    "tus drop":     (404,  404,  403,  410,  410,  410,  404,  201,  404),
     # Another link session's upload: nobody else's to continue.
-    "tus continue": (404, 404, 403,  410,  410,  410,  404,  404),
+    "tus continue": (404,  404,  403,  410,  410,  410,  404,  404,  404),
 }  # fmt: skip
 
 

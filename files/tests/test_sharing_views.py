@@ -235,16 +235,55 @@ def test_a_new_link_is_shown_once_and_listed(alice_client: Client, projects: Fol
     )
     assert response.status_code == 302
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
-    assert "http://testserver/s/" in message
-    token = message.rsplit("/s/", 1)[1].strip("/")
+    assert message == "Link created: copy it now, it is shown only once."
+    shown = alice_client.get(sharing_url(projects))
+    url = shown.context["new_link_url"]
+    assert url.startswith("http://testserver/s/")
+    token = url.rsplit("/s/", 1)[1].strip("/")
+    html = shown.content.decode()
+    assert f'value="{url}"' in html
+    # The QR code is an SVG drawn here, named for screen readers.
+    assert "<svg" in html and "<title>QR code of the new link</title>" in html
     link = Link.objects.get()
     assert link.token_hash == grants.token_hash(token)
     assert (link.label, link.download_limit, link.folder) == ("Client", 3, projects)
     assert grants.password_matches(link, "pw")
-    alice_client.get(sharing_url(projects))  # shows the message, once
     page = alice_client.get(sharing_url(projects)).content.decode()
     assert "Client" in page
     assert token not in page
+    assert "<svg" not in page
+
+
+def test_a_new_link_is_shown_on_its_own_items_page_only(
+    alice_client: Client, alice: User, projects: Folder, make_folder: MakeFolder
+) -> None:
+    other = make_folder(alice, "Other")
+    alice_client.post(sharing_url(projects) + "link/", {"kind": "download"})
+    assert "new_link_url" not in alice_client.get(sharing_url(other)).context
+    assert "new_link_url" in alice_client.get(sharing_url(projects)).context
+
+
+def test_revoking_a_link_asks_first(alice_client: Client, projects: Folder) -> None:
+    link, _ = grants.create_link(projects, label="For the printer")
+    page = alice_client.get(f"/files/links/{link.pk}/revoke/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Revoke the link “For the printer”?" in html
+    assert f'href="{sharing_url(projects)}">Cancel' in html
+    link.refresh_from_db()
+    assert link.revoked is None  # asking changes nothing
+
+
+def test_removing_a_person_asks_first(alice_client: Client, bob: User, projects: Folder) -> None:
+    share = grants.share(projects, bob, label="Bob B.")
+    html = alice_client.get(f"/files/shares/{share.pk}/revoke/").content.decode()
+    assert "Remove Bob B.’s access?" in html
+    assert Share.objects.filter(pk=share.pk).exists()
+
+
+def test_nobody_else_is_asked_about_a_link(bob_client: Client, projects: Folder) -> None:
+    link, _ = grants.create_link(projects)
+    assert bob_client.get(f"/files/links/{link.pk}/revoke/").status_code == 404
 
 
 def test_a_link_in_the_past_is_refused(alice_client: Client, projects: Folder) -> None:

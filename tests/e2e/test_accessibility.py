@@ -19,6 +19,7 @@ from files.folders import tree
 from files.history import trash
 from files.models import Link
 from files.sharing import grants
+from files.tests.utils import image_bytes
 from files.uploads import intake
 from tests.e2e.test_folders_and_uploads import PHONE, log_in
 
@@ -39,8 +40,12 @@ def furnish() -> dict[str, str]:
     tree.create_folder(dora, folder, "Day one")
     incoming = SimpleUploadedFile("notes.txt", b"plain words\n" * 20)
     [stored] = intake.store_uploads(dora, [intake.accept_incoming(incoming)], folder)
-    grants.share(folder, ellen)
-    grants.create_link(folder, label="For the family", expires=timezone.now() + timedelta(days=3))
+    share = grants.share(folder, ellen)
+    link, folder_link = grants.create_link(
+        folder, label="For the family", expires=timezone.now() + timedelta(days=3)
+    )
+    photo = SimpleUploadedFile("beach.png", image_bytes(size=(64, 48)))
+    [image] = intake.store_uploads(dora, [intake.accept_incoming(photo)], folder)
     _, file_link = grants.create_link(stored)
     _, drop_link = grants.create_link(folder, kind=Link.Kind.DROP)
     # The trash with an entry, and a file page with a version.
@@ -69,12 +74,19 @@ def furnish() -> dict[str, str]:
         "trash": "/files/trash/",
         "link-file": f"/s/{file_link}/",
         "link-drop": f"/s/{drop_link}/",
+        "link-folder": f"/s/{folder_link}/",
+        "link-image": f"/s/{folder_link}/file/{image.pk}/",
+        "revoke-link": f"/files/links/{link.pk}/revoke/",
+        "remove-share": f"/files/shares/{share.pk}/revoke/",
     }
 
 
-def violations_on(page, axe: Axe, path: str) -> list[str]:
-    response = page.goto(path)
-    assert response is not None and response.status == 200, path
+def violations_on(page, axe: Axe, path: str | None) -> list[str]:
+    """On `path`, or on the page as it is now (None: a state reached by clicking)."""
+    if path is not None:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+    path = path or page.url
     results = axe.run(page, options=WCAG_21_AA)
     return [
         f"{path}: {violation['id']} ({violation['help']}): "
@@ -101,6 +113,12 @@ def test_no_page_has_an_accessibility_violation(browser, live_server, scheme, vi
         log_in(page, "dora", "dora's passphrase")
         for path in paths.values():
             found += violations_on(page, axe, path)
+        # A new link's address, Copy button and QR code are shown once, after the form.
+        page.goto(paths["folder-sharing"])
+        page.click("summary:has-text('New link…')")
+        page.click("button:has-text('Create link')")
+        page.locator("figure.qr svg").wait_for()
+        found += violations_on(page, axe, None)
         assert found == [], "\n".join(found)
     finally:
         context.close()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.integration.support import PortalStack
 
@@ -43,3 +45,22 @@ def test_a_file_of_a_compressible_type_is_sent_as_stored(
     assert "Content-Encoding" not in response.headers
     assert int(response.headers["Content-Length"]) == stored.stat().st_size
     assert response.content == stored.read_bytes()
+
+
+def test_hashed_static_names_are_cached_for_a_year(stack: PortalStack) -> None:
+    """Pages link the manifest's hashed names; those are immutable, the plain names are not."""
+    page = requests.get(f"{stack.url}/accounts/login/", timeout=30)
+    found = re.search(r'href="(/static/portal\.[0-9a-f]{12}\.css)"', page.text)
+    assert found, "the page links the stylesheet under its plain name"
+
+    hashed = requests.get(f"{stack.url}{found.group(1)}", headers=GZIP, timeout=30)
+    plain = requests.get(f"{stack.url}/static/portal.css", timeout=30)
+
+    assert hashed.status_code == plain.status_code == 200
+    assert hashed.text == plain.text
+    assert "immutable" in hashed.headers["Cache-Control"]
+    assert "max-age=31536000" in hashed.headers["Cache-Control"]
+    assert hashed.headers["X-Content-Type-Options"] == "nosniff"
+    if stack.server == "nginx":  # Apache's config compresses nothing (mod_deflate is off)
+        assert hashed.headers["Content-Encoding"] == "gzip"
+    assert "immutable" not in plain.headers.get("Cache-Control", "")

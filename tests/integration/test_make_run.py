@@ -44,7 +44,9 @@ def alive(pid: int) -> bool:
 def test_make_run_starts_the_worker_and_stops_both(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     Path(env["PORTAL_UPLOAD_TEMP_DIR"]).mkdir()
+    # As `make run` does before deploy.run: pages link the manifest's hashed names.
     manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     port = free_port()
     run = subprocess.Popen(
         [sys.executable, "-m", "deploy.run"],
