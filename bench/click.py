@@ -15,7 +15,9 @@ run, side by side, every row on the same server CPU with wrk on the other:
 
 Beside clicks per second, each row has the server's CPU time per click
 (nginx and the app server, or the seed's gunicorn): on a machine shared with
-other work the rate moves with their load, the CPU time per click far less.
+other work the rate also says how much CPU each stack won from the scheduler
+(docs/performance.md: 1.8-3x the seed by rate on a busy machine, 0.54x on a
+quieter one, where rate and CPU agree).
 """
 
 from __future__ import annotations

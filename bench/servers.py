@@ -101,8 +101,9 @@ def _processes() -> dict[int, tuple[int, int]]:
 def cpu_seconds(roots: list[int]) -> float:
     """CPU time used so far by the processes `roots` and all their descendants.
 
-    What a server spends per request, read around a wrk run: unlike requests
-    per second, it hardly moves when other work shares the CPUs.
+    What a server spends per request, read around a wrk run: when other work
+    shares the CPUs, requests per second also measure how much CPU the server
+    won from the scheduler; this measures what each request cost.
     """
     processes = _processes()
     ours = set(roots)

@@ -169,7 +169,7 @@ class Stack:
     # one upstream block: what several app servers share is proved here.
     app_servers: int = 1
     # Behind nginx, the download clicks (files.contract.CLICK_LOCATION) go to
-    # granian serving the same app: ~1 ms of CPU less per click than gunicorn
+    # granian serving the same app: 0.5-1 ms of CPU less per click than gunicorn
     # (docs/performance.md). False: to gunicorn with the rest (the bench's
     # comparison row). Behind Apache everything goes to gunicorn.
     granian: bool = True
