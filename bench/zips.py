@@ -4,7 +4,8 @@ A folder of 1 GiB (1,000 files of 64 KiB and one large file, incompressible)
 is downloaded as one ZIP through Portal (gunicorn behind nginx: the bytes pass
 through Python) and, as the reference, the very same archive is sent by nginx
 from disk (`bench/nginx-static.conf`). Then the list page, idle and while 4
-ZIPs of that folder are downloading, and the gunicorn workers' peak RSS.
+ZIPs of that folder are downloading, and the peak RSS of the workers of the
+ZIP pool (the gunicorn at nice 19 that sends ZIPs: deploy/stack.py).
 Same pinning as the download rows: servers on one CPU, wrk on the other.
 """
 
@@ -120,7 +121,7 @@ def run(bench: Bench) -> ZipResults:
             client = bench.login(stack)
             url = f"{stack.url}/files/folders/{folder}/download/"
             client.session.get(stack.url + "/files/", timeout=30)  # warm every import
-            workers = stack.worker_pids()
+            workers = stack.worker_pids("gunicorn-zip")  # the ZIP pool sends them
             results.worker_idle_kib = max(memory_kib(pid, "VmHWM") for pid in workers)
             # The full archive, kept as the reference nginx will send.
             with client.session.get(url, stream=True, timeout=600) as response:
@@ -213,7 +214,7 @@ def render(results: ZipResults) -> str:
         ]
     lines += [
         "",
-        f"gunicorn workers' peak RSS (VmHWM): {results.worker_peak_kib / 1024:.0f} MiB "
+        f"ZIP pool workers' peak RSS (VmHWM): {results.worker_peak_kib / 1024:.0f} MiB "
         f"({results.worker_idle_kib / 1024:.0f} MiB before the first ZIP).",
     ]
     return "\n".join(lines)

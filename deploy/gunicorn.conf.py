@@ -17,9 +17,11 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # slow upload occupies one thread, not a whole worker, and the worker keeps
 # answering its heartbeat while a 2 GiB body is hashed. A folder ZIP, the one
 # large body Python sends itself, likewise holds one thread for its whole
-# download: 4 ZIPs leave 8 of 12 threads on one CPU to the pages (README,
-# "Folders as one ZIP"; docs/performance.md). Expecting more concurrent ZIPs
-# than that? Raise GUNICORN_THREADS.
+# download, in the ZIP pool: a second gunicorn with this same file, run at
+# `nice -n 19` so the pages' pool gets the CPU first (deploy/stack.py
+# ZIP_POOL_NICE; README, "Folders as one ZIP"; docs/performance.md). Expecting
+# more concurrent ZIPs than its 2 x CPUs + 1 processes x 4 threads? Raise
+# GUNICORN_THREADS for it.
 worker_class = "gthread"
 # The CPUs this process may use (CPU pinning, cgroup cpusets), not all the machine has.
 workers = int(os.environ.get("WEB_CONCURRENCY") or len(os.sched_getaffinity(0)) * 2 + 1)

@@ -2,7 +2,8 @@
 
 ``make serve`` and the integration tests both use :class:`Stack`: it renders
 ``deploy/nginx.conf`` or ``deploy/apache.conf`` into a directory of its own,
-starts gunicorn, the front server and (if asked) the background task worker as
+starts gunicorn (per app server: the pages' pool and the low-priority ZIP
+pool), the front server and (if asked) the background task worker as
 child processes on free ports (never the system service), waits until they
 answer and stops them again.
 """
@@ -36,6 +37,13 @@ from files import contract
 DEPLOY_DIR = Path(__file__).resolve().parent
 REPO_DIR = DEPLOY_DIR.parent
 APACHE_MODULES_DIR = Path("/usr/lib/apache2/modules")
+# Folder ZIPs, the one large body Python sends itself, are served by a gunicorn
+# pool of their own at this nice value (the front server routes
+# files.contract.ZIP_LOCATION there): on a busy CPU the pages go first, an idle
+# one still runs the ZIPs at full speed. Whole processes, not threads: a
+# thread's nice value does not reach the GIL, and a preempted low-priority
+# thread holding it stalls every page of its process (docs/performance.md).
+ZIP_POOL_NICE = 19
 # Where Debian puts nginx and apache2; not on an ordinary user's PATH.
 SBIN_PATH = "/usr/local/sbin:/usr/sbin:/sbin"
 
@@ -179,6 +187,7 @@ class Stack:
     stop_timeout: float = 5.0
 
     gunicorn_ports: list[int] = field(init=False, default_factory=list)
+    zip_ports: list[int] = field(init=False, default_factory=list)
     granian_port: int = field(init=False, default=0)
     _procs: dict[str, subprocess.Popen[bytes]] = field(init=False, default_factory=dict)
     _outputs: list[IO[bytes]] = field(init=False, default_factory=list)
@@ -219,6 +228,11 @@ class Stack:
     def gunicorn_names(self) -> list[str]:
         """Process and log names: gunicorn, then gunicorn-2, gunicorn-3..."""
         return ["gunicorn" if i == 0 else f"gunicorn-{i + 1}" for i in range(self.app_servers)]
+
+    @property
+    def zip_names(self) -> list[str]:
+        """Each app server's pool for folder ZIPs: gunicorn-zip, gunicorn-2-zip..."""
+        return [f"{name}-zip" for name in self.gunicorn_names]
 
     @property
     def gunicorn_urls(self) -> list[str]:
@@ -290,6 +304,10 @@ class Stack:
             "click_servers": f"server 127.0.0.1:{self.granian_port} fail_timeout=0;"
             if self.granian_port
             else upstreams,
+            "zip_upstream": f"127.0.0.1:{self.zip_ports[0]}",
+            "zip_upstream_servers": " ".join(
+                f"server 127.0.0.1:{port} fail_timeout=0;" for port in self.zip_ports
+            ),
             # Without Django's secret, one nobody knows: no signed URL verifies.
             "signed_url_secret": self.env.get("PORTAL_SIGNED_URL_SECRET")
             or secrets.token_urlsafe(32),
@@ -330,6 +348,7 @@ class Stack:
             raise StackError("already started")
         self.port = self.port or free_port(self.host)
         self.gunicorn_ports = [free_port() for _ in range(self.app_servers)]
+        self.zip_ports = [free_port() for _ in range(self.app_servers)]
         with_granian = self.granian and self.server == "nginx" and self.app is not None
         self.granian_port = free_port() if with_granian else 0
         self.render_config()
@@ -337,14 +356,20 @@ class Stack:
         atexit.register(self.stop)
         try:
             if self.app is not None:
-                for name, port in zip(self.gunicorn_names, self.gunicorn_ports, strict=True):
+                pools = [
+                    *zip(self.gunicorn_names, self.gunicorn_ports, strict=True),
+                    *zip(self.zip_names, self.zip_ports, strict=True),
+                ]
+                for name, port in pools:
                     command = self._gunicorn_command(self.app, name, port)
+                    if name in self.zip_names:
+                        command = ["nice", "-n", str(ZIP_POOL_NICE), *command]
                     self._spawn(name, command, self.gunicorn_env())
                 if self.granian_port:
                     env = self.gunicorn_env()
                     self._spawn("granian", granian_command(self.app, self.granian_port, env), env)
                     self._wait_for_port("granian", self.granian_port)
-                for name, port in zip(self.gunicorn_names, self.gunicorn_ports, strict=True):
+                for name, port in pools:
                     self._wait_for_port(name, port)
             if self.worker:
                 self._spawn("worker", worker_command(), self.gunicorn_env())
@@ -459,7 +484,7 @@ class Stack:
     def stop(self) -> None:
         """Stop each process, front server first, the task worker last."""
         atexit.unregister(self.stop)
-        for name in [self.server, *self.gunicorn_names, "granian", "worker"]:
+        for name in [self.server, *self.gunicorn_names, *self.zip_names, "granian", "worker"]:
             proc = self._procs.pop(name, None)
             if proc is not None:
                 stop_process(proc, self.stop_timeout)

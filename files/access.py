@@ -29,7 +29,15 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.lookups import StartsWith
 
 from accounts.models import User
-from files.models import Folder, Link, ResumableUpload, ScanStatus, Share, UploadedFile
+from files.models import (
+    FileVersion,
+    Folder,
+    Link,
+    ResumableUpload,
+    ScanStatus,
+    Share,
+    UploadedFile,
+)
 
 NOTHING = Q(pk__in=[])
 EVERYTHING = Q()
@@ -369,7 +377,7 @@ def sendable(files: QuerySet[UploadedFile], user: User | AnonymousUser) -> Query
     return files.filter(sent_to_anyone | Q(owner_id=user.pk, scan_status__in=owners_too))
 
 
-def withheld(upload: UploadedFile, user: User | AnonymousUser) -> str | None:
+def withheld(upload: UploadedFile | FileVersion, user: User | AnonymousUser) -> str | None:
     """Why `upload`'s bytes may not be sent to `user` (who may read it), or None when they may.
 
     The quarantine (files.scanning): what ClamAV has not cleared reaches no
@@ -378,7 +386,9 @@ def withheld(upload: UploadedFile, user: User | AnonymousUser) -> str | None:
     staff neither (staff release or delete it in the admin). Too large to
     scan: its owner when PORTAL_SCAN_UNSCANNABLE=allow, else nobody. Clean
     and not scanned (scanning off): as anything readable. A door that sends
-    bytes, a preview or a thumbnail asks this after its lookup.
+    bytes, a preview or a thumbnail asks this after its lookup. An earlier
+    version of a file (files.history.versions) has its own verdict, on its
+    own bytes, and the same rule: the file's owner is the version's.
     """
     status = upload.scan_status
     if status in (ScanStatus.CLEAN, ScanStatus.NOT_SCANNED):

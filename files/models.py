@@ -255,6 +255,13 @@ class FileVersion(models.Model):
     )
     # `modified` is the bytes' own time (as the file's was); this, when they stopped being current.
     replaced = models.DateTimeField(auto_now_add=True)
+    # The verdict on these bytes, as the file had it when they were current: an
+    # older version is withheld like a current file (files.access.withheld).
+    scan_status = models.CharField(
+        max_length=12, choices=ScanStatus.choices, default=ScanStatus.NOT_SCANNED
+    )
+    scan_signature = models.CharField(max_length=255, blank=True)
+    scanned = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-replaced"]
@@ -262,6 +269,11 @@ class FileVersion(models.Model):
             models.Index(fields=["file", "-replaced"]),
             # The oldest first (making room), and the sum of sizes from the index alone.
             models.Index(fields=["owner", "replaced", "size"], name="files_versions_owner"),
+            models.Index(
+                fields=["replaced"],
+                name="version_scan_pending",
+                condition=models.Q(scan_status=ScanStatus.PENDING),
+            ),
         ]
 
     def __str__(self) -> str:

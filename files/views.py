@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OrderBy, QuerySet
 from django.db.models.functions import Lower
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -32,6 +33,7 @@ from files.scanning.pages import withheld_page
 from files.sharing import audit
 from files.uploads import intake, quota
 from files.uploads.views import upload_url
+from portal.http import json_errors, wants_json
 
 # ?sort= value -> ORDER BY; the tie-breakers keep pages stable.
 SORT_ORDERS: dict[str, tuple[str | OrderBy, ...]] = {
@@ -216,8 +218,15 @@ class FileDetailView(UpdateView):
         except ValidationError as error:
             form.add_error("name", error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Renamed to {self.object.name}.")
+        message = f"Renamed to {self.object.name}."
+        # The list renames in place (static/list.js): the name as stored, no page.
+        if wants_json(self.request):
+            return JsonResponse({"name": self.object.name, "message": message})
+        messages.success(self.request, message)
         return HttpResponseRedirect(self.get_success_url())
+
+    def form_invalid(self, form: RenameForm) -> HttpResponse:
+        return json_errors(form) if wants_json(self.request) else super().form_invalid(form)
 
 
 class FileDeleteView(DeleteView):
@@ -241,12 +250,13 @@ class FileDeleteView(DeleteView):
         success_url = self.get_success_url()
         trash.trash_file(self.object, by=self.request.user)
         if access.owns(self.request.user, self.object):
-            messages.success(self.request, f"Moved {self.object.name} to the trash.")
+            message = f"Moved {self.object.name} to the trash."
         else:
-            messages.success(
-                self.request,
-                f"Deleted {self.object.name}: its owner can restore it from the trash.",
-            )
+            message = f"Deleted {self.object.name}: its owner can restore it from the trash."
+        # The list deletes in place (static/list.js) and announces this itself.
+        if wants_json(self.request):
+            return JsonResponse({"message": message})
+        messages.success(self.request, message)
         return HttpResponseRedirect(success_url)
 
 
@@ -278,9 +288,11 @@ class FolderZipView(View):
     """/files/folders/<uuid>/download/ (and /files/download/, the whole account) as one ZIP.
 
     A folder the visitor may read, with whatever below it they may read
-    (files.access); the top level is the visitor's own tree. The queries run
-    before the first byte is sent, in autocommit: no transaction stays open
-    while the archive streams. One audit row per archive, not per file.
+    (files.access); the top level is the visitor's own tree. /files/download/
+    with `selected` (file ids) and `selected_folders` (folder ids), the list's
+    selection, is those items only: each must be readable, else 404. The
+    queries run before the first byte is sent, in autocommit: no transaction
+    stays open while the archive streams. One audit row per archive, not per file.
     """
 
     request: AuthenticatedRequest
@@ -289,7 +301,25 @@ class FolderZipView(View):
     def get(self, request: HttpRequest, pk: Any = None) -> HttpResponseBase:
         user = self.request.user
         folder = None
-        if pk is not None:
+        file_ids, folder_ids = (
+            picked_ids(request, "selected"),
+            picked_ids(request, "selected_folders"),
+        )
+        if pk is None and (file_ids or folder_ids):
+            picked_files = access.readable_files(user).filter(pk__in=file_ids)
+            picked_folders = list(access.readable_folders(user).filter(pk__in=folder_ids))
+            if picked_files.count() != len(file_ids) or len(picked_folders) != len(folder_ids):
+                raise Http404("No such file or folder.")
+            contents = archive.collect_picked(
+                picked_folders,
+                access.sendable(picked_files, user),
+                access.readable_folders(user),
+                access.sendable(access.readable_files(user), user),
+            )
+            first = picked_folders[0] if picked_folders else picked_files[0]
+            # Whose files these are: a selection is made on one folder's page, so one owner.
+            name, owner_id = f"{user.get_username()}-selection", first.owner_id
+        elif pk is not None:
             folder = get_object_or_404(access.readable_folders(user), pk=pk)
             contents = archive.collect(
                 folder,
@@ -313,11 +343,20 @@ class FolderZipView(View):
         return zip_delivery.send(request, contents.entries, filename=filename, on_sent=note)
 
 
+def picked_ids(request: HttpRequest, field: str) -> set[uuid.UUID]:
+    """The ids ticked in the list's selection; a malformed one is no file (404)."""
+    try:
+        return {uuid.UUID(value) for value in request.GET.getlist(field)}
+    except ValueError:
+        raise Http404("No such file or folder.") from None
+
+
 class VersionDownloadView(View):
     """Sends an earlier version of a file to anyone who may read the file, as its download does.
 
-    The same permission check, sending path and headers (the file's name), and
-    a row in the file's download trail.
+    The same permission check, quarantine (on the version's own verdict),
+    sending path and headers (the file's name), and a row in the file's
+    download trail.
     """
 
     request: AuthenticatedRequest
@@ -325,6 +364,9 @@ class VersionDownloadView(View):
 
     def get(self, request: HttpRequest, pk: object, version: object) -> HttpResponseBase:
         found = history_views.version_of(access.readable_files(self.request.user), pk, version)
+        reason = access.withheld(found, request.user)
+        if reason is not None:
+            return withheld_page(request, found.file, reason)
         kept = StoredObject(
             key=found.stored.name or "",
             size=found.size,

@@ -8,7 +8,7 @@ codes the intake raises, so a script can act on a code without parsing words.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpRequest, JsonResponse
 
 # An error code that means "the request was too large", whatever door it came by.
@@ -34,7 +34,7 @@ def error_list(errors: dict[str, list[ValidationError]]) -> list[dict[str, str |
     ]
 
 
-def json_errors(form: Form) -> JsonResponse:
+def json_errors(form: BaseForm) -> JsonResponse:
     """A refused form as JSON: 413 when something was too large, else 400."""
     errors = error_list(form.errors.as_data())
     too_large = any(error["code"] in TOO_LARGE_CODES for error in errors)

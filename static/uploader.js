@@ -511,7 +511,11 @@
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var freshListing = fresh.getElementById("listing");
-        if (listing && freshListing) listing.innerHTML = freshListing.innerHTML;
+        if (listing && freshListing) {
+          listing.innerHTML = freshListing.innerHTML;
+          // static/list.js makes the new rows' menus.
+          document.dispatchEvent(new CustomEvent("portal:listing-replaced"));
+        }
         var usage = document.querySelector(".usage");
         var freshUsage = fresh.querySelector(".usage");
         if (usage && freshUsage) usage.innerHTML = freshUsage.innerHTML;
@@ -585,9 +589,8 @@
 
   // Through tus a file may be larger than one request: say the larger limit.
   if (tusUrl && tusMaxSize !== Infinity) {
-    form.querySelectorAll(".help").forEach(function (help) {
-      help.textContent = help.textContent.replace(/up to .+ each/,
-        "up to " + humanSize(tusMaxSize) + " each");
+    form.querySelectorAll(".upload-limit").forEach(function (limit) {
+      limit.textContent = "up to " + humanSize(tusMaxSize) + " each";
     });
   }
 
@@ -617,13 +620,16 @@
     folderInput.id = "upload-folder";
     folderInput.webkitdirectory = true;
     folderInput.className = "visually-hidden";
-    var folderLabel = element("label", "button", "Add a folder");
+    var folderLabel = element("label", "button", "Upload a folder");
     folderLabel.htmlFor = "upload-folder";
     folderInput.addEventListener("change", function () {
       addFiles(folderInput.files);
       folderInput.value = "";
     });
-    input.after(folderInput, folderLabel);
+    // After the "Upload files" button where the input is hidden behind one (the list).
+    var button = input.nextElementSibling;
+    var after = button && button.htmlFor === input.id ? button : input;
+    after.after(folderInput, folderLabel);
   }
 
   if (listing && listing.classList.contains("dropzone")) {

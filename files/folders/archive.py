@@ -81,22 +81,56 @@ def collect(
         parts = place(path)
         if parts is not None:
             named.append((parts, Entry(name="/".join(parts) + "/", modified=created)))
-    file_rows = files.values_list(
-        "pk", "name", "folder__path", "file", "size", "crc32", "modified"
-    ).order_by()
     count = 0
-    for pk, name, folder_path, key, size, crc32, modified in file_rows:
+    for folder_path, entry in _file_entries(files):
         above = place(folder_path) if folder_path is not None else []
         if above is None or (root is not None and folder_path is None):
             continue
+        parts = [*above, entry.name]
+        named.append((parts, _renamed(entry, "/".join(parts))))
+        count += 1
+    return _sorted(named, count)
+
+
+def collect_picked(
+    picked_folders: Iterable[Folder],
+    picked_files: QuerySet[UploadedFile],
+    folders: QuerySet[Folder],
+    files: QuerySet[UploadedFile],
+) -> Contents:
+    """A selection from the list: each picked folder as `collect` makes it, and each picked file.
+
+    Both side by side at the archive's root, wherever they were (a search
+    shows files from several folders). Two queries per picked folder and one
+    for the files: a selection is at most a page of rows.
+    """
+    named: list[tuple[list[str], Entry]] = []
+    count = 0
+    for folder in picked_folders:
+        contents = collect(folder, folders, files)
+        named += [(entry.name.rstrip("/").split("/"), entry) for entry in contents.entries]
+        count += contents.files
+    for _, entry in _file_entries(picked_files):
+        named.append(([entry.name], entry))
+        count += 1
+    return _sorted(named, count)
+
+
+def _file_entries(files: QuerySet[UploadedFile]) -> Iterable[tuple[str | None, Entry]]:
+    """Each file's folder path and its entry, named by the file's own (cleaned) name."""
+    file_rows = files.values_list(
+        "pk", "name", "folder__path", "file", "size", "crc32", "modified"
+    ).order_by()
+    for pk, name, folder_path, key, size, crc32, modified in file_rows:
         if crc32 is None:
             crc32 = _fill_in_crc32(pk, key)
-        parts = [*above, safe_component(name)]
-        entry = Entry(name="/".join(parts), modified=modified, key=key, size=size, crc32=crc32)
-        named.append((parts, entry))
-        count += 1
+        name = safe_component(name)
+        yield folder_path, Entry(name=name, modified=modified, key=key, size=size, crc32=crc32)
+
+
+def _sorted(named: list[tuple[list[str], Entry]], files: int) -> Contents:
     named.sort(key=lambda item: (item[0], item[1].is_directory))
-    return Contents(_unique(entry for _, entry in named), count)
+    return Contents(_unique(entry for _, entry in named), files)
 
 
 def _unique(entries: Iterable[Entry]) -> list[Entry]:

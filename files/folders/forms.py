@@ -91,7 +91,7 @@ class MoveFolderForm(forms.Form):
 
 
 class MoveFilesForm(forms.Form):
-    """A selection of files `user` may change and the folder they go to.
+    """A selection of files and folders `user` may change and the folder they go to.
 
     With `owner` and `at` (a page showing `owner`'s folder `at`) it offers where
     things from there may go; without them (the POST) it accepts any folder
@@ -99,9 +99,9 @@ class MoveFilesForm(forms.Form):
     """
 
     # Not `files`: a form already has an attribute of that name (its uploads).
-    selected = forms.ModelMultipleChoiceField(
-        queryset=UploadedFile.objects.none(),
-        error_messages={"required": "Choose at least one file to move."},
+    selected = forms.ModelMultipleChoiceField(queryset=UploadedFile.objects.none(), required=False)
+    selected_folders = forms.ModelMultipleChoiceField(
+        queryset=Folder.objects.none(), required=False
     )
     target = FolderChoiceField()
 
@@ -118,7 +118,18 @@ class MoveFilesForm(forms.Form):
         selected = cast(forms.ModelMultipleChoiceField, self.fields["selected"])
         # A forged id of a file `user` may not change is "not one of the available choices".
         selected.queryset = access.writable_files(user).only("pk", "name")
+        # A folder as the list's row menu would move it: renaming and moving rights alike.
+        folders = cast(forms.ModelMultipleChoiceField, self.fields["selected_folders"])
+        folders.queryset = access.movable_folders(user)
         if owner is None:
             target_field(self).offer_writable(user)
         else:
             target_field(self).offer(user, owner, at)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("selected") and not cleaned.get("selected_folders"):
+            raise forms.ValidationError(
+                "Choose at least one file or folder to move.", code="required"
+            )
+        return cleaned

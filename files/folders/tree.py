@@ -110,6 +110,12 @@ def move_folder(folder: Folder, target: Folder | None, *, by: User | None = None
         folder.refresh_from_db()
         if target is not None:
             target.refresh_from_db()
+        if by is not None:
+            # Under the lock, on the refreshed path: a concurrent move of the
+            # folder cannot slip it out of the share between check and update.
+            # First: a target in another owner's tree is refused, not a crash.
+            check_move(by, folder.owner_id, folder.path, target)
+        if target is not None:
             if target.owner_id != folder.owner_id:
                 raise ValueError("folders move only inside their owner's tree")
             if target.path.startswith(folder.path):
@@ -118,10 +124,6 @@ def move_folder(folder: Folder, target: Folder | None, *, by: User | None = None
                     code="cycle",
                     params={"name": folder.name},
                 )
-        if by is not None:
-            # Under the lock, on the refreshed path: a concurrent move of the
-            # folder cannot slip it out of the share between check and update.
-            check_move(by, folder.owner_id, folder.path, target)
         if folder.parent_id == (target.pk if target else None):
             return folder
         old_path = folder.path

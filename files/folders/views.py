@@ -10,8 +10,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,11 +23,25 @@ from accounts.http import AuthenticatedRequest
 from files import access
 from files.folders import tree
 from files.folders.forms import FolderNameForm, MoveFilesForm, MoveFolderForm
-from files.models import Folder
+from files.models import Folder, UploadedFile
+from portal.http import json_errors, wants_json
 
 
 def folder_url(folder: Folder | None) -> str:
     return folder.get_absolute_url() if folder else reverse("files:list")
+
+
+def counted(files: list[UploadedFile], folders: list[Folder]) -> str:
+    """“notes.txt”, “3 files”, “2 folders”, “3 files and 1 folder”: what a message names."""
+    items: list[UploadedFile | Folder] = [*files, *folders]
+    if len(items) == 1:
+        return items[0].name
+    parts = [
+        f"{len(group)} {noun}{'' if len(group) == 1 else 's'}"
+        for group, noun in ((files, "file"), (folders, "folder"))
+        if group
+    ]
+    return " and ".join(parts)
 
 
 class WritableFolderMixin:
@@ -113,8 +128,15 @@ class FolderRenameView(FolderActionMixin, FormView):
             self.folder.name = old_name
             form.add_error("name", error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Renamed {old_name} to {self.folder.name}.")
+        message = f"Renamed {old_name} to {self.folder.name}."
+        # The list renames in place (static/list.js): the name as stored, no page.
+        if wants_json(self.request):
+            return JsonResponse({"name": self.folder.name, "message": message})
+        messages.success(self.request, message)
         return HttpResponseRedirect(folder_url(self.folder))
+
+    def form_invalid(self, form: FolderNameForm) -> HttpResponse:
+        return json_errors(form) if wants_json(self.request) else super().form_invalid(form)
 
 
 class FolderMoveView(FolderActionMixin, FormView):
@@ -154,10 +176,11 @@ class FolderMoveView(FolderActionMixin, FormView):
 
 
 class MoveFilesView(FormView):
-    """POST /files/move/: a selection of files (checkboxes `files`) into `target`.
+    """POST /files/move/: the list's selection (`selected` files, `selected_folders`) into `target`.
 
     The form lives on the list and file pages, so there is no page of its own:
-    a refusal goes back to where the form was, as a message.
+    a refusal goes back to where the form was, as a message. All or nothing:
+    one refused item leaves every other where it was.
     """
 
     request: AuthenticatedRequest
@@ -169,16 +192,18 @@ class MoveFilesView(FormView):
 
     def form_valid(self, form: MoveFilesForm) -> HttpResponse:
         target: Folder | None = form.cleaned_data["target"]
+        files, folders = form.cleaned_data["selected"], form.cleaned_data["selected_folders"]
         try:
-            moved = tree.move_files(
-                self.request.user, [f.pk for f in form.cleaned_data["selected"]], target
-            )
+            with transaction.atomic():
+                if files:
+                    tree.move_files(self.request.user, [f.pk for f in files], target)
+                for folder in folders:
+                    tree.move_folder(folder, target, by=self.request.user)
         except ValidationError as error:
             form.add_error("target", error)
             return self.form_invalid(form)
         where = f"“{target.name}”" if target else "the top level"
-        what = form.cleaned_data["selected"][0].name if moved == 1 else f"{moved} files"
-        messages.success(self.request, f"Moved {what} to {where}.")
+        messages.success(self.request, f"Moved {counted(list(files), list(folders))} to {where}.")
         return HttpResponseRedirect(folder_url(target))
 
     def form_invalid(self, form: MoveFilesForm) -> HttpResponse:

@@ -18,12 +18,16 @@ from django.utils import timezone
 from accounts.models import User
 from files import names
 from files.models import FileVersion, UploadedFile
-from files.scanning import scan
-from files.scanning.tasks import after_store
+from files.scanning.tasks import after_keep, after_store
 from files.signals import delete_after_commit, stored_keys
 
-# The fields a version copies from the file whose bytes it keeps, and gives back on restore.
-BYTES_FIELDS = ("size", "content_type", "sha256", "sha1", "crc32", "modified", "uploaded_by")
+# The fields a version copies from the file whose bytes it keeps, and gives back on
+# restore: the verdict too, since it is about these bytes (an infected version
+# restored stays quarantined; a clean one is sent at once, as before it was replaced).
+BYTES_FIELDS = (
+    "size", "content_type", "sha256", "sha1", "crc32", "modified", "uploaded_by",
+    "scan_status", "scan_signature", "scanned",
+)  # fmt: skip
 
 
 def keep(current: UploadedFile) -> FileVersion | None:
@@ -45,6 +49,7 @@ def keep(current: UploadedFile) -> FileVersion | None:
         **{field: getattr(current, field) for field in BYTES_FIELDS},
     )
     trim(current)
+    after_keep(version)
     return version
 
 
@@ -57,8 +62,8 @@ def trim(current: UploadedFile) -> None:
 def restore(version: FileVersion) -> UploadedFile:
     """Make `version`'s bytes current again; the current bytes become a version in its place.
 
-    A swap of the two rows' bytes: no byte is copied, and the quota's total
-    does not move.
+    A swap of the two rows' bytes and their verdicts: no byte is copied or
+    scanned again, and the quota's total does not move.
     """
     with transaction.atomic():
         names.lock_owner(version.owner_id)
@@ -72,16 +77,15 @@ def restore(version: FileVersion) -> UploadedFile:
             setattr(current, field, getattr(version, field))
         current.file.name = version.stored.name
         current.thumbnail.name = ""
-        # Other bytes, a new verdict: checked again before anyone else gets them.
-        current.scan_status, current.scan_signature = scan.initial_status(), ""
-        current.scanned = None
         current.save()
         for field, value in was.items():
             setattr(version, field, value)
         version.stored.name = was_key
         version.replaced = timezone.now()
         version.save()
+        # Pending bytes (either side) are scanned where they now are; cleared ones get a thumbnail.
         after_store([current])
+        after_keep(version)
     return current
 
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.lookups import StartsWith
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
@@ -27,6 +27,7 @@ from files.folders import tree
 from files.folders.views import FolderActionMixin, folder_url
 from files.history import trash, versions
 from files.models import FileVersion, Folder, UploadedFile
+from portal.http import wants_json
 
 TRASH_URL = "files:trash"
 
@@ -56,10 +57,14 @@ class FolderDeleteView(FolderActionMixin, TemplateView):
         parent = self.folder.parent
         trash.trash_folder(self.folder, by=self.request.user)
         if access.owns(self.request.user, self.folder):
-            messages.success(request, f"Moved folder {self.folder.name} to the trash.")
+            message = f"Moved folder {self.folder.name} to the trash."
         else:
             restorable = "its owner can restore it from the trash"
-            messages.success(request, f"Deleted folder {self.folder.name}: {restorable}.")
+            message = f"Deleted folder {self.folder.name}: {restorable}."
+        # The list deletes in place (static/list.js) and announces this itself.
+        if wants_json(request):
+            return JsonResponse({"message": message})
+        messages.success(request, message)
         return HttpResponseRedirect(folder_url(parent))
 
 

@@ -153,3 +153,13 @@ def drop_version_triggers(apps: StateApps, schema_editor: BaseDatabaseSchemaEdit
     vendor = schema_editor.connection.vendor
     for statement in VERSIONS_SQLITE_DROP if vendor == "sqlite" else VERSIONS_POSTGRESQL_DROP:
         schema_editor.execute(statement, params=None)
+
+
+def recreate_version_triggers_on_sqlite(
+    apps: StateApps, schema_editor: BaseDatabaseSchemaEditor
+) -> None:
+    """Put back the triggers a rebuild of files_fileversion dropped (SQLite only), as above."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for statement in VERSIONS_SQLITE_DROP + VERSIONS_SQLITE:
+        schema_editor.execute(statement, params=None)

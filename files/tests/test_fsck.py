@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import User
-from files.models import UploadedFile
-from files.tests.conftest import MakeFile
+from files.models import Folder, UploadedFile
+from files.tests.conftest import MakeFile, MakeFolder
 from files.tests.utils import stored_path, stored_paths
 
 HOUR = 3600
@@ -166,3 +166,45 @@ def test_it_ignores_what_is_not_a_storage_key(alice: User) -> None:
 
     assert fsck("--repair")[0] == 0
     assert len(stored_paths()) == 3
+
+
+def test_trashed_bytes_and_versions_are_no_orphans_until_purged(
+    alice: User, make_file: MakeFile, make_folder: MakeFolder,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:  # fmt: skip
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from files.history import trash
+    from files.uploads import intake
+
+    old = make_folder(alice, "Old")
+    inside = make_file(alice, "inside.txt", b"first", folder=old)
+    intake.replace_file(inside, SimpleUploadedFile("inside.txt", b"second"))
+    inside.refresh_from_db()
+    [version] = inside.versions.all()
+    trash.trash_folder(old, by=alice)
+    keys = sorted([inside.file.name, version.stored.name])
+    for key in keys:  # old enough for --repair to delete them, were they orphans
+        then = time.time() - 2 * HOUR
+        os.utime(stored_path(key), (then, then))
+    status, output = fsck("--repair", "--orphan-age", "60")
+    assert status == 0, output
+    assert stored_paths() == sorted(stored_path(key) for key in keys)
+    # Their bytes must be there until purged: a missing one is reported as trashed.
+    stored_path(inside.file.name).rename(stored_path(inside.file.name + ".aside"))
+    status, output = fsck()
+    assert status == 1
+    assert f"{inside.pk} (in the trash)" in output
+    stored_path(inside.file.name + ".aside").rename(stored_path(inside.file.name))
+    with django_capture_on_commit_callbacks(execute=True):
+        trash.purge(trash_entry(alice))
+    assert stored_paths() == []
+    status, output = fsck()
+    assert status == 0, output
+
+
+def trash_entry(owner: User) -> Folder:
+    from files import access
+
+    [entry] = access.trashed_folders(owner)
+    return entry

@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import get_resolver
 from django.utils import timezone
@@ -30,7 +31,7 @@ from django.utils import timezone
 from accounts.models import User
 from files import contract
 from files.history import trash
-from files.models import FileVersion, Folder, Link, Share, UploadedFile
+from files.models import FileVersion, Folder, Link, ScanStatus, Share, UploadedFile
 from files.previews import thumbnails
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder
@@ -51,6 +52,12 @@ class World:
     trashed_file: UploadedFile
     trashed_folder: Folder
     version: FileVersion
+    # The same bytes as `version`, still being checked and found infected (files.access.withheld).
+    pending_version: FileVersion
+    infected_version: FileVersion
+    # A version of the trashed file; a file erin (an editor) deleted into alice's trash.
+    trashed_version: FileVersion
+    editors_delete: UploadedFile
 
 
 @pytest.fixture
@@ -68,14 +75,24 @@ def world(alice: User, bob: User, charlie: User, staff: User, make_folder: MakeF
     link, _ = grants.create_link(shared)
     trashed_file = trash.trash_file(make_file(alice, "old.txt", b"old", folder=shared), by=alice)
     trashed_folder = trash.trash_folder(make_folder(alice, "Old", parent=shared), by=alice)
-    key = default_storage.save(contract.storage_key(alice.pk, uuid.uuid4()), ContentFile(b"v1"))
-    version = FileVersion.objects.create(
-        file=photo, owner=alice, stored=key, size=2, content_type="image/png",
-        sha256="0" * 64, modified=timezone.now(),
-    )  # fmt: skip
+
+    def make_version(file: UploadedFile, status: str = ScanStatus.NOT_SCANNED) -> FileVersion:
+        key = default_storage.save(contract.storage_key(alice.pk, uuid.uuid4()), ContentFile(b"v1"))
+        return FileVersion.objects.create(
+            file=file, owner=alice, stored=key, size=2, content_type="image/png",
+            sha256="0" * 64, modified=timezone.now(), scan_status=status,
+        )  # fmt: skip
+
     users = {"owner": alice, "viewer": bob, "editor": erin, "revoked": rita,
              "stranger": charlie, "staff": staff}  # fmt: skip
-    return World(shared, sub, photo, share, link, users, trashed_file, trashed_folder, version)
+    return World(
+        shared, sub, photo, share, link, users, trashed_file, trashed_folder,
+        version=make_version(photo),
+        pending_version=make_version(photo, ScanStatus.PENDING),
+        infected_version=make_version(photo, ScanStatus.INFECTED),
+        trashed_version=make_version(trashed_file),
+        editors_delete=trash.trash_file(make_file(alice, "theirs.txt", folder=shared), by=erin),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,8 @@ class Call:
     path: Callable[[World], str]
     data: Callable[[World], dict[str, object]] = lambda world: {}
     headers: Callable[[World], dict[str, str]] | None = None  # sent with an empty body
+    # What a 200 must show (the versions on the file page), beside its status.
+    shows: Callable[[World], str] | None = None
 
 
 def upload_body(world: World) -> dict[str, object]:
@@ -133,6 +152,14 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         "files:move",
         Call("POST", lambda w: "/files/move/", lambda w: {"selected": w.photo.pk, "target": ""}),
     ),
+    "move picked folder": (
+        "files:move",
+        Call(
+            "POST",
+            lambda w: "/files/move/",
+            lambda w: {"selected_folders": w.sub.pk, "target": str(w.shared.pk)},
+        ),
+    ),
     "file page": ("files:detail", Call("GET", lambda w: f"/files/{w.photo.pk}/")),
     "rename file": (
         "files:detail",
@@ -158,6 +185,12 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         ),
     ),
     "zip everything": ("files:zip-all", Call("GET", lambda w: "/files/download/")),
+    "zip selection": (
+        "files:zip-all",
+        Call(
+            "GET", lambda w: f"/files/download/?selected={w.photo.pk}&selected_folders={w.sub.pk}"
+        ),
+    ),
     "zip folder": (
         "files:folder-zip",
         Call("GET", lambda w: f"/files/folders/{w.shared.pk}/download/"),
@@ -210,6 +243,7 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
     ),
     "trash": ("files:trash", Call("GET", lambda w: "/files/trash/")),
     "empty trash": ("files:trash-empty", Call("POST", lambda w: "/files/trash/empty/")),
+    "empty trash by GET": ("files:trash-empty", Call("GET", lambda w: "/files/trash/empty/")),
     "trashed file page": ("files:detail", Call("GET", lambda w: f"/files/{w.trashed_file.pk}/")),
     "trashed download": (
         "files:download",
@@ -219,6 +253,10 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         "files:folder",
         Call("GET", lambda w: f"/files/folders/{w.trashed_folder.pk}/"),
     ),
+    "zip trashed folder": (
+        "files:folder-zip",
+        Call("GET", lambda w: f"/files/folders/{w.trashed_folder.pk}/download/"),
+    ),
     "restore file": (
         "files:file-restore",
         Call("POST", lambda w: f"/files/{w.trashed_file.pk}/restore/"),
@@ -226,6 +264,18 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
     "restore folder": (
         "files:folder-restore",
         Call("POST", lambda w: f"/files/folders/{w.trashed_folder.pk}/restore/"),
+    ),
+    "restore editor's delete": (
+        "files:file-restore",
+        Call("POST", lambda w: f"/files/{w.editors_delete.pk}/restore/"),
+    ),
+    "restore live file": (
+        "files:file-restore",
+        Call("POST", lambda w: f"/files/{w.photo.pk}/restore/"),
+    ),
+    "restore live folder": (
+        "files:folder-restore",
+        Call("POST", lambda w: f"/files/folders/{w.sub.pk}/restore/"),
     ),
     "purge file": (
         "files:file-purge",
@@ -235,13 +285,60 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
         "files:folder-purge",
         Call("POST", lambda w: f"/files/folders/{w.trashed_folder.pk}/purge/"),
     ),
+    "purge editor's delete": (
+        "files:file-purge",
+        Call("POST", lambda w: f"/files/{w.editors_delete.pk}/purge/"),
+    ),
+    "purge live file": ("files:file-purge", Call("POST", lambda w: f"/files/{w.photo.pk}/purge/")),
+    "purge live folder": (
+        "files:folder-purge",
+        Call("POST", lambda w: f"/files/folders/{w.sub.pk}/purge/"),
+    ),
+    "version list": (
+        "files:detail",
+        Call(
+            "GET",
+            lambda w: f"/files/{w.photo.pk}/",
+            shows=lambda w: f"/files/{w.photo.pk}/versions/{w.version.pk}/download/",
+        ),
+    ),
     "version download": (
         "files:version-download",
         Call("GET", lambda w: f"/files/{w.photo.pk}/versions/{w.version.pk}/download/"),
     ),
+    "pending version": (
+        "files:version-download",
+        Call("GET", lambda w: f"/files/{w.photo.pk}/versions/{w.pending_version.pk}/download/"),
+    ),
+    "infected version": (
+        "files:version-download",
+        Call("GET", lambda w: f"/files/{w.photo.pk}/versions/{w.infected_version.pk}/download/"),
+    ),
+    "trashed version": (
+        "files:version-download",
+        Call(
+            "GET",
+            lambda w: f"/files/{w.trashed_file.pk}/versions/{w.trashed_version.pk}/download/",
+        ),
+    ),
+    "other file's version": (
+        "files:version-download",
+        Call("GET", lambda w: f"/files/{w.photo.pk}/versions/{w.trashed_version.pk}/download/"),
+    ),
     "version restore": (
         "files:version-restore",
         Call("POST", lambda w: f"/files/{w.photo.pk}/versions/{w.version.pk}/restore/"),
+    ),
+    "trashed version restore": (
+        "files:version-restore",
+        Call(
+            "POST",
+            lambda w: f"/files/{w.trashed_file.pk}/versions/{w.trashed_version.pk}/restore/",
+        ),
+    ),
+    "version restore by GET": (
+        "files:version-restore",
+        Call("GET", lambda w: f"/files/{w.photo.pk}/versions/{w.version.pk}/restore/"),
     ),
     "folder sharing": (
         "files:folder-sharing",
@@ -287,59 +384,81 @@ SIGNED_IN_VIEWS: dict[str, tuple[str, Call]] = {
     ),
 }
 
-SIGNED_IN_ACTORS = ("owner", "viewer", "editor", "revoked", "stranger", "staff", "anonymous")
+SIGNED_IN_ACTORS = (
+    "owner", "viewer", "editor", "revoked", "stranger", "staff", "anonymous", "link",
+)  # fmt: skip
 # One row per view, one status per actor in SIGNED_IN_ACTORS order. 302 is the
-# success redirect, except for anonymous visitors (sent to log in everywhere)
-# and "move files", which answers a refusal with a redirect and a message too.
+# success redirect, except for anonymous visitors (sent to log in everywhere,
+# "link" too: an anonymous visitor who has unlocked a link to Shared/, which
+# opens /s/ and nothing here) and "move files", which answers a refusal with
+# a redirect and a message too. 409: being checked by the virus scanner
+# (Retry-After), 403: quarantined (files.access.withheld).
 EXPECTED: dict[str, tuple[int, ...]] = {
-    #                      owne view edit revo stra staf anon
-    "list":                (200, 200, 200, 200, 200, 200, 302),
-    "shared":              (200, 200, 200, 200, 200, 200, 302),
-    "upload page":         (200, 200, 200, 200, 200, 200, 302),
-    "move files":          (302, 302, 302, 302, 302, 302, 302),
-    "file page":           (200, 200, 200, 404, 404, 200, 302),
-    "rename file":         (302, 404, 302, 404, 404, 404, 302),
-    "delete file":         (302, 404, 302, 404, 404, 404, 302),
-    "download":            (200, 200, 200, 404, 404, 200, 302),
-    "preview":             (200, 200, 200, 404, 404, 200, 302),
-    "thumbnail":           (200, 200, 200, 404, 404, 200, 302),
-    "file sharing":        (200, 404, 404, 404, 404, 404, 302),
-    "share file":          (302, 404, 404, 404, 404, 404, 302),
-    "link file":           (302, 404, 404, 404, 404, 404, 302),
-    "zip everything":      (200, 200, 200, 200, 200, 200, 302),
-    "zip folder":          (200, 200, 200, 404, 404, 200, 302),
-    "zip subfolder":       (200, 200, 200, 404, 404, 200, 302),
-    "folder page":         (200, 200, 200, 404, 404, 200, 302),
-    "new top folder":      (302, 302, 302, 302, 302, 302, 302),
-    "new subfolder":       (302, 404, 302, 404, 404, 404, 302),
-    "upload into":         (302, 404, 302, 404, 404, 404, 302),
-    "rename shared root":  (302, 404, 404, 404, 404, 404, 302),
-    "rename inside":       (302, 404, 302, 404, 404, 404, 302),
-    "move folder":         (200, 404, 200, 404, 404, 404, 302),
-    "move inside":         (302, 404, 302, 404, 404, 404, 302),
-    "move shared root":    (302, 404, 404, 404, 404, 404, 302),
-    "delete folder":       (302, 404, 302, 404, 404, 404, 302),
-    "delete shared root":  (302, 404, 404, 404, 404, 404, 302),
-    "trash":               (200, 200, 200, 200, 200, 200, 302),
-    "empty trash":         (302, 302, 302, 302, 302, 302, 302),
-    "trashed file page":   (404, 404, 404, 404, 404, 404, 302),
-    "trashed download":    (404, 404, 404, 404, 404, 404, 302),
-    "trashed folder page": (404, 404, 404, 404, 404, 404, 302),
-    "restore file":        (302, 404, 404, 404, 404, 404, 302),
-    "restore folder":      (302, 404, 404, 404, 404, 404, 302),
-    "purge file":          (302, 404, 404, 404, 404, 404, 302),
-    "purge folder":        (302, 404, 404, 404, 404, 404, 302),
-    "version download":    (200, 200, 200, 404, 404, 200, 302),
-    "version restore":     (302, 404, 302, 404, 404, 404, 302),
-    "folder sharing":      (200, 404, 404, 404, 404, 404, 302),
-    "share folder":        (302, 404, 404, 404, 404, 404, 302),
-    "link folder":         (302, 404, 404, 404, 404, 404, 302),
-    "revoke share":        (302, 404, 404, 404, 404, 404, 302),
-    "revoke link":         (302, 404, 404, 404, 404, 404, 302),
-    "ask to revoke share": (200, 404, 404, 404, 404, 404, 302),
-    "ask to revoke link":  (200, 404, 404, 404, 404, 404, 302),
-    "tus create into":     (201, 404, 201, 404, 404, 404, 302),
-    "tus continue":        (200, 404, 404, 404, 404, 404, 302),
+    #                      owne view edit revo stra staf anon link
+    "list":                (200, 200, 200, 200, 200, 200, 302, 302),
+    "shared":              (200, 200, 200, 200, 200, 200, 302, 302),
+    "upload page":         (200, 200, 200, 200, 200, 200, 302, 302),
+    "move files":          (302, 302, 302, 302, 302, 302, 302, 302),
+    "move picked folder":  (302, 302, 302, 302, 302, 302, 302, 302),
+    "file page":           (200, 200, 200, 404, 404, 200, 302, 302),
+    "rename file":         (302, 404, 302, 404, 404, 404, 302, 302),
+    "delete file":         (302, 404, 302, 404, 404, 404, 302, 302),
+    "download":            (200, 200, 200, 404, 404, 200, 302, 302),
+    "preview":             (200, 200, 200, 404, 404, 200, 302, 302),
+    "thumbnail":           (200, 200, 200, 404, 404, 200, 302, 302),
+    "file sharing":        (200, 404, 404, 404, 404, 404, 302, 302),
+    "share file":          (302, 404, 404, 404, 404, 404, 302, 302),
+    "link file":           (302, 404, 404, 404, 404, 404, 302, 302),
+    "zip everything":      (200, 200, 200, 200, 200, 200, 302, 302),
+    "zip selection":       (200, 200, 200, 404, 404, 200, 302, 302),
+    "zip folder":          (200, 200, 200, 404, 404, 200, 302, 302),
+    "zip subfolder":       (200, 200, 200, 404, 404, 200, 302, 302),
+    "folder page":         (200, 200, 200, 404, 404, 200, 302, 302),
+    "new top folder":      (302, 302, 302, 302, 302, 302, 302, 302),
+    "new subfolder":       (302, 404, 302, 404, 404, 404, 302, 302),
+    "upload into":         (302, 404, 302, 404, 404, 404, 302, 302),
+    "rename shared root":  (302, 404, 404, 404, 404, 404, 302, 302),
+    "rename inside":       (302, 404, 302, 404, 404, 404, 302, 302),
+    "move folder":         (200, 404, 200, 404, 404, 404, 302, 302),
+    "move inside":         (302, 404, 302, 404, 404, 404, 302, 302),
+    "move shared root":    (302, 404, 404, 404, 404, 404, 302, 302),
+    "delete folder":       (302, 404, 302, 404, 404, 404, 302, 302),
+    "delete shared root":  (302, 404, 404, 404, 404, 404, 302, 302),
+    "trash":               (200, 200, 200, 200, 200, 200, 302, 302),
+    "empty trash":         (302, 302, 302, 302, 302, 302, 302, 302),
+    "empty trash by GET":  (405, 405, 405, 405, 405, 405, 302, 302),
+    "trashed file page":   (404, 404, 404, 404, 404, 404, 302, 302),
+    "trashed download":    (404, 404, 404, 404, 404, 404, 302, 302),
+    "trashed folder page": (404, 404, 404, 404, 404, 404, 302, 302),
+    "zip trashed folder":  (404, 404, 404, 404, 404, 404, 302, 302),
+    "restore file":        (302, 404, 404, 404, 404, 404, 302, 302),
+    "restore folder":      (302, 404, 404, 404, 404, 404, 302, 302),
+    "restore editor's delete": (302, 404, 404, 404, 404, 404, 302, 302),
+    "restore live file":   (404, 404, 404, 404, 404, 404, 302, 302),
+    "restore live folder": (404, 404, 404, 404, 404, 404, 302, 302),
+    "purge file":          (302, 404, 404, 404, 404, 404, 302, 302),
+    "purge folder":        (302, 404, 404, 404, 404, 404, 302, 302),
+    "purge editor's delete": (302, 404, 404, 404, 404, 404, 302, 302),
+    "purge live file":     (404, 404, 404, 404, 404, 404, 302, 302),
+    "purge live folder":   (404, 404, 404, 404, 404, 404, 302, 302),
+    "version list":        (200, 200, 200, 404, 404, 200, 302, 302),
+    "version download":    (200, 200, 200, 404, 404, 200, 302, 302),
+    "pending version":     (200, 409, 409, 404, 404, 409, 302, 302),
+    "infected version":    (403, 403, 403, 404, 404, 403, 302, 302),
+    "trashed version":     (404, 404, 404, 404, 404, 404, 302, 302),
+    "other file's version": (404, 404, 404, 404, 404, 404, 302, 302),
+    "version restore":     (302, 404, 302, 404, 404, 404, 302, 302),
+    "trashed version restore": (404, 404, 404, 404, 404, 404, 302, 302),
+    "version restore by GET": (405, 405, 405, 405, 405, 405, 302, 302),
+    "folder sharing":      (200, 404, 404, 404, 404, 404, 302, 302),
+    "share folder":        (302, 404, 404, 404, 404, 404, 302, 302),
+    "link folder":         (302, 404, 404, 404, 404, 404, 302, 302),
+    "revoke share":        (302, 404, 404, 404, 404, 404, 302, 302),
+    "revoke link":         (302, 404, 404, 404, 404, 404, 302, 302),
+    "ask to revoke share": (200, 404, 404, 404, 404, 404, 302, 302),
+    "ask to revoke link":  (200, 404, 404, 404, 404, 404, 302, 302),
+    "tus create into":     (201, 404, 201, 404, 404, 404, 302, 302),
+    "tus continue":        (200, 404, 404, 404, 404, 404, 302, 302),
 }  # fmt: skip
 
 
@@ -352,22 +471,28 @@ def signed_in_cells() -> list[tuple[str, str, int]]:
     ]
 
 
-def request(client: Client, call: Call, world: World) -> int:
+def request(client: Client, call: Call, world: World) -> HttpResponseBase:
     if call.headers is not None:
-        return client.generic(
-            call.method, call.path(world), headers=call.headers(world)
-        ).status_code
+        return client.generic(call.method, call.path(world), headers=call.headers(world))
     if call.method == "GET":
-        return client.get(call.path(world)).status_code
-    return client.post(call.path(world), call.data(world)).status_code
+        return client.get(call.path(world))
+    return client.post(call.path(world), call.data(world))
 
 
 @pytest.mark.parametrize(("actor", "view", "expected"), signed_in_cells())
 def test_signed_in_surface(world: World, actor: str, view: str, expected: int) -> None:
     client = Client()
-    if actor != "anonymous":
+    if actor == "link":
+        _, token = grants.create_link(world.shared, password="pw")
+        assert client.post(f"/s/{token}/unlock/", {"password": "pw"}).status_code == 302
+        assert client.get(f"/s/{token}/").status_code == 200
+    elif actor != "anonymous":
         client.force_login(world.users[actor])
-    assert request(client, SIGNED_IN_VIEWS[view][1], world) == expected
+    call = SIGNED_IN_VIEWS[view][1]
+    response = request(client, call, world)
+    assert response.status_code == expected
+    if call.shows is not None and expected == 200:
+        assert call.shows(world) in response.content.decode()
 
 
 @dataclass(frozen=True)
@@ -379,6 +504,7 @@ class LinkActor:
     typed: str | None = None  # the password they unlock with, if any
     change: tuple[tuple[str, object], ...] = ()
     token: str | None = None  # a token never issued
+    trashed: bool = False  # its folder is in the owner's trash: the link opens nothing
 
 
 LINK_ACTORS: dict[str, LinkActor] = {
@@ -392,6 +518,7 @@ LINK_ACTORS: dict[str, LinkActor] = {
     "limited": LinkActor(change=(("download_limit", 5),)),
     "drop visitor": LinkActor(kind=Link.Kind.DROP),
     "unknown token": LinkActor(token="A" * 43),
+    "trashed item": LinkActor(trashed=True),
 }
 
 # One row per view, one status per holder in LINK_ACTORS order.
@@ -428,18 +555,18 @@ LINK_VIEWS: dict[str, tuple[str, Callable[[str, World], Call]]] = {
 }
 
 LINK_EXPECTED: dict[str, tuple[int, ...]] = {
-    #               link  right wrong exp   used  revk  limit drop  unkn
-    "open":         (200,  200,  200,  410,  410,  410,  200,  200,  404),
-    "unlock":       (302,  302,  302,  410,  410,  410,  302,  302,  404),
-    "subfolder":    (200,  200,  403,  410,  410,  410,  200,  404,  404),
-    "download":     (200,  200,  403,  410,  410,  410,  200,  404,  404),
-    "file page":    (200,  200,  403,  410,  410,  410,  200,  404,  404),
-    "preview":      (200,  200,  403,  410,  410,  410,  404,  404,  404),
-    "zip":          (200,  200,  403,  410,  410,  410,  200,  404,  404),
-    "drop":         (404,  404,  403,  410,  410,  410,  404,  302,  404),
-    "tus drop":     (404,  404,  403,  410,  410,  410,  404,  201,  404),
+    #               link  right wrong exp   used  revk  limit drop  unkn  trash
+    "open":         (200,  200,  200,  410,  410,  410,  200,  200,  404,  404),
+    "unlock":       (302,  302,  302,  410,  410,  410,  302,  302,  404,  404),
+    "subfolder":    (200,  200,  403,  410,  410,  410,  200,  404,  404,  404),
+    "download":     (200,  200,  403,  410,  410,  410,  200,  404,  404,  404),
+    "file page":    (200,  200,  403,  410,  410,  410,  200,  404,  404,  404),
+    "preview":      (200,  200,  403,  410,  410,  410,  404,  404,  404,  404),
+    "zip":          (200,  200,  403,  410,  410,  410,  200,  404,  404,  404),
+    "drop":         (404,  404,  403,  410,  410,  410,  404,  302,  404,  404),
+    "tus drop":     (404,  404,  403,  410,  410,  410,  404,  201,  404,  404),
     # Another link session's upload: nobody else's to continue.
-    "tus continue": (404,  404,  403,  410,  410,  410,  404,  404,  404),
+    "tus continue": (404,  404,  403,  410,  410,  410,  404,  404,  404,  404),
 }  # fmt: skip
 
 
@@ -458,11 +585,13 @@ def test_link_surface(world: World, actor: str, view: str, expected: int) -> Non
     holder = LINK_ACTORS[actor]
     link, token = grants.create_link(world.shared, kind=holder.kind, password=holder.password)
     Link.objects.filter(pk=link.pk).update(**dict(holder.change))
+    if holder.trashed:
+        trash.trash_folder(world.shared, by=world.users["owner"])
     client = Client()
     if holder.typed is not None:
         client.post(f"/s/{token}/unlock/", {"password": holder.typed})
     call = LINK_VIEWS[view][1](holder.token or token, world)
-    assert request(client, call, world) == expected
+    assert request(client, call, world).status_code == expected
 
 
 def test_every_view_has_a_column() -> None:

@@ -95,10 +95,12 @@ def test_folders_uploads_with_progress_and_the_whole_round_trip(
     page.screenshot(path=screenshots / "01-empty.png", full_page=True)
 
     # A nested folder: Projects / 2026.
+    page.click("summary:has-text('New folder')")
     page.fill("#new-folder-name", "Projects")
     page.click("button:has-text('Create folder')")
     assert page.locator(".messages").inner_text() == "Created folder Projects."
     page.click("table.files a:has-text('Projects')")
+    page.click("summary:has-text('New folder')")
     page.fill("#new-folder-name", "2026")
     page.click("button:has-text('Create folder')")
     page.click("table.files a:has-text('2026')")
@@ -189,7 +191,8 @@ def test_folders_uploads_with_progress_and_the_whole_round_trip(
 
     # Download it: the bytes are the ones dropped.
     with page.expect_download() as info:
-        row(page, "renamed.bin").locator("a:has-text('Download')").click()
+        row(page, "renamed.bin").locator(".row-menu-button").click()
+        row(page, "renamed.bin").locator("[role=menuitem]:has-text('Download')").click()
     assert info.value.suggested_filename == "renamed.bin"
     assert hashlib.sha256(Path(info.value.path()).read_bytes()).digest() == (
         hashlib.sha256(small).digest()

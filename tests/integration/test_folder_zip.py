@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import zipfile
@@ -24,6 +25,7 @@ import pytest
 import requests
 
 from deploy.seaweedfs import SeaweedFS
+from deploy.stack import ZIP_POOL_NICE
 from tests.availability import skip_or_fail
 from tests.integration.conftest import DEFAULT_LIMIT
 from tests.integration.support import PortalStack, base_env, manage, require
@@ -179,6 +181,29 @@ def test_a_nested_folder_of_awkward_names_zips_and_resumes_on_local_storage(
     check_archive(local_built, tmp_path)
 
 
+@pytest.mark.parametrize("stack", ["nginx", "apache"], indirect=True)
+def test_zips_are_sent_by_the_low_priority_pool_and_pages_by_the_other(
+    local_built: Built,
+) -> None:
+    portal = local_built.portal
+    stack = portal.stack
+    alice = portal.login("alice")
+    assert alice.session.get(local_built.url(), timeout=120).status_code == 200
+    assert alice.session.get(f"{portal.url}/files/", timeout=30).status_code == 200
+    zip_get = f"GET {local_built.url().removeprefix(portal.url)} "
+    assert portal.gunicorn_log(zip_get, app_server="gunicorn-zip")
+    assert portal.gunicorn_log("GET /files/ ", app_server="gunicorn")
+    # Both written by now: neither went to the other pool.
+    assert not portal.gunicorn_log(zip_get, 0, app_server="gunicorn")
+    assert not portal.gunicorn_log("GET /files/ ", 0, app_server="gunicorn-zip")
+    # nice -n adds to our own value: the pages keep it, the ZIPs' workers go lower.
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    for pid in stack.worker_pids("gunicorn"):
+        assert os.getpriority(os.PRIO_PROCESS, pid) == ours
+    for pid in stack.worker_pids("gunicorn-zip"):
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(ours + ZIP_POOL_NICE, 19)
+
+
 @pytest.fixture(scope="module")
 def s3_built(
     tmp_path_factory: pytest.TempPathFactory, static_root: Path, seaweedfs: SeaweedFS
@@ -267,7 +292,7 @@ def test_a_five_gib_folder_zips_with_workers_under_100_mb(
                 for chunk in response.iter_content(4 * MIB):
                     out.write(chunk)
         assert archive.stat().st_size == expected > 5 * GIB
-        peaks = [peak_rss(pid) for pid in stack.stack.worker_pids()]
+        peaks = [peak_rss(pid) for pid in stack.stack.worker_pids("gunicorn-zip")]
         assert max(peaks) < 100 * 1000 * 1000, peaks
         with zipfile.ZipFile(archive) as opened:
             infos = {info.filename: info for info in opened.infolist()}
