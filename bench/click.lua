@@ -9,6 +9,14 @@ local cookie = os.getenv("BENCH_COOKIE")
 if cookie and cookie ~= "" then
    wrk.headers["Cookie"] = cookie
 end
+-- BENCH_NAVIGATE=1: the headers a browser sends when a link is clicked
+-- (files.delivery.clicked() reads Sec-Fetch-Mode); without them, a script's fetch.
+if os.getenv("BENCH_NAVIGATE") == "1" then
+   wrk.headers["Sec-Fetch-Mode"] = "navigate"
+   wrk.headers["Sec-Fetch-Dest"] = "document"
+   wrk.headers["Sec-Fetch-Site"] = "same-origin"
+   wrk.headers["Sec-Fetch-User"] = "?1"
+end
 
 local pending = {}
 followed = 0
@@ -23,7 +31,8 @@ end
 
 response = function(status, headers, body)
    if status == 302 then
-      table.insert(pending, headers["Location"])
+      -- Header names as the app server wrote them: granian writes lower case.
+      table.insert(pending, headers["Location"] or headers["location"])
       followed = followed + 1
    end
 end

@@ -65,6 +65,7 @@ class Wrk:
         cookie: str = "",
         load: ForeignLoad | None = None,
         script: Path = LUA_SCRIPT,
+        env: dict[str, str] | None = None,
     ) -> None:
         binary = shutil.which("wrk")
         if binary is None:
@@ -74,6 +75,7 @@ class Wrk:
         self.cookie = cookie
         self.load = load or ForeignLoad()
         self.script = script
+        self.env = env or {}  # for the script (bench/click.lua reads BENCH_NAVIGATE)
 
     def command(self, url: str, *, connections: int, seconds: float) -> list[str]:
         return [
@@ -97,7 +99,7 @@ class Wrk:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "BENCH_COOKIE": self.cookie},
+            env={**os.environ, "BENCH_COOKIE": self.cookie, **self.env},
         )
 
     def finish(self, proc: subprocess.Popen[str]) -> WrkResult:

@@ -397,9 +397,15 @@ def uploaded(client: PortalClient, path: Path) -> float:
     return elapsed
 
 
-def check_download(url: str, content: bytes | None, cookie: str, size: int = 0) -> None:
+def check_download(
+    url: str,
+    content: bytes | None,
+    cookie: str,
+    size: int = 0,
+    headers: dict[str, str] | None = None,
+) -> None:
     """One request before wrk: a login redirect or a wrong body would count as success there."""
-    headers = {"Cookie": cookie}
+    headers = {"Cookie": cookie, **(headers or {})}
     with requests.get(url, headers=headers, stream=True, allow_redirects=False, timeout=30) as r:
         if r.status_code != 200:
             raise RuntimeError(f"GET {url}: HTTP {r.status_code}")

@@ -90,7 +90,7 @@ def main() -> int:
         apps = ", ".join(stack.gunicorn_urls)
         print(
             f"Portal: {stack.url}/ ({server} in front of gunicorn at {apps}, "
-            f"and the task worker); logs in {stack.logs}"
+            f"download clicks at {stack.click_url}, and the task worker); logs in {stack.logs}"
         )
         print("Ctrl-C to stop.", flush=True)
         stack.wait()

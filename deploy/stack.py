@@ -176,6 +176,11 @@ class Stack:
     # Gunicorn instances, each its own master on its own port, all in nginx's
     # one upstream block: what several app servers share is proved here.
     app_servers: int = 1
+    # Behind nginx, the download clicks (files.contract.CLICK_LOCATION) go to
+    # granian serving the same app: 0.5-1 ms of CPU less per click than gunicorn
+    # (docs/performance.md). False: to gunicorn with the rest (the bench's
+    # comparison row). Behind Apache everything goes to gunicorn.
+    granian: bool = True
     # The account nginx/Apache workers switch to when started as root.
     worker_user: str = "www-data"
     start_timeout: float = 30.0
@@ -183,6 +188,7 @@ class Stack:
 
     gunicorn_ports: list[int] = field(init=False, default_factory=list)
     zip_ports: list[int] = field(init=False, default_factory=list)
+    granian_port: int = field(init=False, default=0)
     _procs: dict[str, subprocess.Popen[bytes]] = field(init=False, default_factory=dict)
     _outputs: list[IO[bytes]] = field(init=False, default_factory=list)
 
@@ -234,6 +240,13 @@ class Stack:
         return [f"http://127.0.0.1:{port}" for port in self.gunicorn_ports]
 
     @property
+    def click_url(self) -> str:
+        """The app server the front server sends download clicks to: granian, else gunicorn."""
+        if self.granian_port:
+            return f"http://127.0.0.1:{self.granian_port}"
+        return self.gunicorn_urls[0]
+
+    @property
     def gunicorn_access_log(self) -> Path:
         return self.access_log("gunicorn")
 
@@ -278,14 +291,19 @@ class Stack:
         else:
             user = pwd.getpwuid(os.getuid())
             group = grp.getgrgid(os.getgid()).gr_name
+        upstreams = " ".join(
+            f"server 127.0.0.1:{port} fail_timeout=0;" for port in self.gunicorn_ports
+        )
         values: dict[str, object] = {
             "listen": f"{self.host}:{self.port}",
             "server_name": self.host,
             "upstream": f"127.0.0.1:{self.gunicorn_ports[0]}",
             # One line: render() refuses a newline in a value.
-            "upstream_servers": " ".join(
-                f"server 127.0.0.1:{port} fail_timeout=0;" for port in self.gunicorn_ports
-            ),
+            "upstream_servers": upstreams,
+            "click_location": contract.CLICK_LOCATION,
+            "click_servers": f"server 127.0.0.1:{self.granian_port} fail_timeout=0;"
+            if self.granian_port
+            else upstreams,
             "zip_upstream": f"127.0.0.1:{self.zip_ports[0]}",
             "zip_upstream_servers": " ".join(
                 f"server 127.0.0.1:{port} fail_timeout=0;" for port in self.zip_ports
@@ -331,6 +349,8 @@ class Stack:
         self.port = self.port or free_port(self.host)
         self.gunicorn_ports = [free_port() for _ in range(self.app_servers)]
         self.zip_ports = [free_port() for _ in range(self.app_servers)]
+        with_granian = self.granian and self.server == "nginx" and self.app is not None
+        self.granian_port = free_port() if with_granian else 0
         self.render_config()
         # Should the caller never get to stop() (an interrupted test run).
         atexit.register(self.stop)
@@ -345,6 +365,10 @@ class Stack:
                     if name in self.zip_names:
                         command = ["nice", "-n", str(ZIP_POOL_NICE), *command]
                     self._spawn(name, command, self.gunicorn_env())
+                if self.granian_port:
+                    env = self.gunicorn_env()
+                    self._spawn("granian", granian_command(self.app, self.granian_port, env), env)
+                    self._wait_for_port("granian", self.granian_port)
                 for name, port in pools:
                     self._wait_for_port(name, port)
             if self.worker:
@@ -414,6 +438,11 @@ class Stack:
         details = "\n".join(f"--- {log}\n{_tail(log)}" for log in logs if _tail(log))
         return StackError(f"{name} {problem}\n{details}".rstrip())
 
+    @property
+    def processes(self) -> list[str]:
+        """The names of the processes running: nginx or apache, gunicorn..., granian, worker."""
+        return list(self._procs)
+
     def pid(self, name: str) -> int:
         """The pid of one of the stack's processes: "gunicorn" (the master), "worker", ..."""
         return self._procs[name].pid
@@ -455,7 +484,7 @@ class Stack:
     def stop(self) -> None:
         """Stop each process, front server first, the task worker last."""
         atexit.unregister(self.stop)
-        for name in [self.server, *self.gunicorn_names, *self.zip_names, "worker"]:
+        for name in [self.server, *self.gunicorn_names, *self.zip_names, "granian", "worker"]:
             proc = self._procs.pop(name, None)
             if proc is not None:
                 stop_process(proc, self.stop_timeout)
@@ -489,6 +518,35 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+
+
+def granian_command(app: str, port: int, env: Mapping[str, str]) -> list[str]:
+    """granian serving `app` over WSGI: the download clicks, behind nginx.
+
+    A worker process per CPU this process may use (or GRANIAN_WORKERS), each
+    with 4 threads for the database's waits (or GRANIAN_BLOCKING_THREADS).
+    Its access log goes to granian.out.
+    """
+    workers = env.get("GRANIAN_WORKERS") or str(len(os.sched_getaffinity(0)))
+    threads = env.get("GRANIAN_BLOCKING_THREADS") or "4"
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        workers,
+        "--blocking-threads",
+        threads,
+        "--respawn-failed-workers",
+        "--access-log",
+        app,
+    ]
 
 
 def worker_command() -> list[str]:

@@ -242,7 +242,7 @@ def uploads_via_link(link: Link, visitor: str) -> QuerySet[ResumableUpload]:
     """Unfinished uploads into a drop `link` that its visitor `visitor` may continue or end.
 
     `visitor` is the hash of a secret kept in the visitor's link session
-    (files.sharing.public): another session, holding the same link, reaches
+    (files.sharing.public.drops): another session, holding the same link, reaches
     none of them, nor does the folder's owner (whose uploads are their own).
     Whether the link is still open is checked by the link views before they ask.
     """

@@ -57,6 +57,11 @@ SIGNED_LOCATION = (
     f"(?:\\.{REVISION_PATTERN})?(?<portal_signed_variant>{re.escape(THUMBNAIL_SUFFIX)})?$"
 )
 
+# A click on a file's download (files:download): the URL the download fast path
+# (portal/fastpath.py) answers, and nginx's location that sends it to granian,
+# the app server for many small requests (deploy/stack.py).
+CLICK_LOCATION = f"^/files/{OBJECT_ID_PATTERN}/download/$"
+
 # nginx's location for folder ZIPs, the one large body Python itself sends
 # (/files/download/, /files/folders/<uuid>/download/, /s/<token>/zip/): read
 # from gunicorn in 256 KiB pieces and passed on unbuffered, not spooled to disk.

@@ -7,8 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OrderBy, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -34,18 +33,6 @@ from files.sharing import audit
 from files.uploads import intake, quota
 from files.uploads.views import upload_url
 from portal.http import json_errors, wants_json
-
-# ?sort= value -> ORDER BY; the tie-breakers keep pages stable.
-SORT_ORDERS: dict[str, tuple[str | OrderBy, ...]] = {
-    "name": (Lower("name").asc(), "created"),
-    "-name": (Lower("name").desc(), "-created"),
-    "size": ("size", "created"),
-    "-size": ("-size", "-created"),
-    "created": ("created",),
-    "-created": ("-created",),
-}
-DEFAULT_SORT = "-created"
-
 
 VIEW_MODES = ("table", "grid")
 
@@ -92,7 +79,7 @@ class FolderListView(ListView):
         if self.query:
             # Results come from several folders: say which, without a query per row.
             files = files.filter(name__icontains=self.query).select_related("folder")
-        return files.order_by(*SORT_ORDERS[self.sort], "pk")
+        return files.order_by(*search.SORT_ORDERS[self.sort], "pk")
 
     def get_paginator(
         self,
@@ -122,8 +109,8 @@ class FolderListView(ListView):
 
     @property
     def sort(self) -> str:
-        sort = self.request.GET.get("sort", DEFAULT_SORT)
-        return sort if sort in SORT_ORDERS else DEFAULT_SORT
+        sort = self.request.GET.get("sort", search.DEFAULT_SORT)
+        return sort if sort in search.SORT_ORDERS else search.DEFAULT_SORT
 
     @property
     def view_mode(self) -> str:

@@ -13,7 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("files/", include("files.urls")),
     # Public links: the anonymous surface, all of it in files/links.py.
-    path("s/", include("files.sharing.public")),
+    path("s/", include("files.sharing.public.urls")),
     # The REST API: token-only, JSON errors (files/api/).
     path("api/v1/", include("files.api.urls")),
     # Staff sign in through the same two steps as everyone (password, then the

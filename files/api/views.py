@@ -43,17 +43,6 @@ from files.sharing import audit
 from files.uploads import intake
 from files.uploads.forms import UploadForm
 
-# ?sort= value -> ORDER BY, as the folder page sorts; the tie-breakers keep pages stable.
-SORT_ORDERS: dict[str, tuple[Any, ...]] = {
-    "name": (Lower("name").asc(), "created"),
-    "-name": (Lower("name").desc(), "-created"),
-    "size": ("size", "created"),
-    "-size": ("-size", "-created"),
-    "created": ("created",),
-    "-created": ("-created",),
-}
-DEFAULT_SORT = "-created"
-
 
 class Pages(PageNumberPagination):
     """`?page=N`, PORTAL_FILES_PER_PAGE to a page, as the browser's lists."""
@@ -122,7 +111,9 @@ FOLDER_PARAM = OpenApiParameter(
 Q_PARAM = OpenApiParameter(
     "q", str, description="Search names in the folder and below (your whole account at the top)."
 )
-SORT_PARAM = OpenApiParameter("sort", str, enum=list(SORT_ORDERS), default=DEFAULT_SORT)
+SORT_PARAM = OpenApiParameter(
+    "sort", str, enum=list(search.SORT_ORDERS), default=search.DEFAULT_SORT
+)
 
 
 class FileListView(generics.ListAPIView):
@@ -135,9 +126,9 @@ class FileListView(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[UploadedFile]:
         user, params = self.request.user, self.request.query_params
         query = search_query(self.request)
-        sort = params.get("sort", DEFAULT_SORT)
-        if sort not in SORT_ORDERS:
-            choices = ", ".join(SORT_ORDERS)
+        sort = params.get("sort", search.DEFAULT_SORT)
+        if sort not in search.SORT_ORDERS:
+            choices = ", ".join(search.SORT_ORDERS)
             raise Refused("sort", ValidationError(f"Sort by one of {choices}.", code="invalid"))
         folder_id = query_id(self.request, "folder")
         if folder_id is not None:
@@ -153,7 +144,7 @@ class FileListView(generics.ListAPIView):
             files = files if query else files.filter(folder=None)
         if query:
             files = files.filter(name__icontains=query)
-        return files.select_related("owner").order_by(*SORT_ORDERS[sort], "pk")
+        return files.select_related("owner").order_by(*search.SORT_ORDERS[sort], "pk")
 
     @extend_schema(parameters=[FOLDER_PARAM, Q_PARAM, SORT_PARAM])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

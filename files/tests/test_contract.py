@@ -38,6 +38,7 @@ def _rendered(**values: object) -> str:
         "download_csp": contract.DOWNLOAD_CSP,
         "signed_location": contract.SIGNED_LOCATION,
         "zip_location": contract.ZIP_LOCATION,
+        "click_location": contract.CLICK_LOCATION,
     }
     return render(TEMPLATE, filler | shared | s3_values({}) | values)
 
@@ -76,6 +77,17 @@ def test_the_zip_location_takes_the_zip_urls_and_nothing_else() -> None:
     for url in (reverse("files:download", args=[folder]), reverse("files:folder", args=[folder]),
                 "/files/folders/../../download/", reverse("links:open", args=["t"])):  # fmt: skip
         assert not zips.fullmatch(url), url
+
+
+def test_the_click_location_takes_a_files_download_and_nothing_else() -> None:
+    clicks = _location(_rendered(), "^/files/")
+    file = uuid.uuid4()
+
+    assert clicks.fullmatch(reverse("files:download", args=[file]))
+    for url in (reverse("files:preview", args=[file]), reverse("files:thumbnail", args=[file]),
+                reverse("files:zip-all"), reverse("files:folder-zip", args=[file]),
+                f"/files/{file}/download/x", f"/files/x/{file}/download/"):  # fmt: skip
+        assert not clicks.fullmatch(url), url
 
 
 @pytest.mark.parametrize("if_range", [None, '"another version"'])

@@ -170,6 +170,12 @@ def test_a_limited_link_never_hands_out_a_signed_url(
     repeatable = client.get(url(unlimited_token, f"download/{upload.pk}/"))
     assert repeatable.status_code == 302
     assert repeatable["Location"].startswith("/_signed/")
+    # A browser's click on it is answered in one hop (files.delivery.clicked).
+    clicked = client.get(
+        url(unlimited_token, f"download/{upload.pk}/"), HTTP_SEC_FETCH_MODE="navigate"
+    )
+    assert clicked.status_code == 200
+    assert clicked["X-Accel-Redirect"] == f"/_protected/{upload.file.name}"
 
 
 def test_a_folder_link_lists_files_and_subfolders(client: Client, folder: Folder) -> None:

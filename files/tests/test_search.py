@@ -19,7 +19,6 @@ from accounts.models import User
 from files.folders import search
 from files.models import UploadedFile
 from files.tests.conftest import MakeFile
-from files.views import SORT_ORDERS
 
 SIZES_AND_AGES = [(30, 2), (10, 1), (20, 3), (40, 5), (5, 4)]
 
@@ -42,7 +41,7 @@ def page_names(client: Client, **params: str) -> list[str]:
     return [upload.name for upload in response.context["files"]]
 
 
-@pytest.mark.parametrize("sort", sorted(SORT_ORDERS))
+@pytest.mark.parametrize("sort", sorted(search.SORT_ORDERS))
 @pytest.mark.parametrize("few_hits", [0, 100])
 def test_hits_come_in_the_order_asked_for_either_way(
     alice_client: Client,
@@ -56,7 +55,7 @@ def test_hits_come_in_the_order_asked_for_either_way(
     settings.PORTAL_FILES_PER_PAGE = 2
     expected = list(
         UploadedFile.objects.filter(name__icontains="report")
-        .order_by(*SORT_ORDERS[sort], "pk")
+        .order_by(*search.SORT_ORDERS[sort], "pk")
         .values_list("name", flat=True)
     )
 

@@ -1,4 +1,7 @@
-"""PORTAL_SIGNED_URL_SECRET: a permitted download answers 302 to a URL nginx verifies."""
+"""PORTAL_SIGNED_URL_SECRET: a permitted download answers 302 to a URL nginx verifies.
+
+Except a browser's click on a download: one hop, X-Accel-Redirect (files.delivery.clicked).
+"""
 
 from __future__ import annotations
 
@@ -61,6 +64,60 @@ def test_download_redirects_to_a_signed_url(alice_client: Client, upload: Upload
     assert body(response) == b""
     for header in ("X-Accel-Redirect", "Content-Disposition", "Content-Security-Policy"):
         assert header not in response
+
+
+# What a browser sends when a link is clicked (or a URL typed): a navigation.
+CLICK = {
+    "HTTP_SEC_FETCH_MODE": "navigate",
+    "HTTP_SEC_FETCH_DEST": "document",
+    "HTTP_SEC_FETCH_USER": "?1",
+}
+
+
+def test_a_browsers_click_on_a_download_is_answered_in_one_hop(
+    alice_client: Client, upload: UploadedFile
+) -> None:
+    response = alice_client.get(f"/files/{upload.pk}/download/", **CLICK)
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == f"/_protected/u/{upload.owner_id}/{upload.pk}"
+    assert response["Content-Disposition"] == 'attachment; filename="notes.txt"'
+    assert response["Cache-Control"] == "private"
+    assert "Location" not in response
+
+
+@pytest.mark.parametrize(
+    "fetch",
+    [
+        {},  # a script, an old browser: no Sec-Fetch headers at all
+        {"HTTP_SEC_FETCH_MODE": "no-cors", "HTTP_SEC_FETCH_DEST": "video"},  # a media element
+        {"HTTP_SEC_FETCH_MODE": "cors", "HTTP_SEC_FETCH_DEST": "empty"},  # fetch()
+    ],
+)
+def test_anything_but_a_navigation_still_gets_the_signed_url(
+    alice_client: Client, upload: UploadedFile, fetch: dict[str, str]
+) -> None:
+    response = alice_client.get(f"/files/{upload.pk}/download/", **fetch)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/_signed/u/")
+
+
+def test_a_click_on_a_preview_keeps_the_signed_url_for_its_range_requests(
+    alice: User, alice_client: Client, make_file: MakeFile
+) -> None:
+    # A video or PDF opened in a tab asks for ranges of the URL it ended on:
+    # the signed one answers them without Python.
+    picture = make_file(alice, "pic.png", image_bytes("PNG"))
+    response = alice_client.get(f"/files/{picture.pk}/preview/", **CLICK)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/_signed/u/")
+
+
+def test_a_click_checks_the_permission_all_the_same(
+    bob_client: Client, client: Client, upload: UploadedFile
+) -> None:
+    assert bob_client.get(f"/files/{upload.pk}/download/", **CLICK).status_code == 404
+    response = client.get(f"/files/{upload.pk}/download/", **CLICK)
+    assert response["Location"] == f"/accounts/login/?next=/files/{upload.pk}/download/"
 
 
 def test_preview_signs_inline_for_a_checked_type(

@@ -17,7 +17,7 @@ translates errors: tus's statuses
 typed errors as `{"errors": [...]}` (413 too large or over quota).
 
 A drop link's visitors speak the same protocol at /s/<token>/tus/
-(files.sharing.public.LinkTusView): that door subclasses this view and
+(files.sharing.public.drops.LinkTusView): that door subclasses this view and
 overrides the hooks marked "a door's" below (who may continue, where a new
 upload goes, how refusals are worded, what completion writes).
 """

@@ -125,10 +125,10 @@ def shared_folder(alice: User, bob: User, make_folder: MakeFolder) -> Folder:  #
     return folder
 
 
-def assert_same_permitted(path: str, cookie: str) -> Answer:
+def assert_same_permitted(path: str, cookie: str, **extra: str) -> Answer:
     """Both answered the download alike, the fast path by itself, each with one audit row."""
     before = DownloadEvent.objects.count()
-    django, fast, answered = both(path, cookie)
+    django, fast, answered = both(path, cookie, **extra)
     assert answered
     assert fast == django
     assert DownloadEvent.objects.count() == before + 2
@@ -197,6 +197,29 @@ def test_a_signed_redirect_is_the_same_302(
     status, headers, _ = assert_same_permitted(url(upload), session_of(alice))
     assert status == "302 Found"
     assert dict(headers)["Location"].startswith("/_signed/")
+
+
+def test_a_browsers_click_is_the_same_one_hop_answer(
+    settings: Settings, alice: User, upload: UploadedFile
+) -> None:
+    settings.PORTAL_SIGNED_URL_SECRET = "s" * 32
+    status, headers, _ = assert_same_permitted(
+        url(upload), session_of(alice), HTTP_SEC_FETCH_MODE="navigate"
+    )
+    assert status == "200 OK"
+    assert dict(headers)["X-Accel-Redirect"].startswith("/_protected/u/")
+    row = DownloadEvent.objects.latest("id")
+    assert row.via == "direct"
+
+
+def test_a_session_whose_data_was_tampered_with_is_left_to_django(
+    alice: User, upload: UploadedFile
+) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)  # its good data decoded (and remembered)
+    session = Session.objects.get(session_key=cookie)
+    Session.objects.filter(session_key=cookie).update(session_data=session.session_data + "x")
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
 
 
 def test_a_stranger_gets_djangos_404(charlie: User, upload: UploadedFile) -> None:

@@ -155,13 +155,11 @@ class PortalStack:
         self, path_fragment: str, timeout: float = 5.0, app_server: str = "gunicorn"
     ) -> list[str]:
         """An app server's access-log lines for a path (written just after answering)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            log = self.stack.access_log(app_server)
-            lines = [line for line in log.read_text().splitlines() if path_fragment in line]
-            if lines or time.monotonic() > deadline:
-                return lines
-            time.sleep(0.1)
+        return _lines(self.stack.access_log(app_server), path_fragment, timeout)
+
+    def granian_log(self, path_fragment: str, timeout: float = 5.0) -> list[str]:
+        """granian's access-log lines for a path (it writes them to its output)."""
+        return _lines(self.stack.logs / "granian.out", path_fragment, timeout)
 
     def front_errors(self) -> list[str]:
         log = self.stack.logs / f"{self.server}-error.log"
@@ -170,6 +168,16 @@ class PortalStack:
         # nginx: "[error]"; Apache: "[proxy_http:error]", "[:error]".
         severe = re.compile(r"\[[\w]*:?(error|crit|alert|emerg)\]")
         return [line for line in log.read_text().splitlines() if severe.search(line)]
+
+
+def _lines(log: Path, fragment: str, timeout: float) -> list[str]:
+    """The lines of `log` holding `fragment`, waiting up to `timeout` seconds for one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in log.read_text().splitlines() if fragment in line]
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
 
 
 def disposition_filename(header: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from files.sharing.public import GUESSES_PER_CLIENT
+from files.sharing.public.base import GUESSES_PER_CLIENT
 from tests.integration.conftest import DEFAULT_LIMIT
 from tests.integration.support import PortalStack, base_env, manage, require
 

@@ -69,6 +69,30 @@ def test_it_sends_the_bytes_through_the_signed_url(
     assert signed_stack.gunicorn_log("/_signed/", timeout=0.5) == []
 
 
+def test_a_browsers_click_gets_the_file_in_one_hop_from_granian(
+    signed_stack: PortalStack,
+    alice: PortalClient,
+    signed_uploaded: dict[str, str],
+    signed_samples: dict[str, Sample],
+) -> None:
+    file_id = signed_uploaded["notes.bin"]
+    # What a browser sends when a link is clicked.
+    navigation = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+
+    download = alice.download(file_id, **navigation)
+
+    assert download.status == 200
+    assert download.head == signed_samples["notes.bin"].path.read_bytes()
+    assert download.headers["Content-Disposition"] == 'attachment; filename="notes.bin"'
+    assert download.headers["Cache-Control"] == "private"
+    assert_served_safely(download.headers)
+    # nginx sent the click to granian (its access log), not to gunicorn.
+    assert signed_stack.granian_log(f"/files/{file_id}/download/")
+    assert signed_stack.gunicorn_log(f"/files/{file_id}/download/", timeout=0.5) == []
+    # A client that is not navigating still gets the signed URL.
+    assert signed(alice, file_id).startswith("/_signed/u/")
+
+
 def test_a_png_preview_has_exactly_the_x_accel_headers(
     signed_stack: PortalStack, alice: PortalClient, signed_uploaded: dict[str, str]
 ) -> None:
