@@ -74,6 +74,10 @@ def test_a_link_is_made_copied_and_revoked(
         copy = page.locator("button.copy")
         copy.click()
         status = page.locator(".copy-row [aria-live=polite]")
+        # The clipboard answers asynchronously: wait for the announcement, then read it.
+        page.wait_for_function(
+            "() => document.querySelector('.copy-row [aria-live=polite]').textContent !== ''"
+        )
         assert status.inner_text() == "Copied"
         assert page.evaluate("navigator.clipboard.readText()") == url
         page.screenshot(path=screenshots / f"30-sharing-new-link-{size}.png", full_page=True)

@@ -26,6 +26,8 @@ def test_a_link_expiry_typed_in_tokyo_lives_until_that_hour_in_tokyo(browser, li
         page.click("button[type=submit]")
         page.goto(f"/files/folders/{folder.pk}/sharing/")
         # The first page was made in UTC; the script set the cookie and loaded it again.
+        page.wait_for_selector("html[data-timezone='Asia/Tokyo']", state="attached")
+        page.click("summary:has-text('New link…')")
         page.wait_for_selector("text=In your time zone, Asia/Tokyo.")
         assert page.locator("html").get_attribute("data-timezone") == "Asia/Tokyo"
         page.fill("input[name=expires]", "2030-06-01T09:00")
