@@ -13,6 +13,11 @@ from typing import Any
 
 import pytest
 import schemathesis
+
+# Imported here, not lazily mid-test where schemathesis does: on CPython 3.11.7 (gh-106905,
+# see _lambda_names_never_crash) an import that parses source after the parser's depth
+# went wrong fails, and Hypothesis calls the replay flaky.
+import schemathesis.generation.body_overrides  # noqa: F401
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
