@@ -190,6 +190,12 @@ def test_rclone_copies_an_awkward_tree_up_and_down_with_mtimes_and_sha1(
     assert about["used"] + about["free"] == QUOTA
 
 
+def kib(pid: int, field: str) -> int:
+    found = re.search(rf"{field}:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    assert found is not None
+    return int(found.group(1))
+
+
 def test_a_big_put_streams_without_growing_the_worker(
     dav_stack: PortalStack, tmp_path: Path
 ) -> None:
@@ -202,6 +208,13 @@ def test_a_big_put_streams_without_growing_the_worker(
     with big.open("wb") as out:
         for index in range(256):
             out.write(bytes([index]) * (1024 * 1024))
+    # The stack is shared with litmus and rclone, which ran first and left a worker at up to
+    # ~96 MiB: what is measured is the PUT's own growth. "5" resets VmHWM to the current
+    # RSS (proc(5), clear_refs). bench/dav.py measures the absolute peak on a fresh stack.
+    before = {}
+    for pid in dav_stack.stack.worker_pids():
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        before[pid] = kib(pid, "VmRSS")
     done = subprocess.run(
         [
             "curl",
@@ -221,13 +234,9 @@ def test_a_big_put_streams_without_growing_the_worker(
         timeout=300,
     )
     assert done.stdout == "201", done.stderr
-    peaks = []
-    for pid in dav_stack.stack.worker_pids():
-        status = Path(f"/proc/{pid}/status").read_text()
-        found = re.search(r"VmHWM:\s+(\d+) kB", status)
-        assert found is not None
-        peaks.append(int(found.group(1)) * 1024)
-    assert max(peaks) < 100 * 1024 * 1024, peaks
+    growth = {pid: kib(pid, "VmHWM") - rss for pid, rss in before.items()}
+    # Holding the file would be 256 MiB; streaming it is a few buffers.
+    assert max(growth.values()) < 32 * 1024, growth
     stored = [p for p in dav_stack.media_files() if p.stat().st_size == big.stat().st_size]
     assert len(stored) == 1
     assert (
