@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from files import names
 from files.forms import RenameForm
@@ -28,7 +28,27 @@ DETAIL_FIELDS = (
     "scan_status",
     "scan_signature",
     "scanned",
+    "versions_kept",
 )
+
+
+class TrashFilter(admin.SimpleListFilter):
+    """Staff see trashed files too (they count against the quota); this tells them apart."""
+
+    title = "trash"
+    parameter_name = "trash"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("in", "In the trash"), ("out", "Not in the trash")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[UploadedFile]
+    ) -> QuerySet[UploadedFile]:
+        if self.value() == "in":
+            return queryset.filter(trashed_at__isnull=False)
+        if self.value() == "out":
+            return queryset.filter(trashed_at__isnull=True)
+        return queryset
 
 
 class AdminRenameForm(RenameForm):
@@ -60,7 +80,7 @@ class UploadedFileAdmin(admin.ModelAdmin):
         "download_link",
     ]
     # "Quarantined" lists what ClamAV caught: delete it, or release a false positive.
-    list_filter = ["scan_status", "content_type", "created"]
+    list_filter = ["scan_status", TrashFilter, "content_type", "created"]
     actions = ["release"]
     search_fields = ["name", "owner__username", "owner__email"]
     list_select_related = ["owner"]
@@ -102,6 +122,30 @@ class UploadedFileAdmin(admin.ModelAdmin):
     @admin.display(description="download")
     def download_link(self, upload: UploadedFile) -> str:
         return format_html('<a href="{}">download</a>', upload.get_download_url())
+
+    @admin.display(description="earlier versions")
+    def versions_kept(self, upload: UploadedFile) -> str:
+        # Each through the version's download view: the same check and quarantine as the file's.
+        kept = upload.versions.select_related("uploaded_by").order_by("-replaced")
+        if not kept:
+            return "none"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li>{} · {} · {} · {} · <a href="{}">download</a></li>',
+                (
+                    (
+                        f"{version.modified:%Y-%m-%d %H:%M}",
+                        filesizeformat(version.size),
+                        f"by {version.uploaded_by.get_username() if version.uploaded_by else '—'}",
+                        version.get_scan_status_display(),
+                        version.get_download_url(),
+                    )
+                    for version in kept
+                ),
+            ),
+        )
 
 
 @admin.action(description="Revoke the selected shares (delete them)")

@@ -279,6 +279,9 @@ class FileVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.file} as of {self.modified:%Y-%m-%d %H:%M}"
 
+    def get_download_url(self) -> str:
+        return reverse("files:version-download", args=[self.file_id, self.pk])
+
 
 class StorageUsage(models.Model):
     """The bytes a user's files take: the sum of their `size`, what quotas count.

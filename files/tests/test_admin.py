@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import User
+from files.history import trash
 from files.tests.conftest import MakeFile
 from files.tests.utils import image_bytes, stored_path, stored_paths
+from files.uploads import intake
 
 CHANGELIST = "/admin/files/uploadedfile/"
 
@@ -127,3 +130,41 @@ def test_staff_rename_a_file_with_the_rename_rules(
     assert response.status_code == 302
     upload.refresh_from_db()
     assert upload.name == "new.txt"  # no directories, no format characters
+
+
+def test_the_change_page_lists_earlier_versions_with_their_checked_download(
+    alice: User, admin_client: Client, make_file: MakeFile
+) -> None:
+    upload = make_file(alice, "report.txt", b"first")
+    intake.replace_file(upload, SimpleUploadedFile("report.txt", b"second!"), by=alice)
+    intake.replace_file(upload, SimpleUploadedFile("report.txt", b"third"), by=alice)
+    version = upload.versions.order_by("-replaced").first()
+    assert version is not None and version.size == 7
+
+    html = admin_client.get(f"{CHANGELIST}{upload.pk}/change/").content.decode()
+
+    link = f"/files/{upload.pk}/versions/{version.pk}/download/"
+    assert f'<a href="{link}">download</a>' in html
+    assert "7\xa0bytes · by alice" in html  # the second upload's bytes, uploaded by alice
+    assert "5\xa0bytes · by —" in html  # the first: make_file records no uploader
+    assert version.stored.name not in html
+    assert admin_client.get(link).status_code == 200
+
+
+def test_a_file_without_versions_says_none(
+    alice: User, admin_client: Client, make_file: MakeFile
+) -> None:
+    upload = make_file(alice, "notes.txt")
+    html = admin_client.get(f"{CHANGELIST}{upload.pk}/change/").content.decode()
+    assert "earlier versions" in html.lower()
+    assert "/versions/" not in html
+
+
+def test_it_filters_trashed_files_from_live_ones(
+    alice: User, admin_client: Client, make_file: MakeFile
+) -> None:
+    make_file(alice, "kept.txt")
+    trash.trash_file(make_file(alice, "binned.txt"), by=alice)
+    assert listed(admin_client) == ["binned.txt", "kept.txt"]
+    assert listed(admin_client, {"trash": "in"}) == ["binned.txt"]
+    assert listed(admin_client, {"trash": "out"}) == ["kept.txt"]
