@@ -77,8 +77,10 @@ class Wrk:
         self.script = script
         self.env = env or {}  # for the script (bench/click.lua reads BENCH_NAVIGATE)
 
-    def command(self, url: str, *, connections: int, seconds: float) -> list[str]:
+    def command(self, url: str, *, connections: int, seconds: float, nice: int = 0) -> list[str]:
+        """wrk's command line; `nice`: its CPU priority (a background load's client)."""
         return [
+            *(["nice", "-n", str(nice)] if nice else []),
             # taskset, not preexec_fn: safe while the bench samples memory in a thread.
             "taskset",
             "--cpu-list",
@@ -93,9 +95,11 @@ class Wrk:
             url,
         ]
 
-    def start(self, url: str, *, connections: int, seconds: float) -> subprocess.Popen[str]:
+    def start(
+        self, url: str, *, connections: int, seconds: float, nice: int = 0
+    ) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            self.command(url, connections=connections, seconds=seconds),
+            self.command(url, connections=connections, seconds=seconds, nice=nice),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -7,6 +7,14 @@ from disk (`bench/nginx-static.conf`). Then the list page, idle and while 4
 ZIPs of that folder are downloading, and the peak RSS of the workers of the
 ZIP pool (the gunicorn at nice 19 that sends ZIPs: deploy/stack.py).
 Same pinning as the download rows: servers on one CPU, wrk on the other.
+
+The busy list page is measured twice. The 4 downloads' wrk drains well over
+1 GB/s on the load generator's CPU, beside the list page's own wrk: at equal
+priority the probe's latency counts its own client waiting for that CPU,
+which real downloaders, on other machines, never cost the site. So the
+target row runs the downloading wrk at nice 19 (the probe's client gets its
+CPU when it needs it; the downloads still take the rest); the row at equal
+priority is printed beside it, as the worst case of this one-machine bench.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ CONNECTIONS = (1, 4)
 BUSY_ZIPS = 4
 TARGET_RATIO = 0.5
 BUSY_TARGET = 3.0
+# The downloading wrk's nice value in the target row, then at the probe's own.
+DOWNLOADERS_NICE = (19, 0)
 
 # Written straight into the media root with their rows (CRC-32 as the upload
 # handler computes it): the bench measures the ZIP, not 1,001 uploads.
@@ -83,8 +93,9 @@ class ZipResults:
     static: dict[int, WrkResult] = field(default_factory=dict)
     portal: dict[int, WrkResult] = field(default_factory=dict)
     idle_list: WrkResult | None = None
-    busy_list: WrkResult | None = None
-    busy_zips: WrkResult | None = None
+    # By the downloading wrk's nice value (DOWNLOADERS_NICE).
+    busy_list: dict[int, WrkResult] = field(default_factory=dict)
+    busy_zips: dict[int, WrkResult] = field(default_factory=dict)
     worker_idle_kib: int = 0
     worker_peak_kib: int = 0
 
@@ -169,17 +180,19 @@ def run(bench: Bench) -> ZipResults:
             list_url = stack.url + "/files/"
             bench.wrk.run(list_url, connections=1, seconds=2)  # warm-up
             results.idle_list = bench.wrk.run(list_url, connections=1, seconds=seconds)
-            zips = bench.wrk.start(url, connections=BUSY_ZIPS, seconds=seconds + 6)
-            time.sleep(3)
-            results.busy_list = bench.wrk.run(list_url, connections=1, seconds=seconds)
-            results.busy_zips = bench.wrk.finish(zips)
-            check_result("zip busy", results.busy_zips, 0)
+            for nice in DOWNLOADERS_NICE:
+                zips = bench.wrk.start(url, connections=BUSY_ZIPS, seconds=seconds + 6, nice=nice)
+                time.sleep(3)
+                results.busy_list[nice] = bench.wrk.run(list_url, connections=1, seconds=seconds)
+                results.busy_zips[nice] = bench.wrk.finish(zips)
+                check_result("zip busy", results.busy_zips[nice], 0)
+                print(
+                    f"  list p99 idle {results.idle_list.p99_us / 1000:.1f} ms, busy "
+                    f"{results.busy_list[nice].p99_us / 1000:.1f} ms (downloaders at nice {nice})",
+                    flush=True,
+                )
+                time.sleep(2)
             results.worker_peak_kib = max(memory_kib(pid, "VmHWM") for pid in workers)
-            print(
-                f"  list p99 idle {results.idle_list.p99_us / 1000:.1f} ms, "
-                f"busy {results.busy_list.p99_us / 1000:.1f} ms",
-                flush=True,
-            )
     finally:
         reference.unlink(missing_ok=True)
     return results
@@ -201,17 +214,24 @@ def render(results: ZipResults) -> str:
         static, portal = results.static.get(connections), results.portal.get(connections)
         ratio = portal.mb_per_s / static.mb_per_s if static and portal else 0.0
         lines.append(f"| {connections} | {mb(static)} | {mb(portal)} | {ratio:.2f} |")
-    idle, busy = results.idle_list, results.busy_list
-    if idle and busy:
-        ratio = busy.p99_us / idle.p99_us
+    idle = results.idle_list
+    if idle:
         lines += [
             "",
             f"List page `/files/`, one connection: idle p50 {idle.p50_us / 1000:.1f} ms, "
-            f"p99 {idle.p99_us / 1000:.1f} ms; with {BUSY_ZIPS} ZIPs downloading "
-            f"({mb(results.busy_zips)} MB/s) p50 {busy.p50_us / 1000:.1f} ms, "
-            f"p99 {busy.p99_us / 1000:.1f} ms: busy/idle p99 {ratio:.1f} "
-            f"(target ≤ {BUSY_TARGET:.0f}).",
+            f"p99 {idle.p99_us / 1000:.1f} ms; with {BUSY_ZIPS} ZIPs downloading:",
+            "",
+            "| downloading wrk | ZIPs MB/s | list p50 | list p99 | busy/idle p99 |",
+            "| --- | ---: | ---: | ---: | ---: |",
         ]
+        for nice, busy in results.busy_list.items():
+            ratio = busy.p99_us / idle.p99_us
+            target = f" (target ≤ {BUSY_TARGET:.0f})" if nice == DOWNLOADERS_NICE[0] else ""
+            lines.append(
+                f"| nice {nice} | {mb(results.busy_zips.get(nice))} "
+                f"| {busy.p50_us / 1000:.1f} ms | {busy.p99_us / 1000:.1f} ms "
+                f"| {ratio:.1f}{target} |"
+            )
     lines += [
         "",
         f"ZIP pool workers' peak RSS (VmHWM): {results.worker_peak_kib / 1024:.0f} MiB "
