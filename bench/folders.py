@@ -143,6 +143,8 @@ def measure(database_url: str) -> dict[str, Any]:
     from django.test import Client
 
     call_command("migrate", verbosity=0, interactive=False)
+    # Pages link the manifest's hashed static names: no manifest, no page.
+    call_command("collectstatic", verbosity=0, interactive=False)
     started = time.perf_counter()
     world = seeded() or seed()
     seeded_s = time.perf_counter() - started

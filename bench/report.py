@@ -22,7 +22,6 @@ ROWS = {
     "django": "(d) Portal, Django streams (gunicorn)",
     "flask": "(e) Flask send_from_directory, no check",
 }
-UPLOAD_RSS_LIMIT = 100 * 1000**2  # bytes: "under 100 MB"
 
 
 @dataclass(frozen=True)
@@ -114,16 +113,7 @@ def render(results: Results, info: RunInfo) -> str:
         )
         if busy is None:
             lines.append(f"    {ROWS[key][:3]} busy: not one page answered in {info.seconds:g} s")
-    upload_mb_s = info.upload_size / results.upload_seconds / 1e6
-    lines += [
-        "",
-        f"Upload of {info.upload_size // 1024**3} GiB through nginx -> gunicorn: "
-        f"{results.upload_seconds:.1f} s, {upload_mb_s:,.0f} MB/s; gunicorn worker peak RSS "
-        f"(VmHWM) {results.upload_peak_kib / 1024:.0f} MiB "
-        f"(that worker's peak before: {results.upload_baseline_kib / 1024:.0f} MiB)",
-        "",
-        "Targets",
-    ]
+    lines += ["", "Targets"]
     lines += [f"  [{'met' if ok else 'MISSED'}] {text}" for ok, text in targets(results)]
     if results.s3 is not None:
         lines += ["", *s3.render(results.s3, info.upload_size, info.large_connections)]
@@ -137,7 +127,6 @@ def targets(results: Results) -> list[tuple[bool, str]]:
     signed_large = results.large["signed"].mb_per_s / results.large["static"].mb_per_s
     idle, busy = results.idle_list["nginx"], results.busy_list["nginx"]
     busy_ratio = busy.p99_us / idle.p99_us if busy else float("inf")
-    peak = results.upload_peak_kib * 1024
     return [
         (large >= 0.9, f"256 MiB via X-Accel-Redirect >= 0.9x nginx static: {large:.2f}x"),
         (
@@ -153,8 +142,4 @@ def targets(results: Results) -> list[tuple[bool, str]]:
             f"256 MiB via signed URL >= 0.9x nginx static: {signed_large:.2f}x",
         ),
         (busy_ratio <= 3, f"list p99 with downloads in flight <= 3x idle: {busy_ratio:.1f}x"),
-        (
-            peak < UPLOAD_RSS_LIMIT,
-            f"1 GiB upload, worker peak RSS < 100 MB: {peak / 1e6:.0f} MB",
-        ),
     ]

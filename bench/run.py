@@ -1,7 +1,8 @@
 """`make bench`: download, busy-worker, upload and thumbnail measurements in one run.
 
-`--only folders`, `--only downloads`, `--only thumbnails` or `--only zips` runs one part
-(bench/folders.py, this module, bench/thumbnails.py).
+`--only folders`, `--only downloads`, `--only uploads`, `--only thumbnails` or
+`--only zips` runs one part (bench/folders.py, this module, bench/uploads.py,
+bench/thumbnails.py, bench/zips.py).
 
 Every server runs from deploy/ (deploy.stack.Stack) on its own SQLite database
 and media root in a temporary directory, which is removed at the end (it holds
@@ -27,7 +28,7 @@ from typing import Any
 
 import requests
 
-from bench import click, dav, folders, report, s3, thumbnails, zips
+from bench import click, dav, folders, report, s3, thumbnails, uploads, zips
 from bench.loadgen import Wrk, WrkResult
 from bench.report import RunInfo
 from bench.s3 import S3Results
@@ -55,7 +56,7 @@ SMALL_CONNECTIONS = 16
 LARGE_CONNECTIONS = 4
 BUSY_DOWNLOADS = 32
 # --only takes one; a whole run takes all but "s3", whose rows "downloads" ends with.
-PARTS = ("folders", "click", "downloads", "thumbnails", "zips", "dav", "s3")
+PARTS = ("folders", "click", "downloads", "uploads", "thumbnails", "zips", "dav", "s3")
 # Of the Portal settings in the user's shell, only these pass into the stacks:
 # they move sessions to Redis (cached_db), which the report then says.
 PASSED_ENV = ("CACHE_URL", "REDIS_URL")
@@ -70,9 +71,6 @@ class Results:
     busy_downloads: dict[str, WrkResult] = field(default_factory=dict)
     # (b2)'s first request: the permission check answering 302 to the signed URL.
     first_request: WrkResult | None = None
-    upload_seconds: float = 0.0
-    upload_peak_kib: int = 0
-    upload_baseline_kib: int = 0
     s3: S3Results | None = None
 
 
@@ -236,27 +234,25 @@ class Bench:
         )
         time.sleep(2)  # let aborted downloads drain before the next measurement
 
-    def upload(self) -> None:
-        """A 1 GiB upload through nginx into a fresh gunicorn; its workers' peak RSS."""
-        write_random(self.upload_file, UPLOAD_SIZE, 2)
-        try:
-            seconds, peak, baseline = self.measure_upload("upload")
-        finally:
-            self.upload_file.unlink()
-        self.results.upload_seconds = seconds
-        self.results.upload_peak_kib, self.results.upload_baseline_kib = peak, baseline
-        print(f"  1 GiB upload: {seconds:.1f} s", flush=True)
-
     def measure_upload(
-        self, name: str, env: Mapping[str, str] | None = None
+        self, name: str, env: Mapping[str, str] | None = None, *, seed: bool = False
     ) -> tuple[float, int, int]:
-        """Seconds, and the peak RSS (KiB) of the worker that took it, then and before."""
-        with self.stack(name, "nginx", env=env) as stack:
-            client = PortalClient(stack.url, timeout=600).login(USERNAME, self.password)
-            client.session.get(stack.url + "/files/upload/", timeout=30)  # warm every import
+        """Seconds, and the peak RSS (KiB) of the worker that took it, then and before.
+
+        `seed`: the same upload to the seed's Flask app (bench/flaskapp.py) instead.
+        """
+        app = {"app": uploads.SEED_APP} if seed else {}
+        with self.stack(name, "nginx", env=env, **app) as stack:
+            client = PortalClient(stack.url, timeout=600)
+            if not seed:
+                client.login(USERNAME, self.password)
+                client.session.get(stack.url + "/files/upload/", timeout=30)  # warm every import
             workers = stack.worker_pids()
             before = {pid: memory_kib(pid, "VmHWM") for pid in workers}
-            seconds = uploaded(client, self.upload_file)
+            if seed:
+                seconds = uploads.seed_uploaded(stack.url, self.upload_file)
+            else:
+                seconds = uploaded(client, self.upload_file)
             after = {pid: memory_kib(pid, "VmHWM") for pid in workers}
         # The worker that took the upload is the one whose peak grew the most.
         pid = max(workers, key=lambda pid: after[pid] - before[pid])
@@ -335,8 +331,6 @@ class Bench:
         with self.stack("streaming", "nginx", StreamingStack) as stack:
             self.downloads_of("django", *self.portal_urls(stack))
             self.busy_workers("django", stack)
-        print("1 GiB upload through nginx -> gunicorn", flush=True)
-        self.upload()
         self.results.s3 = self.s3()
         return self.results
 
@@ -470,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         if "downloads" in parts:
             results = bench.run()
             reports.append(report.render(results, bench.info(busy)))
+        if "uploads" in parts:
+            reports.append("\n".join(uploads.render(uploads.run(bench))))
         if "thumbnails" in parts:
             bench.prepare_database()
             reports.append(thumbnails.render_report(thumbnails.run(bench)))

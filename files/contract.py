@@ -50,11 +50,12 @@ S3_PREFIX = "/_s3/"
 S3_WHOLE_PREFIX = "/_s3_whole/"
 SIGNED_PREFIX = "/_signed/"
 # nginx's location for signed URLs.
-# It names the file's id for the expired-link redirect, and the variant (a
-# thumbnail) for which view that redirect goes back to.
+# It names the key it sends, the file's id for the expired-link redirect, and
+# the variant (a thumbnail) for which view that redirect goes back to.
 SIGNED_LOCATION = (
-    f"^{SIGNED_PREFIX}{KEY_PREFIX}{OWNER_ID_PATTERN}/(?<portal_signed_id>{OBJECT_ID_PATTERN})"
-    f"(?:\\.{REVISION_PATTERN})?(?<portal_signed_variant>{re.escape(THUMBNAIL_SUFFIX)})?$"
+    f"^{SIGNED_PREFIX}(?<portal_signed_key>{KEY_PREFIX}{OWNER_ID_PATTERN}/"
+    f"(?<portal_signed_id>{OBJECT_ID_PATTERN})(?:\\.{REVISION_PATTERN})?"
+    f"(?<portal_signed_variant>{re.escape(THUMBNAIL_SUFFIX)})?)$"
 )
 
 # A click on a file's download (files:download): the URL the download fast path

@@ -100,7 +100,7 @@ def signed_url(obj: StoredObject, *, as_attachment: bool, filename: str) -> str 
 
 
 def sign(path: str, query: str, expires: int, secret: str) -> str:
-    """nginx's `secure_link_md5 "$secure_link_expires$uri?$portal_signed_query <secret>"`.
+    """nginx's `secure_link_md5 "$secure_link_expires$uri?$portal_signed_args <secret>"`.
 
     MD5 because it is the one hash nginx's secure_link module computes; the
     secret comes last (no length extension), and nginx refuses any argument
