@@ -266,8 +266,11 @@ class Bench:
             with self.stack("s3", "nginx", env=env) as stack:
                 client = self.login(stack)
                 uploaded(client, self.large_file)
-                path = f"/files/{client.file_id(self.large_file.name)}/download/"
-                [key] = [key for key in store.keys() if key.endswith(path.split("/")[2])]
+                # The store is new: its one object is this upload. (After the
+                # downloads part the same name is taken by a local file, and
+                # this one is stored as "bench-large (1).bin".)
+                [key] = store.keys()
+                path = f"/files/{key.rsplit('/', 1)[1]}/download/"
                 via_nginx, direct = stack.url + path, s3.direct_url(store, key)
                 direct_wrk = Wrk(self.client_cpus, load=self.wrk.load)  # no cookie
                 check_download(via_nginx, None, self.wrk.cookie, LARGE_SIZE)
