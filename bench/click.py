@@ -11,6 +11,9 @@ run, side by side, every row on the same server CPU with wrk on the other:
   hop) and a client that sends no Sec-Fetch headers (302 + the signed fetch);
   through Django (PORTAL_FAST_PATH=0) and portal/fastpath.py, on gunicorn
   (before issue 19) and on granian (deploy/stack.py, now);
+- the floor: the same nginx and granian answering the click with a constant
+  (bench/floorapp.py, no check), i.e. what the servers cost without the
+  fast path's Python;
 - the signed URL alone (a repeat) and nginx static, for the repeat ratio.
 
 Beside clicks per second, each row has the server's CPU time per click

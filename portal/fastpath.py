@@ -11,10 +11,15 @@ download URL it does what the Django view does, in fewer steps:
    compiled once into one SQL statement;
 3. the response, built by `files.delivery.serve` as the view builds it, then
    given the headers the middleware chain adds (X-Frame-Options,
-   Content-Length, Vary: Cookie, Referrer-Policy, COOP, HSTS on HTTPS) by
-   the middleware's own process_response;
-4. the audit row the view writes, by `files.sharing.audit.record_permitted`
-   (one prepared INSERT instead of the ORM's create()).
+   Content-Length, Vary: Cookie, Referrer-Policy, COOP, HSTS on HTTPS),
+   found by running the middleware's own process_response once per
+   response shape (`answer_headers`);
+4. the audit row the view writes, `files.sharing.audit.permitted_insert`
+   (one INSERT instead of the ORM's create()), committed before the answer
+   is returned.
+
+The statements run on the database driver's own cursor (`run`), not
+through Django's cursor wrapper; Django still wraps their errors.
 
 Anything it is not sure of falls through to Django, which then answers
 exactly as before: no cookie, an expired or logged-out session, a session
