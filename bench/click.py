@@ -11,6 +11,9 @@ run, side by side, every row on the same server CPU with wrk on the other:
   hop) and a client that sends no Sec-Fetch headers (302 + the signed fetch);
   through Django (PORTAL_FAST_PATH=0) and portal/fastpath.py, on gunicorn
   (before issue 19) and on granian (deploy/stack.py, now);
+- the floor: the same nginx and granian answering the click with a constant
+  (bench/floorapp.py, no check), i.e. what the servers cost without the
+  fast path's Python;
 - the signed URL alone (a repeat) and nginx static, for the repeat ratio.
 
 Beside clicks per second, each row has the server's CPU time per click
@@ -64,6 +67,8 @@ BEFORE_DJANGO = "Portal via Django, gunicorn, 302 + fetch"
 BEFORE = "Portal fast path, gunicorn, 302 + fetch"
 # make serve now: granian answers the click, in one hop.
 NOW = "Portal fast path, granian, browser click"
+# granian + nginx answering the click with a constant (bench/floorapp.py): the servers' share.
+FLOOR = "floor: granian, constant answer, no check"
 
 
 @contextmanager
@@ -136,7 +141,14 @@ class Click:
         print(f"  {label}: {result.clicks_per_s:,.0f}/s", flush=True)
 
     def portal(
-        self, label: str, *, fast: bool, granian: bool, navigate: bool, repeat: bool = False
+        self,
+        label: str,
+        *,
+        fast: bool,
+        granian: bool,
+        navigate: bool,
+        repeat: bool = False,
+        app: str = "portal.wsgi:application",
     ) -> None:
         """One row: `make serve`'s stack (signed URLs on); `repeat`: then the signed URL alone."""
         from bench.run import check_download, signed_url, uploaded  # run.py imports this module
@@ -146,7 +158,7 @@ class Click:
             "PORTAL_SIGNED_URL_SECRET": secrets.token_urlsafe(32),
         }
         name = "click-" + re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        with self.bench.stack(name, "nginx", env=env, granian=granian) as stack:
+        with self.bench.stack(name, "nginx", env=env, granian=granian, app=app) as stack:
             client = self.bench.login(stack)
             if not self.path:
                 uploaded(client, self.file)
@@ -177,6 +189,7 @@ class Click:
         self.portal("Portal fast path, granian, 302 + fetch", fast=True, granian=True,
                     navigate=False, repeat=True)  # fmt: skip
         self.portal(NOW, fast=True, granian=True, navigate=True)
+        self.portal(FLOOR, fast=True, granian=True, navigate=True, app="bench.floorapp:application")
         with seed_server(self.bench) as (url, pid):
             self.measure(SEED, f"{url}/raw/{self.key}", [pid])
         static = static_nginx(self.bench.root / "click-static", self.bench.media_root)

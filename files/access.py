@@ -20,11 +20,11 @@ trash (`trashed_files`, `trashed_folders`) shows them, to restore or purge.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.utils import CursorWrapper
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.lookups import StartsWith
 
@@ -440,27 +440,26 @@ class CompiledReadable:
         self._converters = self._compiler.get_converters(self._columns)
         self._field_names = [column.target.attname for column in self._columns]
 
-    def fetch(
-        self, user_id: int, file_id: uuid.UUID, cursor: CursorWrapper | None = None
-    ) -> UploadedFile | None:
-        """The file if `user_id` (of this statement's staff-ness) may read it, else None.
-
-        `cursor`: one of this statement's database, to share with other statements.
-        """
+    def statement(self, user_id: int, file_id: uuid.UUID) -> tuple[str, list[Any]]:
+        """The SQL (Django's placeholders) and parameters asking for the file, if readable."""
         params = list(self._params)
         for slot in self._user_slots:
             params[slot] = user_id
         params[self._file_slots[0]] = self._prepare_pk(file_id)
-        if cursor is None:
-            with connections[self.using].cursor() as cursor:
-                return self.fetch(user_id, file_id, cursor)
-        cursor.execute(self.sql, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
+        return self.sql, params
+
+    def file(self, row: tuple[object, ...]) -> UploadedFile:
+        """The file from a row the statement returned, converted as the ORM converts it."""
         if self._converters:
             [row] = self._compiler.apply_converters([row], self._converters)
         return UploadedFile.from_db(self.using, self._field_names, tuple(row))
+
+    def fetch(self, user_id: int, file_id: uuid.UUID) -> UploadedFile | None:
+        """The file if `user_id` (of this statement's staff-ness) may read it, else None."""
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(*self.statement(user_id, file_id))
+            row = cursor.fetchone()
+        return None if row is None else self.file(row)
 
 
 def compiled_readable(*, staff: bool, using: str = DEFAULT_DB_ALIAS) -> CompiledReadable:
