@@ -539,7 +539,7 @@ def granian_command(app: str, port: int, env: Mapping[str, str]) -> list[str]:
 
     A worker process per CPU this process may use (or GRANIAN_WORKERS), each
     with 4 threads for the database's waits (or GRANIAN_BLOCKING_THREADS).
-    Its access log goes to granian.out.
+    No access log of its own: nginx's names the app server of every request.
     """
     workers = env.get("GRANIAN_WORKERS") or str(len(os.sched_getaffinity(0)))
     threads = env.get("GRANIAN_BLOCKING_THREADS") or "4"
@@ -558,7 +558,6 @@ def granian_command(app: str, port: int, env: Mapping[str, str]) -> list[str]:
         "--blocking-threads",
         threads,
         "--respawn-failed-workers",
-        "--access-log",
         app,
     ]
 

@@ -157,9 +157,10 @@ class PortalStack:
         """An app server's access-log lines for a path (written just after answering)."""
         return _lines(self.stack.access_log(app_server), path_fragment, timeout)
 
-    def granian_log(self, path_fragment: str, timeout: float = 5.0) -> list[str]:
-        """granian's access-log lines for a path (it writes them to its output)."""
-        return _lines(self.stack.logs / "granian.out", path_fragment, timeout)
+    def upstreams(self, path_fragment: str, timeout: float = 5.0) -> list[str]:
+        """The app servers nginx sent a path to (`upstream=` of its access log)."""
+        lines = _lines(self.stack.logs / "nginx-access.log", path_fragment, timeout)
+        return [line.rsplit("upstream=", 1)[1] for line in lines]
 
     def front_errors(self) -> list[str]:
         log = self.stack.logs / f"{self.server}-error.log"
