@@ -454,13 +454,6 @@ class CompiledReadable:
             [row] = self._compiler.apply_converters([row], self._converters)
         return UploadedFile.from_db(self.using, self._field_names, tuple(row))
 
-    def fetch(self, user_id: int, file_id: uuid.UUID) -> UploadedFile | None:
-        """The file if `user_id` (of this statement's staff-ness) may read it, else None."""
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(*self.statement(user_id, file_id))
-            row = cursor.fetchone()
-        return None if row is None else self.file(row)
-
 
 def compiled_readable(*, staff: bool, using: str = DEFAULT_DB_ALIAS) -> CompiledReadable:
     """The compiled rule for this process, built on first use (never at import)."""
