@@ -128,7 +128,8 @@ def targets(results: Results) -> list[tuple[bool, str]]:
     idle, busy = results.idle_list["nginx"], results.busy_list["nginx"]
     busy_ratio = busy.p99_us / idle.p99_us if busy else float("inf")
     return [
-        (large >= 0.9, f"256 MiB via X-Accel-Redirect >= 0.9x nginx static: {large:.2f}x"),
+        # Issue 19 raised the large-file bar from 0.9 to 0.95.
+        (large >= 0.95, f"256 MiB via X-Accel-Redirect >= 0.95x nginx static: {large:.2f}x"),
         (
             signed_small >= 1.0,
             f"4 KiB via signed URL, repeat requests >= 1.0x Flask peer: {signed_small:.2f}x",
