@@ -42,7 +42,11 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
-    "rest_framework",
+    # Not "rest_framework": an installed app's template tags are imported by the
+    # first page a worker renders, and DRF's import DRF, and through it psycopg
+    # even on SQLite (17 MiB). The API renders JSON only: DRF's templates,
+    # static files (the browsable API's) and English catalog (msgid = msgstr)
+    # are never used. drf-spectacular's docs page template is its own.
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
