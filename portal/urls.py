@@ -17,7 +17,9 @@ class DeferredInclude(URLResolver):
     is the root's first reverse() of any name, which populates every child to
     gather its names: a namespaced child's names are reached through its
     namespace (reverse() reads its url_patterns, importing it then), so until
-    its module is imported this one adds nothing to the root's.
+    its module is imported this one adds nothing to the root's. That step is
+    URLResolver._populate, private to Django (5.2): portal/tests/test_wsgi.py
+    fails if a page's reverse() imports the module again.
     """
 
     def __init__(self, route: str, module: str, namespace: str) -> None:
@@ -33,8 +35,7 @@ class DeferredInclude(URLResolver):
             super()._populate()
 
     def _import(self) -> None:
-        if not self._imported():
-            _ = self.url_patterns
+        _ = self.url_patterns  # the module, imported once
 
     # Its own names and namespaces, asked for directly: import first.
     @property
