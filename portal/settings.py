@@ -42,7 +42,11 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
-    "rest_framework",
+    # Not "rest_framework": the first page a worker renders imports the template
+    # tags of every installed app, and DRF's import all of DRF and, through it,
+    # psycopg even on SQLite (17 MiB). The API renders JSON only: DRF's
+    # templates, static files (the browsable API's) and English catalog
+    # (msgid = msgstr) are never used. The docs page's template is drf-spectacular's.
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",

@@ -1,5 +1,8 @@
 """/api/v1/: the REST API's routes, its schema and its docs page.
 
+Its namespace, "api", is given where portal/urls.py mounts it: that module
+imports this one (and with it DRF) only on first use.
+
 Every view is `login_not_required`: a script has no session, and the API
 answers 401 itself (files.api.auth), never the sign-in page's redirect.
 """
@@ -13,8 +16,6 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from files.api import sharing, views
-
-app_name = "api"
 
 
 def api(view: Any, **initkwargs: Any) -> Any:

@@ -1,5 +1,7 @@
 """WebDAV at /dav/: wsgidav speaks the protocol, this package maps it onto Portal.
 
+    mount.py       /dav/ beside Django in portal/wsgi.py; imports the door on its
+                   first request, so a worker that never serves one never loads wsgidav
     app.py         the WSGI door: token auth (Basic, a token as the password),
                    GET/HEAD of a file through files.delivery, the rest to wsgidav
     provider.py    the tree a user sees (their top level, "Shared with me"), each

@@ -1,4 +1,4 @@
-"""The WebDAV door: /dav/ in the same WSGI application as Django (portal/wsgi.py).
+"""The WebDAV door: /dav/ in the same WSGI application as Django (files.dav.mount).
 
 A request under /dav/ comes here instead of Django's URLconf:
 
@@ -48,7 +48,6 @@ REALM = 'Basic realm="Portal", charset="UTF-8"'
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND"})
 
 StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def lock_storage() -> Any:
@@ -235,16 +234,3 @@ class _Finishing:
                 close()
         finally:
             signals.request_finished.send(sender=self.sender)
-
-
-def mount(django_app: WSGIApp) -> WSGIApp:
-    """One WSGI application: /dav and below to WebDAV, the rest to Django."""
-    door = DavDoor()
-
-    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == MOUNT or path.startswith(MOUNT + "/"):
-            return door(environ, start_response)
-        return django_app(environ, start_response)
-
-    return application

@@ -18,7 +18,7 @@ from werkzeug.test import Client
 
 from accounts import tokens
 from files import access
-from files.dav.app import mount
+from files.dav.mount import mount
 from files.history import trash
 from files.models import DavLock, DavProperty, Folder, ScanStatus, Share, UploadedFile
 
