@@ -10,6 +10,7 @@ from botocore.exceptions import EndpointConnectionError
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from pytest_django import Settings
 
 from accounts.models import User
 from files import contract
@@ -98,9 +99,11 @@ def test_it_refuses_bytes_over_the_size_limit(
 
 
 def test_a_store_failure_changes_nothing_and_leaves_no_orphan(
-    alice: User, make_file: MakeFile, monkeypatch: pytest.MonkeyPatch
+    alice: User, make_file: MakeFile, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     original = make_file(alice, "kept.txt", b"kept")
+    # The object store's errors are the ones intake turns into StoreUnavailable.
+    settings.PORTAL_STORAGE = "s3"
 
     def save_then_fail(
         storage: FileSystemStorage, name: str, content: object, max_length: int | None = None

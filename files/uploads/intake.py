@@ -12,8 +12,6 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import IO, Literal, Protocol, TypeVar
 
-from boto3.exceptions import Boto3Error
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import Storage
@@ -34,9 +32,22 @@ from files.uploads.content import HEAD_SIZE, detect_content_type
 from files.uploads.handler import Digests, HashedUpload
 
 logger = logging.getLogger(__name__)
-# What the S3 backend raises when the store is down, slow or refuses us;
-# boto3's transfer manager wraps a failed upload in a Boto3Error.
-STORE_ERRORS = (BotoCoreError, ClientError, Boto3Error)
+
+
+def store_errors() -> tuple[type[Exception], ...]:
+    """What the S3 backend raises when the store is down, slow or refuses us; none locally.
+
+    boto3's transfer manager wraps a failed upload in a Boto3Error. Imported
+    here, not at the top: boto3 is ~10 MiB and ~70 ms of every worker's start,
+    which a worker storing on local disk never needs (docs/performance.md,
+    "Worker memory").
+    """
+    if settings.PORTAL_STORAGE != "s3":
+        return ()
+    from boto3.exceptions import Boto3Error
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (BotoCoreError, ClientError, Boto3Error)
 
 
 # What an upload does to a file of the same name in its folder: keep both (the new
@@ -232,7 +243,7 @@ def store_uploads(
         for current, previous in replacing:
             if current.file.name != previous:
                 _remove_quietly(current)  # the new revision's key, set before the write
-        if isinstance(error, STORE_ERRORS):
+        if isinstance(error, store_errors()):
             raise StoreUnavailable(str(error)) from error
         raise
     return result
@@ -339,7 +350,7 @@ def store_placed(
     except BaseException as error:
         if key:
             _remove_key_quietly(storage, key)
-        if isinstance(error, STORE_ERRORS):
+        if isinstance(error, store_errors()):
             raise StoreUnavailable(str(error)) from error
         raise
     return stored
@@ -390,7 +401,7 @@ def _remove_key_quietly(storage: Storage, key: str) -> None:
     """Best effort: a store that just failed may fail this too; the row is gone either way."""
     try:
         storage.delete(key)
-    except STORE_ERRORS:
+    except store_errors():
         logger.warning("could not remove %s after a failed upload", key)
 
 
@@ -428,7 +439,7 @@ def replace_file(
     except BaseException as error:
         if previous and current.file.name != previous:
             _remove_quietly(current)  # the new revision's key, set before the write
-        if isinstance(error, STORE_ERRORS):
+        if isinstance(error, store_errors()):
             raise StoreUnavailable(str(error)) from error
         raise
     return current

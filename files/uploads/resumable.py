@@ -49,7 +49,7 @@ from accounts.models import User
 from files import contract
 from files.models import Folder, Link, ResumableUpload, UploadedFile
 from files.uploads import intake
-from files.uploads.intake import KEEP_BOTH, STORE_ERRORS, OnConflict, StoreUnavailable
+from files.uploads.intake import KEEP_BOTH, OnConflict, StoreUnavailable, store_errors
 
 logger = logging.getLogger(__name__)
 
@@ -447,7 +447,7 @@ def create(
     chunks = chunks_for()
     try:
         chunks.begin(upload)
-    except STORE_ERRORS as error:
+    except store_errors() as error:
         upload.delete()
         raise StoreUnavailable(str(error)) from error
     upload.save(update_fields=["multipart_id", "part_size"])
@@ -510,7 +510,7 @@ def receive(
                 raise ChecksumMismatch
     except BaseException as error:
         ResumableUpload.objects.filter(pk=upload.pk).update(busy_until=None)
-        if isinstance(error, STORE_ERRORS):
+        if isinstance(error, store_errors()):
             raise StoreUnavailable(str(error)) from error
         raise
     upload.offset = offset + written
@@ -640,5 +640,5 @@ def _is_id(name: str) -> bool:
 def _quietly(action: Any, *args: Any) -> None:
     try:
         action(*args)
-    except STORE_ERRORS:
+    except store_errors():
         logger.warning("the store failed to %s for an upload", getattr(action, "__name__", action))

@@ -1,7 +1,7 @@
 """What a worker imports: pages and downloads load neither the API's stack nor WebDAV's.
 
-DRF, drf-spectacular and (through DRF) psycopg are 22 MiB, wsgidav 4 MiB a
-worker (docs/performance.md, "Worker memory"). The requests run in a fresh
+DRF, drf-spectacular and (through DRF) psycopg are 22 MiB, wsgidav 4 MiB,
+boto3 10 MiB a worker (docs/performance.md, "Worker memory"). The requests run in a fresh
 interpreter that imports portal.wsgi as a gunicorn worker does, against this
 test's database; the API and WebDAV requests at the end show that the check
 sees an import when one happens.
@@ -106,6 +106,8 @@ def test_pages_and_downloads_import_neither_the_api_nor_webdav(alice: User, tmp_
     dav_stack = ["wsgidav", "files.dav.app"]
     # psycopg comes with DRF (rest_framework.compat), even on SQLite.
     driver = ["psycopg"] if connection.vendor == "sqlite" else []
+    # The object store's client (10 MiB), on local storage: never, by any request.
+    store = ["boto3", "botocore"]
     download = stored.get_download_url()
     requests = [
         ("GET", "/files/", {"HTTP_COOKIE": cookie}),
@@ -115,7 +117,7 @@ def test_pages_and_downloads_import_neither_the_api_nor_webdav(alice: User, tmp_
         ("GET", "/api/v1/files/", {"HTTP_AUTHORIZATION": f"Bearer {token}"}),
         ("PROPFIND", "/dav/", {"HTTP_AUTHORIZATION": f"Basic {basic}", "HTTP_DEPTH": "1"}),
     ]
-    result = run(PROBE, json.dumps(requests), json.dumps(api_stack + dav_stack + driver), env=env)
+    result = run(PROBE, json.dumps(requests), json.dumps(api_stack + dav_stack + driver + store), env=env)
     answers = [json.loads(line) for line in result.stdout.splitlines()]
 
     assert [(method, path, status) for method, path, status, _ in answers] == [
