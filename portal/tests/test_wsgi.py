@@ -117,7 +117,8 @@ def test_pages_and_downloads_import_neither_the_api_nor_webdav(alice: User, tmp_
         ("GET", "/api/v1/files/", {"HTTP_AUTHORIZATION": f"Bearer {token}"}),
         ("PROPFIND", "/dav/", {"HTTP_AUTHORIZATION": f"Basic {basic}", "HTTP_DEPTH": "1"}),
     ]
-    result = run(PROBE, json.dumps(requests), json.dumps(api_stack + dav_stack + driver + store), env=env)
+    watched = api_stack + dav_stack + driver + store
+    result = run(PROBE, json.dumps(requests), json.dumps(watched), env=env)
     answers = [json.loads(line) for line in result.stdout.splitlines()]
 
     assert [(method, path, status) for method, path, status, _ in answers] == [
