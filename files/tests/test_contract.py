@@ -67,6 +67,62 @@ def test_the_signed_location_takes_the_urls_django_signs(settings: Settings) -> 
     assert match["portal_signed_id"] == OBJECT.key.rsplit("/", 1)[1]
 
 
+def _signed_arguments(config: str) -> re.Pattern[str]:
+    """The /_signed/ location's match of the query string, as a Python pattern."""
+    match = re.search(r'if \(\$args !~ "([^"]*)"\)', config)
+    assert match, "no match of the signed arguments"
+    pattern = re.sub(r"\\k<(\w+)>", r"(?P=\1)", match.group(1))
+    return re.compile(pattern.replace("(?<", "(?P<"))
+
+
+@pytest.mark.parametrize(
+    ("filename", "fallback"),
+    [
+        ("pic.png", "pic.png"),
+        ("x", "x"),
+        ("rapport d’été 2026.pdf", "rapport_d_ete_2026.pdf"),
+        ('say "hi" 50%.bin', "say_hi_50_.bin"),
+    ],
+)
+def test_the_signed_location_reads_the_arguments_django_signs(
+    settings: Settings, filename: str, fallback: str
+) -> None:
+    settings.PORTAL_SIGNED_URL_SECRET = "s" * 32
+    url = nginx.signed_url(OBJECT, as_attachment=True, filename=filename)
+    assert url is not None
+
+    match = _signed_arguments(_rendered()).fullmatch(url.partition("?")[2])
+
+    assert match is not None
+    assert match["portal_signed_a"] == fallback
+    assert match["portal_signed_t"] == OBJECT.content_type
+    # Captured only when the name is its own fallback: then filename="..." goes alone.
+    assert bool(match["portal_signed_same"]) == (filename == fallback)
+
+
+@pytest.mark.parametrize(
+    ("f", "a", "same"),
+    [("ab", "ab", True), ("ab", "abc", False), ("abc", "ab", False), ("a%20b", "a_b", False)],
+)
+def test_the_signed_arguments_mark_a_name_that_is_its_own_fallback(
+    f: str, a: str, same: bool
+) -> None:
+    query = f"d=attachment&t=text/plain&f={f}&a={a}&e=1&s={'A' * 22}"
+
+    match = _signed_arguments(_rendered()).fullmatch(query)
+
+    assert match is not None
+    assert match["portal_signed_a"] == a
+    assert bool(match["portal_signed_same"]) is same
+
+
+@pytest.mark.parametrize("a", ["", "a%20b", "a b", 'a"b', "a;b"])
+def test_the_signed_arguments_refuse_a_fallback_outside_its_alphabet(a: str) -> None:
+    query = f"d=attachment&t=text/plain&f={a}&a={a}&e=1&s={'A' * 22}"
+
+    assert _signed_arguments(_rendered()).fullmatch(query) is None
+
+
 def test_the_zip_location_takes_the_zip_urls_and_nothing_else() -> None:
     zips = _location(_rendered(), "^/(?:files/")
     folder = uuid.uuid4()

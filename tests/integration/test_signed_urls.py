@@ -202,6 +202,8 @@ def test_a_tampered_link_is_404(
     assert response.status_code == 404
     assert "Content-Disposition" not in response.headers
     assert len(response.content) < 1000
+    if change != "not a key":  # that one never reaches the signed location: nginx's bare 404
+        assert_served_safely(response.headers)
 
 
 def test_an_expired_link_goes_back_to_the_permission_check(
@@ -218,6 +220,10 @@ def test_an_expired_link_goes_back_to_the_permission_check(
 
     assert response.status_code == 302
     assert response.headers["Location"] == f"/files/{file_id}/preview/"
+    # The redirect names no file: nginx's own type, no disposition, every safety header.
+    assert response.headers["Content-Type"] == "text/html"
+    assert "Content-Disposition" not in response.headers
+    assert_served_safely(response.headers)
     # Alice still may: a fresh link. Bob may not: 404 from Django.
     assert get(signed_stack, signed(alice, file_id, "preview")).status_code == 200
     stranger = bob.session.get(signed_stack.url + response.headers["Location"], timeout=30)
