@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tests.integration.support import PortalStack
-from tests.tooling import PortalClient, Sample
+from tests.tooling import PortalClient
 
 pytestmark = pytest.mark.integration
 
@@ -16,9 +16,10 @@ NAME = "five-mib.bin"
 
 
 @pytest.fixture
-def stored_key(stack: PortalStack, uploaded: dict[str, str], samples: dict[str, Sample]) -> str:
+def stored_key(stack: PortalStack, uploaded: dict[str, str]) -> str:
     """The storage key (u/<owner>/<uuid>) of alice's 5 MiB file, read from disk."""
-    (path,) = [p for p in stack.media_files() if p.stat().st_size == samples[NAME].size]
+    # By its id (the stored name), not its size: other modules upload into the same stack.
+    (path,) = [p for p in stack.media_files() if p.name == uploaded[NAME]]
     return path.relative_to(stack.media_root).as_posix()
 
 
