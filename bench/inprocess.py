@@ -3,7 +3,14 @@
 ``python -m bench.inprocess`` calls the WSGI applications directly, one request
 after another, on a throwaway SQLite database: Portal's permission-checked
 download, the naive Flask peer, and the pieces of Portal's request. It explains
-the small-file row of ``make bench``; it is not a substitute for it.
+the small-file row of ``make bench``; it is not a substitute for it. Each
+Portal request is a browser's click (``Sec-Fetch-Mode: navigate``, signed
+URLs on as in ``make serve``), answered in one hop.
+
+``python -m bench.inprocess --click N`` only sets up and answers N fast-path
+clicks, for an instruction count: ``valgrind --tool=callgrind
+--collect-atstart=no --toggle-collect=deque_init`` counts the N clicks alone
+(the loop runs inside ``deque()``); divide by N.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +57,7 @@ class _FileWrapper:
 
 def call(app: Callable[..., Iterable[bytes]], path: str, cookie: str = "") -> tuple[str, int]:
     environ: Environ = {
+        "HTTP_SEC_FETCH_MODE": "navigate",
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
         "QUERY_STRING": "",
@@ -69,7 +78,8 @@ def call(app: Callable[..., Iterable[bytes]], path: str, cookie: str = "") -> tu
     return statuses[0], length
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    clicks = int(argv[argv.index("--click") + 1]) if "--click" in argv else None
     with tempfile.TemporaryDirectory(prefix="portal-inprocess-") as tmp:
         root = Path(tmp)
         os.environ.update(
@@ -79,13 +89,17 @@ def main() -> int:
             PORTAL_MEDIA_ROOT=str(root / "media"),
             PORTAL_STATIC_ROOT=str(root),  # exists: whitenoise warns about a missing one
             PORTAL_SENDFILE="nginx",
+            PORTAL_SIGNED_URL_SECRET="bench-inprocess-" + "s" * 32,
             SECRET_KEY="bench-inprocess-" + "x" * 40,
             ALLOWED_HOSTS="127.0.0.1",
             DEBUG="false",
         )
         for name in ("CACHE_URL", "REDIS_URL"):
             os.environ.pop(name, None)
-        report(root)
+        if clicks is None:
+            report(root)
+        else:
+            click(clicks)
     return 0
 
 
@@ -94,28 +108,64 @@ def expect(result: object, wanted: object, what: str) -> None:
         raise RuntimeError(f"{what}: got {result!r}, expected {wanted!r}")
 
 
-def report(root: Path) -> None:
+def set_up() -> tuple[Any, Any]:
+    """Django on the environment main() set, its tables, a user and their 4 KiB file."""
     # Django reads the environment set by main(), so it is imported only now.
     import django
 
     django.setup()
-    from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.contrib.sessions.models import Session
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.handlers.wsgi import WSGIHandler
     from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client, override_settings
 
-    from bench.flaskapp import app as flask_app
-    from files import access
     from files.uploads import intake
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("bench", password=secrets.token_urlsafe())
     content = SimpleUploadedFile("small.bin", os.urandom(4096))
     [upload] = intake.store_uploads(user, [intake.describe_upload(content, "small.bin")])
+    return user, upload
+
+
+def signed_in(user: Any) -> str:
+    """A session key of `user`'s, as their browser's cookie carries it."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return str(client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def click(clicks: int) -> None:
+    """Answers `clicks` fast-path clicks after one to warm up (for callgrind)."""
+    user, upload = set_up()
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from portal import fastpath
+
+    cookie = f"{settings.SESSION_COOKIE_NAME}={signed_in(user)}"
+    fast = fastpath.FastPath(WSGIHandler())
+    download = upload.get_download_url()
+    expect(call(fast, download, cookie), ("200 OK", 0), "fast path download")
+    # Inside deque() so that callgrind --toggle-collect=deque_init counts the clicks alone.
+    deque((call(fast, download, cookie) for _ in range(clicks)), maxlen=0)
+    expect(fast.answered, clicks + 1, "answered by the fast path")
+
+
+def report(root: Path) -> None:
+    user, upload = set_up()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.models import Session
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    from bench.flaskapp import app as flask_app
+    from files import access
+
     download = upload.get_download_url()
 
     def timed(label: str, app: Callable[..., Iterable[bytes]], path: str, cookie: str = "") -> None:
@@ -143,9 +193,7 @@ def report(root: Path) -> None:
             timed(f"Portal download, {engine} sessions", portal, download, cookie)
     from portal import fastpath
 
-    client = Client()
-    client.force_login(user)
-    session_key = client.cookies[cookie_name].value
+    session_key = signed_in(user)
     cookie = f"{cookie_name}={session_key}"
     fast = fastpath.FastPath(WSGIHandler())
     expect(call(fast, download, cookie), ("200 OK", 0), "fast path download")
@@ -199,6 +247,7 @@ def fast_path_steps(
         "SERVER_PORT": "80",
         "HTTP_HOST": "127.0.0.1",
         "HTTP_COOKIE": cookie,
+        "HTTP_SEC_FETCH_MODE": "navigate",
         "REMOTE_ADDR": "127.0.0.1",
         "wsgi.input": io.BytesIO(),
         "wsgi.url_scheme": "http",
@@ -258,4 +307,4 @@ def fast_path_steps(
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -50,11 +50,11 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signals
 from django.core.exceptions import DisallowedHost
-from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_str_from_wsgi
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.dispatch import receiver
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, parse_cookie
 from django.http.response import HttpResponseBase
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
@@ -143,6 +143,8 @@ def _settings_changed(**kwargs: object) -> None:
     _session_store.cache_clear()
     _decoded.cache_clear()
     session_auth_hash.cache_clear()
+    allowed_host.cache_clear()
+    session_key_of.cache_clear()
 
 
 def _no_response(request: Any) -> HttpResponseBase:
@@ -191,14 +193,12 @@ class FastPath:
     ) -> tuple[str, list[tuple[str, str]]] | None:
         """The status and headers of a permitted download, audit row written; None: Django's."""
         request = WSGIRequest(environ)
-        try:
-            request.get_host()
-        except DisallowedHost:
+        if not allowed_host(request._get_raw_host()):
             return None
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None
-        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        if not session_key:
+        session_key = session_key_of(environ.get("HTTP_COOKIE", ""))
+        if session_key is None:
             return None
         connection = connections[DEFAULT_DB_ALIAS]
         # The driver's own cursor: Django's wrapper around each statement (the
@@ -305,6 +305,35 @@ def added_headers(
     return tuple((name, value) for name, value in template.items() if name not in response)
 
 
+# Pure functions of a header and the settings (a changed setting clears them),
+# remembered: a reader's browser sends the same Host and Cookie on every click.
+# Bounded: the headers are the client's to fill.
+@lru_cache(maxsize=256)
+def allowed_host(raw_host: str) -> bool:
+    """Whether HttpRequest.get_host() takes this Host (ALLOWED_HOSTS, DEBUG's defaults)."""
+    probe = HttpRequest()
+    probe.META = {"HTTP_HOST": raw_host}
+    try:
+        probe.get_host()
+    except DisallowedHost:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1024)
+def session_key_of(cookie_header: str) -> str | None:
+    """The session key in a Cookie header, as request.COOKIES and the session engine read it.
+
+    None: no session cookie, or one the engine treats as absent (too short).
+    """
+    cookies = parse_cookie(get_str_from_wsgi({"HTTP_COOKIE": cookie_header}, "HTTP_COOKIE", ""))
+    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return None
+    key: str | None = _session_store()(session_key).session_key
+    return key
+
+
 def authenticated_user(session_key: str, cursor: Any) -> User | None:
     """The user of a valid session, verified as django.contrib.auth.get_user does; else None.
 
@@ -337,13 +366,9 @@ def authenticated_user(session_key: str, cursor: Any) -> User | None:
 
 def session_data(session_key: str, cursor: Any) -> dict[str, Any] | None:
     """The decoded session, if it exists and has not expired (the engine's own rules)."""
-    store_class = _session_store()
-    store = store_class(session_key)
-    if store.session_key is None:  # too short or malformed: Django treats it as absent
-        return None
     if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
         # cached_db: one cache round trip, the database on a miss (Django's load()).
-        return store.load() or None
+        return _session_store()(session_key).load() or None
     # The db engine's load() as one SELECT instead of a model query (~0.2 ms of ORM).
     row = run(cursor, _session_sql(), [session_key, timezone.now()]).fetchone()
     if row is None:
