@@ -142,6 +142,7 @@ def _settings_changed(**kwargs: object) -> None:
     driver_sql.cache_clear()
     _session_store.cache_clear()
     _decoded.cache_clear()
+    _session_users.clear()
     session_auth_hash.cache_clear()
     allowed_host.cache_clear()
     session_key_of.cache_clear()
@@ -193,7 +194,9 @@ class FastPath:
     ) -> tuple[str, list[tuple[str, str]]] | None:
         """The status and headers of a permitted download, audit row written; None: Django's."""
         request = WSGIRequest(environ)
-        if not allowed_host(request._get_raw_host()):
+        # get_host() in two halves: the Host as Django reads it (X-Forwarded-Host,
+        # Host or SERVER_NAME), then its verdict, remembered per Host.
+        if not allowed_host(request._get_raw_host()):  # type: ignore[attr-defined]
             return None
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None
@@ -340,14 +343,23 @@ def authenticated_user(session_key: str, cursor: Any) -> User | None:
     None also where Django would change the session (a hash verified by an
     old SECRET_KEY is rotated; a wrong one flushes it): Django does that.
     """
-    data = session_data(session_key, cursor)
+    # The user this session named last time: their row comes with the session's.
+    guess = _session_users.get(session_key)
+    data, user_row = session_and_user(session_key, guess, cursor)
     if not data or data.get(BACKEND_SESSION_KEY) != MODEL_BACKEND:
         return None
     try:
         user_id = User._meta.pk.to_python(data[SESSION_KEY])
     except Exception:  # noqa: BLE001 - a malformed id is Django's to handle
         return None
-    user = active_user(user_id, cursor)
+    if user_row is None or user_id != guess:
+        # First click, the cache engine, or the session now names someone else:
+        # the user's row by the id just decoded, in a statement of its own.
+        if len(_session_users) >= CACHED_SESSIONS:
+            _session_users.clear()
+        _session_users[session_key] = user_id
+        user_row = run(cursor, _user_sql(), [user_id]).fetchone()
+    user = active_user(user_row)
     if user is None:
         return None
     session_hash = data.get(HASH_SESSION_KEY)
@@ -364,16 +376,31 @@ def authenticated_user(session_key: str, cursor: Any) -> User | None:
     return user
 
 
-def session_data(session_key: str, cursor: Any) -> dict[str, Any] | None:
-    """The decoded session, if it exists and has not expired (the engine's own rules)."""
+# Session key -> the user id its data held when last decoded. Only a guess of
+# which user row to read with the session row: the id decoded on every click
+# must equal it, or that user's row is read on its own. Bounded like the caches below.
+_session_users: dict[str, object] = {}
+
+
+def session_and_user(
+    session_key: str, user_id: object, cursor: Any
+) -> tuple[dict[str, Any] | None, tuple[object, ...] | None]:
+    """The decoded session, if it exists and has not expired (the engine's own rules).
+
+    With a `user_id` and the db engine, the same SELECT reads that user's row
+    too: (session, the row or (None, ...) if there is no such user). Else
+    (session, None): the caller reads the user.
+    """
     if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
         # cached_db: one cache round trip, the database on a miss (Django's load()).
-        return _session_store()(session_key).load() or None
-    # The db engine's load() as one SELECT instead of a model query (~0.2 ms of ORM).
-    row = run(cursor, _session_sql(), [session_key, timezone.now()]).fetchone()
-    if row is None:
-        return None
-    return decoded(row[0])
+        return _session_store()(session_key).load() or None, None
+    now = timezone.now()
+    if user_id is None:
+        # The db engine's load() as one SELECT instead of a model query (~0.2 ms of ORM).
+        row = run(cursor, _session_sql(), [session_key, now]).fetchone()
+        return (None, None) if row is None else (decoded(row[0]), None)
+    row = run(cursor, _session_and_user_sql(), [user_id, session_key, now]).fetchone()
+    return (None, None) if row is None else (decoded(row[0]), row[1:])
 
 
 # A signed-in reader clicks with the same session row again and again, and
@@ -412,19 +439,35 @@ SESSION_COLUMNS = ("session_data", "session_key", "expire_date")
 
 @cache
 def _session_sql() -> str:
+    table, data, key, expires = _session_names()
+    return f"SELECT {data} FROM {table} WHERE {key} = %s AND {expires} > %s"  # noqa: S608
+
+
+@cache
+def _session_and_user_sql() -> str:
+    """The session's SELECT and the user's as one (the user's columns NULL: no such user)."""
+    table, data, key, expires = _session_names()
+    user_table, user_columns, user_pk = _user_names()
+    columns = ", ".join(f"{user_table}.{column}" for column in user_columns)
+    return (
+        f"SELECT {table}.{data}, {columns} FROM {table} "  # noqa: S608
+        f"LEFT OUTER JOIN {user_table} ON {user_table}.{user_pk} = %s "
+        f"WHERE {table}.{key} = %s AND {table}.{expires} > %s"
+    )
+
+
+def _session_names() -> tuple[str, ...]:
+    """The session table and its data, key and expiry columns, quoted."""
     model = _session_store().get_model_class()  # type: ignore[attr-defined]
     meta = model._meta
     qn = connections[model.objects.db].ops.quote_name
     # Only names from the model's own metadata, quoted; the values are parameters.
-    data, key, expires = (qn(meta.get_field(name).column) for name in SESSION_COLUMNS)
-    table = qn(meta.db_table)
-    return f"SELECT {data} FROM {table} WHERE {key} = %s AND {expires} > %s"  # noqa: S608
+    return (qn(meta.db_table), *(qn(meta.get_field(name).column) for name in SESSION_COLUMNS))
 
 
-def active_user(user_id: int, cursor: Any) -> User | None:
-    """ModelBackend.get_user: the user, if they exist and may log in (is_active)."""
-    row = run(cursor, _user_sql(), [user_id]).fetchone()
-    if row is None:
+def active_user(row: tuple[object, ...] | None) -> User | None:
+    """ModelBackend.get_user on the user's row: the user, if they exist and may log in."""
+    if row is None or row[0] is None:
         return None
     user = User.from_db(User.objects.db, _user_fields(), row)
     # SQLite answers 0/1; the ORM would convert them.
@@ -437,21 +480,29 @@ def active_user(user_id: int, cursor: Any) -> User | None:
 def _user_fields() -> list[str]:
     """What the session hash, the access rule and the audit row need of the user.
 
-    In the model's field order, which Model.from_db expects.
+    In the model's field order, which Model.from_db expects; the id first.
     """
     wanted = {"id", "password", "is_active", "is_staff", "two_factor"}
-    return [field.attname for field in User._meta.concrete_fields if field.attname in wanted]
+    fields = [field.attname for field in User._meta.concrete_fields if field.attname in wanted]
+    if fields[0] != "id":  # active_user() reads a missing user from the id's NULL
+        raise AssertionError(f"the user's id is not its first column: {fields}")
+    return fields
 
 
 @cache
 def _user_sql() -> str:
+    table, columns, pk = _user_names()
+    # Only names from the model's own metadata, quoted; the id is a parameter.
+    return f"SELECT {', '.join(columns)} FROM {table} WHERE {pk} = %s"  # noqa: S608
+
+
+def _user_names() -> tuple[str, list[str], str]:
+    """The user table, the columns of _user_fields() and the primary key, quoted."""
     meta = User._meta
     qn = connections[User.objects.db].ops.quote_name
     wanted = _user_fields()
-    columns = ", ".join(qn(f.column) for f in meta.concrete_fields if f.attname in wanted)
-    pk = qn(meta.pk.column)
-    # Only names from the model's own metadata, quoted; the id is a parameter.
-    return f"SELECT {columns} FROM {qn(meta.db_table)} WHERE {pk} = %s"  # noqa: S608
+    columns = [qn(f.column) for f in meta.concrete_fields if f.attname in wanted]
+    return qn(meta.db_table), columns, qn(meta.pk.column)
 
 
 def wrap(app: WSGIApp) -> WSGIApp:
