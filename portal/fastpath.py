@@ -58,6 +58,7 @@ from django.http import HttpRequest, HttpResponse, parse_cookie
 from django.http.response import HttpResponseBase
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
+from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -138,6 +139,7 @@ def enabled() -> bool:
 def _settings_changed(**kwargs: object) -> None:
     enabled.cache_clear()
     _middleware.cache_clear()
+    _csrf.cache_clear()
     _added.clear()
     driver_sql.cache_clear()
     _session_store.cache_clear()
@@ -327,14 +329,27 @@ def allowed_host(raw_host: str) -> bool:
 def session_key_of(cookie_header: str) -> str | None:
     """The session key in a Cookie header, as request.COOKIES and the session engine read it.
 
-    None: no session cookie, or one the engine treats as absent (too short).
+    None: no session cookie, or one the engine treats as absent (too short);
+    or a CSRF cookie CsrfViewMiddleware would replace (malformed), which puts
+    a Set-Cookie on Django's answer.
     """
     cookies = parse_cookie(get_str_from_wsgi({"HTTP_COOKIE": cookie_header}, "HTTP_COOKIE", ""))
     session_key = cookies.get(settings.SESSION_COOKIE_NAME)
     if not session_key:
         return None
+    if not settings.CSRF_USE_SESSIONS:
+        probe = HttpRequest()
+        probe.COOKIES = cookies
+        _csrf().process_request(probe)
+        if probe.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+            return None
     key: str | None = _session_store()(session_key).session_key
     return key
+
+
+@cache
+def _csrf() -> CsrfViewMiddleware:
+    return CsrfViewMiddleware(_no_response)
 
 
 def authenticated_user(session_key: str, cursor: Any) -> User | None:

@@ -13,11 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django import Settings
 
@@ -363,3 +366,102 @@ def test_a_trashed_file_is_djangos_404(alice: User, upload: UploadedFile) -> Non
     cookie = session_of(alice)
     trash.trash_file(upload, by=alice)
     assert assert_falls_through(url(upload), cookie)[0] == "404 Not Found"
+
+
+def test_it_runs_no_statement_through_the_orm(alice: User, upload: UploadedFile) -> None:
+    # Its statements go to the driver's cursor: an ORM query here would be a
+    # field read from a deferred instance, or a lookup it should not need.
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    fast = FastPath(Spy())
+    with CaptureQueriesContext(connection) as queries:
+        call(fast, environ(url(upload), cookie))
+    assert fast.answered == 1
+    assert list(queries) == []
+
+
+def test_a_session_that_names_another_user_is_read_for_that_user(
+    alice: User,
+    bob: User,
+    upload: UploadedFile,
+    make_file: MakeFile,  # noqa: F811
+) -> None:
+    # The first click remembers that the session named alice; the session row
+    # then names bob (his id, his hash): the click is bob's, as Django says.
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    session = SessionStore(session_key=cookie)
+    session[SESSION_KEY] = str(bob.pk)
+    session[HASH_SESSION_KEY] = bob.get_session_auth_hash()
+    session.save()
+    assert assert_falls_through(url(upload), cookie)[0] == "404 Not Found"
+    his = make_file(bob, "his.txt", b"his")
+    assert_same_permitted(url(his), cookie)
+    assert DownloadEvent.objects.latest("id").user_id == bob.pk
+
+
+def test_a_logout_after_a_click_is_seen_at_the_next(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    Session.objects.filter(session_key=cookie).delete()
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_an_expiry_after_a_click_is_seen_at_the_next(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    Session.objects.filter(session_key=cookie).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_a_user_deactivated_after_a_click_is_sent_to_log_in(
+    alice: User, upload: UploadedFile
+) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_a_user_deleted_after_a_click_is_sent_to_log_in(
+    alice: User, bob: User, upload: UploadedFile
+) -> None:
+    grants.share(upload, bob)
+    cookie = session_of(bob)
+    assert_same_permitted(url(upload), cookie)
+    bob.delete()  # his session row stays; the user row it names is gone
+    assert Session.objects.filter(session_key=cookie).exists()
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_a_host_allowed_once_never_lets_a_disallowed_one_through(
+    settings: Settings, alice: User, upload: UploadedFile
+) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    assert assert_falls_through(url(upload), cookie, HTTP_HOST="evil.example")[0].startswith("400")
+    forwarded = {"HTTP_X_FORWARDED_HOST": "evil.example"}
+    settings.USE_X_FORWARDED_HOST = True
+    assert assert_falls_through(url(upload), cookie, **forwarded)[0].startswith("400")
+    # The remembered verdict goes with the setting it was made under.
+    settings.USE_X_FORWARDED_HOST = False
+    settings.ALLOWED_HOSTS = ["portal.example"]
+    assert assert_falls_through(url(upload), cookie)[0].startswith("400")
+
+
+def test_the_session_cookie_is_read_as_django_reads_it(
+    settings: Settings, alice: User, upload: UploadedFile
+) -> None:
+    cookie = session_of(alice)
+    others = f"csrftoken={'t' * 32}; sessionid={cookie}; theme=dark"
+    assert_same_permitted(url(upload), "", HTTP_COOKIE=others)
+    assert assert_falls_through(url(upload), "", HTTP_COOKIE="sessionid=short")[0] == "302 Found"
+    # A malformed CSRF cookie: Django's answer replaces it (a Set-Cookie).
+    malformed = f"csrftoken=abc; sessionid={cookie}"
+    _, headers, _ = assert_falls_through(url(upload), "", HTTP_COOKIE=malformed)
+    assert "Set-Cookie" in dict(headers)
+    # Under another cookie name the same header carries no session.
+    settings.SESSION_COOKIE_NAME = "portal_session"
+    assert assert_falls_through(url(upload), "", HTTP_COOKIE=others)[0] == "302 Found"
