@@ -68,6 +68,7 @@ from django.utils.module_loading import import_string
 from accounts.middleware import VERIFIED as TWO_FACTOR_VERIFIED
 from accounts.models import User
 from files import access, delivery
+from files.models import UploadedFile
 from files.sharing import audit
 
 StartResponse = Callable[..., Any]
@@ -148,6 +149,8 @@ def _settings_changed(**kwargs: object) -> None:
     session_auth_hash.cache_clear()
     allowed_host.cache_clear()
     session_key_of.cache_clear()
+    readable_file.cache_clear()
+    _user.cache_clear()
 
 
 def _no_response(request: Any) -> HttpResponseBase:
@@ -219,7 +222,7 @@ class FastPath:
             row = run(cursor, *compiled.statement(user.pk, file_id)).fetchone()
             if row is None:
                 return None
-            upload = compiled.file(row)
+            upload = readable_file(compiled, tuple(row))
             # Not cleared by the virus scanner for this reader (files.scanning):
             # Django answers with its page.
             if access.withheld(upload, user):
@@ -480,10 +483,29 @@ def _session_names() -> tuple[str, ...]:
     return (qn(meta.db_table), *(qn(meta.get_field(name).column) for name in SESSION_COLUMNS))
 
 
+# A row's model instance depends on the row alone (and the settings: a changed
+# setting clears them), and the same file and user come back click after click:
+# building them (Model.from_db, the columns' converters) was ~7 % of a click.
+# Remembered, so shared between requests and threads: the fast path, delivery
+# and the audit only read them (test_fastpath.py checks that nothing changes them).
+CACHED_ROWS = 1024
+
+
+@lru_cache(maxsize=CACHED_ROWS)
+def readable_file(compiled: access.CompiledReadable, row: tuple[object, ...]) -> UploadedFile:
+    """compiled.file(row): the file of a row its statement returned."""
+    return compiled.file(row)
+
+
 def active_user(row: tuple[object, ...] | None) -> User | None:
     """ModelBackend.get_user on the user's row: the user, if they exist and may log in."""
     if row is None or row[0] is None:
         return None
+    return _user(tuple(row))
+
+
+@lru_cache(maxsize=CACHED_ROWS)
+def _user(row: tuple[object, ...]) -> User | None:
     user = User.from_db(User.objects.db, _user_fields(), row)
     # SQLite answers 0/1; the ORM would convert them.
     user.is_active, user.is_staff = bool(user.is_active), bool(user.is_staff)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
 from typing import Any
 
@@ -26,10 +27,12 @@ from pytest_django import Settings
 
 from accounts.middleware import VERIFIED
 from accounts.models import User
+from files import access
 from files.history import trash
 from files.models import DownloadEvent, Folder, ScanStatus, UploadedFile
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder, make_file, make_folder  # noqa: F401
+from portal import fastpath
 from portal.fastpath import FastPath
 
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -343,8 +346,6 @@ def test_a_new_middleware_turns_the_fast_path_off(
 
 
 def test_the_fast_path_can_be_switched_off(settings: Settings) -> None:
-    from portal import fastpath
-
     settings.PORTAL_FAST_PATH = False
     app = WSGIHandler()
     assert fastpath.wrap(app) is app
@@ -465,3 +466,32 @@ def test_the_session_cookie_is_read_as_django_reads_it(
     # Under another cookie name the same header carries no session.
     settings.SESSION_COOKIE_NAME = "portal_session"
     assert assert_falls_through(url(upload), "", HTTP_COOKIE=others)[0] == "302 Found"
+
+
+def test_a_file_renamed_after_a_click_is_sent_under_its_new_name(
+    alice: User, upload: UploadedFile
+) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    UploadedFile.objects.filter(pk=upload.pk).update(name="Renamed.pdf")
+    _, headers, _ = assert_same_permitted(url(upload), cookie)
+    assert 'filename="Renamed.pdf"' in dict(headers)["Content-Disposition"]
+
+
+def test_the_remembered_file_stays_as_the_database_has_it(
+    alice: User, bob: User, upload: UploadedFile
+) -> None:
+    grants.share(upload, bob)
+    for cookie in [session_of(alice), session_of(bob)] * 2:
+        assert_same_permitted(url(upload), cookie)
+    compiled = access.compiled_readable(staff=False)
+    with closing(connection.connection.cursor()) as cursor:
+        row = tuple(fastpath.run(cursor, *compiled.statement(bob.pk, upload.pk)).fetchone())
+    remembered = fastpath.readable_file(compiled, row)
+    assert fastpath.readable_file.cache_info().hits >= 3  # the one instance the clicks shared
+    fresh = UploadedFile.objects.get(pk=upload.pk)
+    fields = [field.attname for field in UploadedFile._meta.concrete_fields]
+    assert [getattr(remembered, name) for name in fields] == [
+        getattr(fresh, name) for name in fields
+    ]
+    assert remembered._state.fields_cache == {}  # no related row attached by a click
