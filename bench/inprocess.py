@@ -315,7 +315,9 @@ def fast_path_steps(
         "access: compiled readable_files, one SELECT": lambda: fastpath.run(
             driver, *access.compiled_readable(staff=False).statement(user.pk, upload.pk)
         ).fetchone(),
-        "file: compiled.file(row) (Model.from_db)": lambda: compiled.file(row),
+        "file: its instance, remembered per row": lambda: fastpath.readable_file(
+            compiled, tuple(row)
+        ),
         "scanner: access.withheld()": lambda: access.withheld(upload, user),
         "response: delivery.serve (headers, X-Accel)": lambda: delivery.serve(request, upload),
         "headers: the middleware's (once per shape)": lambda: fastpath.answer_headers(
