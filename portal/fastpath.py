@@ -3,12 +3,13 @@
 A WSGI layer in front of Django (portal/wsgi.py). For a plain GET of a
 download URL it does what the Django view does, in fewer steps:
 
-1. the session, read with one SELECT (or one cache round trip with
-   cached_db) and verified as `django.contrib.auth.get_user` verifies it:
-   expiry, the backend, an active user, the password-change session hash,
-   and as accounts.middleware.TwoFactorMiddleware would let it through;
+1. the session and its user, read with one SELECT (two on a session's
+   first click; with cached_db, one cache round trip and the user's SELECT)
+   and verified as `django.contrib.auth.get_user` verifies them: expiry,
+   the backend, an active user, the password-change session hash, and as
+   accounts.middleware.TwoFactorMiddleware would let it through;
 2. the file, through `files.access.compiled_readable`: readable_files(user)
-   compiled once into one SQL statement;
+   compiled once into one SQL statement, run on every click;
 3. the response, built by `files.delivery.serve` as the view builds it, then
    given the headers the middleware chain adds (X-Frame-Options,
    Content-Length, Vary: Cookie, Referrer-Policy, COOP, HSTS on HTTPS),
@@ -19,7 +20,11 @@ download URL it does what the Django view does, in fewer steps:
    is returned.
 
 The statements run on the database driver's own cursor (`run`), not
-through Django's cursor wrapper; Django still wraps their errors.
+through Django's cursor wrapper; Django still wraps their errors. What is
+a pure function of a header or a row (the Host's verdict, the session key
+in a Cookie header, a decoded session, the session hash, the user's and
+the file's model instances) is remembered per process, bounded, and
+forgotten when a setting changes; every check runs on every click.
 
 Anything it is not sure of falls through to Django, which then answers
 exactly as before: no cookie, an expired or logged-out session, a session
@@ -485,7 +490,8 @@ def _session_names() -> tuple[str, ...]:
 
 # A row's model instance depends on the row alone (and the settings: a changed
 # setting clears them), and the same file and user come back click after click:
-# building them (Model.from_db, the columns' converters) was ~7 % of a click.
+# building them (Model.from_db, the columns' converters) was ~15 % of a
+# click's instructions (docs/performance.md, fourth round).
 # Remembered, so shared between requests and threads: the fast path, delivery
 # and the audit only read them (test_fastpath.py checks that nothing changes them).
 CACHED_ROWS = 1024
