@@ -3,12 +3,13 @@
 A WSGI layer in front of Django (portal/wsgi.py). For a plain GET of a
 download URL it does what the Django view does, in fewer steps:
 
-1. the session, read with one SELECT (or one cache round trip with
-   cached_db) and verified as `django.contrib.auth.get_user` verifies it:
-   expiry, the backend, an active user, the password-change session hash,
-   and as accounts.middleware.TwoFactorMiddleware would let it through;
+1. the session and its user, read with one SELECT (two on a session's
+   first click; with cached_db, one cache round trip and the user's SELECT)
+   and verified as `django.contrib.auth.get_user` verifies them: expiry,
+   the backend, an active user, the password-change session hash, and as
+   accounts.middleware.TwoFactorMiddleware would let it through;
 2. the file, through `files.access.compiled_readable`: readable_files(user)
-   compiled once into one SQL statement;
+   compiled once into one SQL statement, run on every click;
 3. the response, built by `files.delivery.serve` as the view builds it, then
    given the headers the middleware chain adds (X-Frame-Options,
    Content-Length, Vary: Cookie, Referrer-Policy, COOP, HSTS on HTTPS),
@@ -19,7 +20,11 @@ download URL it does what the Django view does, in fewer steps:
    is returned.
 
 The statements run on the database driver's own cursor (`run`), not
-through Django's cursor wrapper; Django still wraps their errors.
+through Django's cursor wrapper; Django still wraps their errors. What is
+a pure function of a header or a row (the Host's verdict, the session key
+in a Cookie header, a decoded session, the session hash, the user's and
+the file's model instances) is remembered per process, bounded, and
+forgotten when a setting changes; every check runs on every click.
 
 Anything it is not sure of falls through to Django, which then answers
 exactly as before: no cookie, an expired or logged-out session, a session
@@ -50,14 +55,15 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signals
 from django.core.exceptions import DisallowedHost
-from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_str_from_wsgi
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.dispatch import receiver
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, parse_cookie
 from django.http.response import HttpResponseBase
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
+from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -67,6 +73,7 @@ from django.utils.module_loading import import_string
 from accounts.middleware import VERIFIED as TWO_FACTOR_VERIFIED
 from accounts.models import User
 from files import access, delivery
+from files.models import UploadedFile
 from files.sharing import audit
 
 StartResponse = Callable[..., Any]
@@ -138,11 +145,17 @@ def enabled() -> bool:
 def _settings_changed(**kwargs: object) -> None:
     enabled.cache_clear()
     _middleware.cache_clear()
+    _csrf.cache_clear()
     _added.clear()
     driver_sql.cache_clear()
     _session_store.cache_clear()
     _decoded.cache_clear()
+    _session_users.clear()
     session_auth_hash.cache_clear()
+    allowed_host.cache_clear()
+    session_key_of.cache_clear()
+    readable_file.cache_clear()
+    _user.cache_clear()
 
 
 def _no_response(request: Any) -> HttpResponseBase:
@@ -191,14 +204,14 @@ class FastPath:
     ) -> tuple[str, list[tuple[str, str]]] | None:
         """The status and headers of a permitted download, audit row written; None: Django's."""
         request = WSGIRequest(environ)
-        try:
-            request.get_host()
-        except DisallowedHost:
+        # get_host() in two halves: the Host as Django reads it (X-Forwarded-Host,
+        # Host or SERVER_NAME), then its verdict, remembered per Host.
+        if not allowed_host(request._get_raw_host()):  # type: ignore[attr-defined]
             return None
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None
-        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        if not session_key:
+        session_key = session_key_of(environ.get("HTTP_COOKIE", ""))
+        if session_key is None:
             return None
         connection = connections[DEFAULT_DB_ALIAS]
         # The driver's own cursor: Django's wrapper around each statement (the
@@ -214,7 +227,7 @@ class FastPath:
             row = run(cursor, *compiled.statement(user.pk, file_id)).fetchone()
             if row is None:
                 return None
-            upload = compiled.file(row)
+            upload = readable_file(compiled, tuple(row))
             # Not cleared by the virus scanner for this reader (files.scanning):
             # Django answers with its page.
             if access.withheld(upload, user):
@@ -305,20 +318,71 @@ def added_headers(
     return tuple((name, value) for name, value in template.items() if name not in response)
 
 
+# Pure functions of a header and the settings (a changed setting clears them),
+# remembered: a reader's browser sends the same Host and Cookie on every click.
+# Bounded: the headers are the client's to fill.
+@lru_cache(maxsize=256)
+def allowed_host(raw_host: str) -> bool:
+    """Whether HttpRequest.get_host() takes this Host (ALLOWED_HOSTS, DEBUG's defaults)."""
+    probe = HttpRequest()
+    probe.META = {"HTTP_HOST": raw_host}
+    try:
+        probe.get_host()
+    except DisallowedHost:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1024)
+def session_key_of(cookie_header: str) -> str | None:
+    """The session key in a Cookie header, as request.COOKIES and the session engine read it.
+
+    None: no session cookie, or one the engine treats as absent (too short);
+    or a CSRF cookie CsrfViewMiddleware would replace (malformed), which puts
+    a Set-Cookie on Django's answer.
+    """
+    cookies = parse_cookie(get_str_from_wsgi({"HTTP_COOKIE": cookie_header}, "HTTP_COOKIE", ""))
+    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return None
+    if not settings.CSRF_USE_SESSIONS:
+        probe = HttpRequest()
+        probe.COOKIES = cookies
+        _csrf().process_request(probe)
+        if probe.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+            return None
+    key: str | None = _session_store()(session_key).session_key
+    return key
+
+
+@cache
+def _csrf() -> CsrfViewMiddleware:
+    return CsrfViewMiddleware(_no_response)
+
+
 def authenticated_user(session_key: str, cursor: Any) -> User | None:
     """The user of a valid session, verified as django.contrib.auth.get_user does; else None.
 
     None also where Django would change the session (a hash verified by an
     old SECRET_KEY is rotated; a wrong one flushes it): Django does that.
     """
-    data = session_data(session_key, cursor)
+    # The user this session named last time: their row comes with the session's.
+    guess = _session_users.get(session_key)
+    data, user_row = session_and_user(session_key, guess, cursor)
     if not data or data.get(BACKEND_SESSION_KEY) != MODEL_BACKEND:
         return None
     try:
         user_id = User._meta.pk.to_python(data[SESSION_KEY])
     except Exception:  # noqa: BLE001 - a malformed id is Django's to handle
         return None
-    user = active_user(user_id, cursor)
+    if user_row is None or user_id != guess:
+        # First click, the cache engine, or the session now names someone else:
+        # the user's row by the id just decoded, in a statement of its own.
+        if len(_session_users) >= CACHED_SESSIONS:
+            _session_users.clear()
+        _session_users[session_key] = user_id
+        user_row = run(cursor, _user_sql(), [user_id]).fetchone()
+    user = active_user(user_row)
     if user is None:
         return None
     session_hash = data.get(HASH_SESSION_KEY)
@@ -335,20 +399,31 @@ def authenticated_user(session_key: str, cursor: Any) -> User | None:
     return user
 
 
-def session_data(session_key: str, cursor: Any) -> dict[str, Any] | None:
-    """The decoded session, if it exists and has not expired (the engine's own rules)."""
-    store_class = _session_store()
-    store = store_class(session_key)
-    if store.session_key is None:  # too short or malformed: Django treats it as absent
-        return None
+# Session key -> the user id its data held when last decoded. Only a guess of
+# which user row to read with the session row: the id decoded on every click
+# must equal it, or that user's row is read on its own. Bounded like the caches below.
+_session_users: dict[str, object] = {}
+
+
+def session_and_user(
+    session_key: str, user_id: object, cursor: Any
+) -> tuple[dict[str, Any] | None, tuple[object, ...] | None]:
+    """The decoded session, if it exists and has not expired (the engine's own rules).
+
+    With a `user_id` and the db engine, the same SELECT reads that user's row
+    too: (session, the row or (None, ...) if there is no such user). Else
+    (session, None): the caller reads the user.
+    """
     if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
         # cached_db: one cache round trip, the database on a miss (Django's load()).
-        return store.load() or None
-    # The db engine's load() as one SELECT instead of a model query (~0.2 ms of ORM).
-    row = run(cursor, _session_sql(), [session_key, timezone.now()]).fetchone()
-    if row is None:
-        return None
-    return decoded(row[0])
+        return _session_store()(session_key).load() or None, None
+    now = timezone.now()
+    if user_id is None:
+        # The db engine's load() as one SELECT instead of a model query (~0.2 ms of ORM).
+        row = run(cursor, _session_sql(), [session_key, now]).fetchone()
+        return (None, None) if row is None else (decoded(row[0]), None)
+    row = run(cursor, _session_and_user_sql(), [user_id, session_key, now]).fetchone()
+    return (None, None) if row is None else (decoded(row[0]), row[1:])
 
 
 # A signed-in reader clicks with the same session row again and again, and
@@ -387,20 +462,56 @@ SESSION_COLUMNS = ("session_data", "session_key", "expire_date")
 
 @cache
 def _session_sql() -> str:
+    table, data, key, expires = _session_names()
+    return f"SELECT {data} FROM {table} WHERE {key} = %s AND {expires} > %s"  # noqa: S608
+
+
+@cache
+def _session_and_user_sql() -> str:
+    """The session's SELECT and the user's as one (the user's columns NULL: no such user)."""
+    table, data, key, expires = _session_names()
+    user_table, user_columns, user_pk = _user_names()
+    columns = ", ".join(f"{user_table}.{column}" for column in user_columns)
+    return (
+        f"SELECT {table}.{data}, {columns} FROM {table} "  # noqa: S608
+        f"LEFT OUTER JOIN {user_table} ON {user_table}.{user_pk} = %s "
+        f"WHERE {table}.{key} = %s AND {table}.{expires} > %s"
+    )
+
+
+def _session_names() -> tuple[str, ...]:
+    """The session table and its data, key and expiry columns, quoted."""
     model = _session_store().get_model_class()  # type: ignore[attr-defined]
     meta = model._meta
     qn = connections[model.objects.db].ops.quote_name
     # Only names from the model's own metadata, quoted; the values are parameters.
-    data, key, expires = (qn(meta.get_field(name).column) for name in SESSION_COLUMNS)
-    table = qn(meta.db_table)
-    return f"SELECT {data} FROM {table} WHERE {key} = %s AND {expires} > %s"  # noqa: S608
+    return (qn(meta.db_table), *(qn(meta.get_field(name).column) for name in SESSION_COLUMNS))
 
 
-def active_user(user_id: int, cursor: Any) -> User | None:
-    """ModelBackend.get_user: the user, if they exist and may log in (is_active)."""
-    row = run(cursor, _user_sql(), [user_id]).fetchone()
-    if row is None:
+# A row's model instance depends on the row alone (and the settings: a changed
+# setting clears them), and the same file and user come back click after click:
+# building them (Model.from_db, the columns' converters) was ~15 % of a
+# click's instructions (docs/performance.md, fourth round).
+# Remembered, so shared between requests and threads: the fast path, delivery
+# and the audit only read them (test_fastpath.py checks that nothing changes them).
+CACHED_ROWS = 1024
+
+
+@lru_cache(maxsize=CACHED_ROWS)
+def readable_file(compiled: access.CompiledReadable, row: tuple[object, ...]) -> UploadedFile:
+    """compiled.file(row): the file of a row its statement returned."""
+    return compiled.file(row)
+
+
+def active_user(row: tuple[object, ...] | None) -> User | None:
+    """ModelBackend.get_user on the user's row: the user, if they exist and may log in."""
+    if row is None or row[0] is None:
         return None
+    return _user(tuple(row))
+
+
+@lru_cache(maxsize=CACHED_ROWS)
+def _user(row: tuple[object, ...]) -> User | None:
     user = User.from_db(User.objects.db, _user_fields(), row)
     # SQLite answers 0/1; the ORM would convert them.
     user.is_active, user.is_staff = bool(user.is_active), bool(user.is_staff)
@@ -412,21 +523,29 @@ def active_user(user_id: int, cursor: Any) -> User | None:
 def _user_fields() -> list[str]:
     """What the session hash, the access rule and the audit row need of the user.
 
-    In the model's field order, which Model.from_db expects.
+    In the model's field order, which Model.from_db expects; the id first.
     """
     wanted = {"id", "password", "is_active", "is_staff", "two_factor"}
-    return [field.attname for field in User._meta.concrete_fields if field.attname in wanted]
+    fields = [field.attname for field in User._meta.concrete_fields if field.attname in wanted]
+    if fields[0] != "id":  # active_user() reads a missing user from the id's NULL
+        raise AssertionError(f"the user's id is not its first column: {fields}")
+    return fields
 
 
 @cache
 def _user_sql() -> str:
+    table, columns, pk = _user_names()
+    # Only names from the model's own metadata, quoted; the id is a parameter.
+    return f"SELECT {', '.join(columns)} FROM {table} WHERE {pk} = %s"  # noqa: S608
+
+
+def _user_names() -> tuple[str, list[str], str]:
+    """The user table, the columns of _user_fields() and the primary key, quoted."""
     meta = User._meta
     qn = connections[User.objects.db].ops.quote_name
     wanted = _user_fields()
-    columns = ", ".join(qn(f.column) for f in meta.concrete_fields if f.attname in wanted)
-    pk = qn(meta.pk.column)
-    # Only names from the model's own metadata, quoted; the id is a parameter.
-    return f"SELECT {columns} FROM {qn(meta.db_table)} WHERE {pk} = %s"  # noqa: S608
+    columns = [qn(f.column) for f in meta.concrete_fields if f.attname in wanted]
+    return qn(meta.db_table), columns, qn(meta.pk.column)
 
 
 def wrap(app: WSGIApp) -> WSGIApp:

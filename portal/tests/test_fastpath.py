@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django import Settings
 
 from accounts.middleware import VERIFIED
 from accounts.models import User
+from files import access
 from files.history import trash
 from files.models import DownloadEvent, Folder, ScanStatus, UploadedFile
 from files.sharing import grants
 from files.tests.conftest import MakeFile, MakeFolder, make_file, make_folder  # noqa: F401
+from portal import fastpath
 from portal.fastpath import FastPath
 
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -340,8 +346,6 @@ def test_a_new_middleware_turns_the_fast_path_off(
 
 
 def test_the_fast_path_can_be_switched_off(settings: Settings) -> None:
-    from portal import fastpath
-
     settings.PORTAL_FAST_PATH = False
     app = WSGIHandler()
     assert fastpath.wrap(app) is app
@@ -363,3 +367,131 @@ def test_a_trashed_file_is_djangos_404(alice: User, upload: UploadedFile) -> Non
     cookie = session_of(alice)
     trash.trash_file(upload, by=alice)
     assert assert_falls_through(url(upload), cookie)[0] == "404 Not Found"
+
+
+def test_it_runs_no_statement_through_the_orm(alice: User, upload: UploadedFile) -> None:
+    # Its statements go to the driver's cursor: an ORM query here would be a
+    # field read from a deferred instance, or a lookup it should not need.
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    fast = FastPath(Spy())
+    with CaptureQueriesContext(connection) as queries:
+        call(fast, environ(url(upload), cookie))
+    assert fast.answered == 1
+    assert list(queries) == []
+
+
+def test_a_session_that_names_another_user_is_read_for_that_user(
+    alice: User,
+    bob: User,
+    upload: UploadedFile,
+    make_file: MakeFile,  # noqa: F811
+) -> None:
+    # The first click remembers that the session named alice; the session row
+    # then names bob (his id, his hash): the click is bob's, as Django says.
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    session = SessionStore(session_key=cookie)
+    session[SESSION_KEY] = str(bob.pk)
+    session[HASH_SESSION_KEY] = bob.get_session_auth_hash()
+    session.save()
+    assert assert_falls_through(url(upload), cookie)[0] == "404 Not Found"
+    his = make_file(bob, "his.txt", b"his")
+    assert_same_permitted(url(his), cookie)
+    assert DownloadEvent.objects.latest("id").user_id == bob.pk
+
+
+def test_a_logout_after_a_click_is_seen_at_the_next(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    Session.objects.filter(session_key=cookie).delete()
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_an_expiry_after_a_click_is_seen_at_the_next(alice: User, upload: UploadedFile) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    Session.objects.filter(session_key=cookie).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_a_user_deactivated_after_a_click_is_sent_to_log_in(
+    alice: User, upload: UploadedFile
+) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_a_user_deleted_after_a_click_is_sent_to_log_in(
+    alice: User, bob: User, upload: UploadedFile
+) -> None:
+    grants.share(upload, bob)
+    cookie = session_of(bob)
+    assert_same_permitted(url(upload), cookie)
+    bob.delete()  # his session row stays; the user row it names is gone
+    assert Session.objects.filter(session_key=cookie).exists()
+    assert assert_falls_through(url(upload), cookie)[0] == "302 Found"
+
+
+def test_a_host_allowed_once_never_lets_a_disallowed_one_through(
+    settings: Settings, alice: User, upload: UploadedFile
+) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    assert assert_falls_through(url(upload), cookie, HTTP_HOST="evil.example")[0].startswith("400")
+    forwarded = {"HTTP_X_FORWARDED_HOST": "evil.example"}
+    settings.USE_X_FORWARDED_HOST = True
+    assert assert_falls_through(url(upload), cookie, **forwarded)[0].startswith("400")
+    # The remembered verdict goes with the setting it was made under.
+    settings.USE_X_FORWARDED_HOST = False
+    settings.ALLOWED_HOSTS = ["portal.example"]
+    assert assert_falls_through(url(upload), cookie)[0].startswith("400")
+
+
+def test_the_session_cookie_is_read_as_django_reads_it(
+    settings: Settings, alice: User, upload: UploadedFile
+) -> None:
+    cookie = session_of(alice)
+    others = f"csrftoken={'t' * 32}; sessionid={cookie}; theme=dark"
+    assert_same_permitted(url(upload), "", HTTP_COOKIE=others)
+    assert assert_falls_through(url(upload), "", HTTP_COOKIE="sessionid=short")[0] == "302 Found"
+    # A malformed CSRF cookie: Django's answer replaces it (a Set-Cookie).
+    malformed = f"csrftoken=abc; sessionid={cookie}"
+    _, headers, _ = assert_falls_through(url(upload), "", HTTP_COOKIE=malformed)
+    assert "Set-Cookie" in dict(headers)
+    # Under another cookie name the same header carries no session.
+    settings.SESSION_COOKIE_NAME = "portal_session"
+    assert assert_falls_through(url(upload), "", HTTP_COOKIE=others)[0] == "302 Found"
+
+
+def test_a_file_renamed_after_a_click_is_sent_under_its_new_name(
+    alice: User, upload: UploadedFile
+) -> None:
+    cookie = session_of(alice)
+    assert_same_permitted(url(upload), cookie)
+    UploadedFile.objects.filter(pk=upload.pk).update(name="Renamed.pdf")
+    _, headers, _ = assert_same_permitted(url(upload), cookie)
+    assert 'filename="Renamed.pdf"' in dict(headers)["Content-Disposition"]
+
+
+def test_the_remembered_file_stays_as_the_database_has_it(
+    alice: User, bob: User, upload: UploadedFile
+) -> None:
+    grants.share(upload, bob)
+    for cookie in [session_of(alice), session_of(bob)] * 2:
+        assert_same_permitted(url(upload), cookie)
+    compiled = access.compiled_readable(staff=False)
+    with closing(connection.connection.cursor()) as cursor:
+        row = tuple(fastpath.run(cursor, *compiled.statement(bob.pk, upload.pk)).fetchone())
+    remembered = fastpath.readable_file(compiled, row)
+    assert fastpath.readable_file.cache_info().hits >= 3  # the one instance the clicks shared
+    fresh = UploadedFile.objects.get(pk=upload.pk)
+    fields = [field.attname for field in UploadedFile._meta.concrete_fields]
+    assert [getattr(remembered, name) for name in fields] == [
+        getattr(fresh, name) for name in fields
+    ]
+    assert remembered._state.fields_cache == {}  # no related row attached by a click
