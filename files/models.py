@@ -501,7 +501,7 @@ class DownloadEvent(models.Model):
             models.Index(fields=["file", "created"], name="downloadevent_file_created"),
             # SET NULL when a user, link or folder is deleted. Partial: a
             # signed-in click has no link and no folder, an anonymous link click
-            # no user, and a row with NULL is in no index it need not be in.
+            # no user: a row enters only the indexes of the columns it fills.
             # `x_id IN (...)` implies `x_id IS NOT NULL` to both databases' planners.
             models.Index(
                 fields=["user"], name="downloadevent_user", condition=models.Q(user__isnull=False)

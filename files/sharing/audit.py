@@ -136,7 +136,7 @@ def _prepared_row(
     owner_id: int,
     user_id: int | None,
     ip: str | None,
-    via: str,
+    sent_via: str,
 ) -> tuple[object, ...]:
     connection = connections[using]
     _, fields = _insert_statement(using, connection.vendor)
@@ -149,7 +149,7 @@ def _prepared_row(
         "folder_id": None,  # a single file, not a ZIP (record_zip)
         "files_in_zip": None,
         "ip": ip,
-        "via": via,
+        "via": sent_via,
     }
     return tuple(field.get_db_prep_save(values[field.attname], connection) for field in fields[:-1])
 
