@@ -457,8 +457,10 @@ class DownloadEvent(models.Model):
         SIGNED = "signed", "signed URL"
         LINK = "link", "public link"
 
-    # No index of its own: the (file, -created) index below starts with it, and
-    # every index is a page written per download (docs/performance.md, the click).
+    # Every index is a B-tree page written per download (docs/performance.md,
+    # "The audit row's write"), so each column has the index a query needs and
+    # no more; Meta.indexes says which. The foreign keys' own indexes are off
+    # except the owner's, which deleting a user needs (CASCADE, all rows).
     file = models.ForeignKey(
         UploadedFile,
         null=True,
@@ -469,20 +471,50 @@ class DownloadEvent(models.Model):
     file_name = models.CharField(max_length=255)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
-    link = models.ForeignKey(Link, null=True, on_delete=models.SET_NULL, related_name="+")
+    link = models.ForeignKey(
+        Link, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     # A folder sent as one ZIP: the folder (None for a file, or the top level's
     # ZIP) and how many files the archive held; `file_name` is the archive's name.
-    folder = models.ForeignKey(Folder, null=True, on_delete=models.SET_NULL, related_name="+")
+    folder = models.ForeignKey(
+        Folder, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     files_in_zip = models.PositiveIntegerField(null=True)
     ip = models.GenericIPAddressField(null=True)
     via = models.CharField(max_length=10, choices=Via.choices)
+    # The prune (created < cutoff) and the admin's list (newest first, by date).
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created"]
-        indexes = [models.Index(fields=["file", "-created"])]
+        indexes = [
+            # The file page's recent downloads (file = x, newest first: read
+            # backwards) and SET NULL when a file is deleted. Ascending: a file's
+            # new row goes at the end of its run; descending put it at the start,
+            # which on SQLite wrote two pages per row instead of one.
+            models.Index(fields=["file", "created"], name="downloadevent_file_created"),
+            # SET NULL when a user, link or folder is deleted. Partial: a
+            # signed-in click has no link and no folder, an anonymous link click
+            # no user: a row enters only the indexes of the columns it fills.
+            # `x_id IN (...)` implies `x_id IS NOT NULL` to both databases' planners.
+            models.Index(
+                fields=["user"], name="downloadevent_user", condition=models.Q(user__isnull=False)
+            ),
+            models.Index(
+                fields=["link"], name="downloadevent_link", condition=models.Q(link__isnull=False)
+            ),
+            models.Index(
+                fields=["folder"],
+                name="downloadevent_folder",
+                condition=models.Q(folder__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} by {self.user or self.link or 'anonymous'}"

@@ -111,29 +111,47 @@ def permitted_insert(
         return None
     user = request.user
     using = DownloadEvent.objects.db
-    sql, fields = _insert_statement(using, connections[using].vendor)
+    connection = connections[using]
+    sql, fields = _insert_statement(using, connection.vendor)
+    row = _prepared_row(
+        using,
+        upload.pk,
+        upload.name,
+        upload.owner_id,
+        user.pk if user.is_authenticated else None,
+        client_address(request) or None,
+        via(response, link=None),
+    )
+    # The time is new each time.
+    return sql, [*row, fields[-1].get_db_prep_save(timezone.now(), connection)]
+
+
+# The row but its time depends only on these values and the connection, and
+# repeats from click to click: one cache lookup instead of one per field.
+@lru_cache(maxsize=4096)
+def _prepared_row(
+    using: str,
+    file_id: object,
+    file_name: str,
+    owner_id: int,
+    user_id: int | None,
+    ip: str | None,
+    sent_via: str,
+) -> tuple[object, ...]:
+    connection = connections[using]
+    _, fields = _insert_statement(using, connection.vendor)
     values = {
-        "file_id": upload.pk,
-        "file_name": upload.name,
-        "owner_id": upload.owner_id,
-        "user_id": user.pk if user.is_authenticated else None,
+        "file_id": file_id,
+        "file_name": file_name,
+        "owner_id": owner_id,
+        "user_id": user_id,
         "link_id": None,
         "folder_id": None,  # a single file, not a ZIP (record_zip)
         "files_in_zip": None,
-        "ip": client_address(request) or None,
-        "via": via(response, link=None),
+        "ip": ip,
+        "via": sent_via,
     }
-    params = [_prepared(using, field, values[field.attname]) for field in fields[:-1]]
-    # The time is new each time.
-    created = fields[-1]
-    params.append(created.get_db_prep_save(timezone.now(), connections[using]))
-    return sql, params
-
-
-# A field's database value depends only on the value and the connection.
-@lru_cache(maxsize=4096)
-def _prepared(using: str, field: Field[Any, Any], value: object) -> object:
-    return field.get_db_prep_save(value, connections[using])
+    return tuple(field.get_db_prep_save(values[field.attname], connection) for field in fields[:-1])
 
 
 @cache
