@@ -49,13 +49,27 @@ S3_PREFIX = "/_s3/"
 # The same object without the client's Range (its If-Range named another version).
 S3_WHOLE_PREFIX = "/_s3_whole/"
 SIGNED_PREFIX = "/_signed/"
-# nginx's location for signed URLs.
-# It names the key it sends, the file's id for the expired-link redirect, and
-# the variant (a thumbnail) for which view that redirect goes back to.
+# What a signed URL may carry as the type and as the ASCII name (the RFC 6266
+# fallback, files.names.ascii_fallback); a file outside these (none today)
+# keeps plain X-Accel-Redirect.
+SIGNABLE_TYPE_PATTERN = "[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*"
+SIGNABLE_ASCII_NAME_PATTERN = "[A-Za-z0-9_.~-]+"
+# nginx's location for signed URLs:
+#   /_signed/<signature>/<expiry>/<disposition>/<type>/<key>/<ASCII name>[?<encoded name>]
+# Everything the response depends on is signed: the path after the signature
+# and the query string, which is the name's RFC 5987 percent-encoding when it
+# is not its own ASCII fallback, and empty when it is. It names the key it
+# sends, the file's id for the expired-link redirect, and the variant (a
+# thumbnail) for which view that redirect goes back to.
 SIGNED_LOCATION = (
-    f"^{SIGNED_PREFIX}(?<portal_signed_key>{KEY_PREFIX}{OWNER_ID_PATTERN}/"
+    f"^{SIGNED_PREFIX}(?<portal_signed_s>[A-Za-z0-9_-]{{22}})"
+    "(?<portal_signed_path>/(?<portal_signed_e>[0-9]{1,12})"
+    "/(?<portal_signed_d>attachment|inline)"
+    f"/(?<portal_signed_t>{SIGNABLE_TYPE_PATTERN})"
+    f"/(?<portal_signed_key>{KEY_PREFIX}{OWNER_ID_PATTERN}/"
     f"(?<portal_signed_id>{OBJECT_ID_PATTERN})(?:\\.{REVISION_PATTERN})?"
-    f"(?<portal_signed_variant>{re.escape(THUMBNAIL_SUFFIX)})?)$"
+    f"(?<portal_signed_variant>{re.escape(THUMBNAIL_SUFFIX)})?)"
+    f"/(?<portal_signed_a>{SIGNABLE_ASCII_NAME_PATTERN}))$"
 )
 
 # A click on a file's download (files:download): the URL the download fast path

@@ -24,6 +24,7 @@ from files.contract import (
     S3_PREFIX,
     S3_WHOLE_PREFIX,
     SIGNABLE_KEY,
+    SIGNABLE_TYPE_PATTERN,
     SIGNED_PREFIX,
 )
 from files.delivery import s3
@@ -31,9 +32,9 @@ from files.delivery.objects import StoredObject
 from files.delivery.ranges import if_range_fails
 from files.names import ascii_fallback
 
-# What deploy/nginx.conf's /_signed/ argument pattern accepts for the type;
-# a key or type outside it (none today) keeps plain X-Accel-Redirect.
-_SIGNABLE_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*")
+# What deploy/nginx.conf's /_signed/ location accepts for the type; a key or
+# type outside it (none today) keeps plain X-Accel-Redirect.
+_SIGNABLE_TYPE = re.compile(SIGNABLE_TYPE_PATTERN)
 # What the /_s3/ location captures as the ETag nginx sends.
 _ACCEL_ETAG = re.compile(r"[A-Za-z0-9_-]+")
 # Tests freeze it; signed URLs expire by the wall clock nginx reads too.
@@ -81,37 +82,37 @@ def x_accel_s3(request: HttpRequest, obj: StoredObject) -> HttpResponse:
 def signed_url(obj: StoredObject, *, as_attachment: bool, filename: str) -> str | None:
     """The URL nginx's /_signed/ location sends `obj` from, or None if it cannot.
 
-    Its arguments are every value that shapes the response (disposition, type,
-    name), in the one order deploy/nginx.conf accepts; the signature covers them.
+    Its path holds every value that shapes the response (expiry, disposition,
+    type, key, ASCII name), in the one shape files.contract.SIGNED_LOCATION
+    accepts, and ends with the name, so a client that names a file after its
+    URL (`curl -O`, `wget`) gets the right one. A name that is not its own
+    ASCII fallback adds its RFC 5987 encoding as the query string, which nginx
+    reads as it stands (a path would be decoded first, at a cost).
     """
+    fallback = ascii_fallback(filename)
     if not (SIGNABLE_KEY.fullmatch(obj.key) and _SIGNABLE_TYPE.fullmatch(obj.content_type)):
         return None
-    path = SIGNED_PREFIX + obj.key
     disposition = "attachment" if as_attachment else "inline"
-    # f=: RFC 5987 percent-encoding, which nginx puts in filename*= as it stands;
-    # a=: the ASCII fallback for filename=, which needs no encoding at all.
-    query = (
-        f"d={disposition}&t={obj.content_type}"
-        f"&f={quote(filename, safe='')}&a={ascii_fallback(filename)}"
-    )
     expires = int(_clock()) + settings.PORTAL_SIGNED_URL_TTL
-    signature = sign(path, query, expires, settings.PORTAL_SIGNED_URL_SECRET)
-    return f"{path}?{query}&e={expires}&s={signature}"
+    path = f"/{expires}/{disposition}/{obj.content_type}/{obj.key}/{fallback}"
+    encoded = quote(filename, safe="")
+    query = "" if encoded == fallback else encoded
+    signature = sign(path, query, settings.PORTAL_SIGNED_URL_SECRET)
+    return f"{SIGNED_PREFIX}{signature}{path}" + (f"?{query}" if query else "")
 
 
-def sign(path: str, query: str, expires: int, secret: str) -> str:
-    """nginx's `secure_link_md5 "$secure_link_expires$uri?$portal_signed_args <secret>"`.
+def sign(path: str, query: str, secret: str) -> str:
+    """nginx's `secure_link_md5 "$portal_signed_path?$args <secret>"`.
 
     MD5 because it is the one hash nginx's secure_link module computes; the
-    secret comes last (no length extension), and nginx refuses any argument
-    outside a strict ASCII pattern, which leaves no room for the binary blocks
-    an MD5 collision needs.
+    secret comes last (no length extension). What Django signs is all in
+    [A-Za-z0-9/._~%+-], which leaves no room for the binary blocks an MD5
+    collision needs. The expiry is in the path, so it is signed too.
     Base64url without padding, as the module decodes it.
 
-    Revocation delay: a signed URL keeps working until `expires` (at most
+    Revocation delay: a signed URL keeps working until its expiry (at most
     PORTAL_SIGNED_URL_TTL seconds) after a logout, a password change or a
     future unshare; a deleted file is gone at once, since its bytes are.
     """
-    message = f"{expires}{path}?{query} {secret}".encode()
-    digest = hashlib.md5(message).digest()  # noqa: S324 - nginx's secure_link_md5 is MD5
+    digest = hashlib.md5(f"{path}?{query} {secret}".encode()).digest()  # noqa: S324 - nginx's secure_link_md5 is MD5
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")

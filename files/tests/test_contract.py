@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import quote
 
 import pytest
 from django.test import RequestFactory
@@ -61,18 +62,16 @@ def test_the_signed_location_takes_the_urls_django_signs(settings: Settings) -> 
     url = nginx.signed_url(OBJECT, as_attachment=True, filename="pic.png")
     assert url is not None
 
-    match = _location(_rendered(), "^/_signed/").fullmatch(url.partition("?")[0])
+    match = _location(_rendered(), "^/_signed/").fullmatch(url)
 
     assert match is not None
     assert match["portal_signed_id"] == OBJECT.key.rsplit("/", 1)[1]
-
-
-def _signed_arguments(config: str) -> re.Pattern[str]:
-    """The /_signed/ location's match of the query string, as a Python pattern."""
-    match = re.search(r'if \(\$args !~ "([^"]*)"\)', config)
-    assert match, "no match of the signed arguments"
-    pattern = re.sub(r"\\k<(\w+)>", r"(?P=\1)", match.group(1))
-    return re.compile(pattern.replace("(?<", "(?P<"))
+    assert match["portal_signed_key"] == OBJECT.key
+    assert match["portal_signed_d"] == "attachment"
+    # What nginx signs: the path after the signature, "?" and the query string.
+    signature = nginx.sign(match["portal_signed_path"], "", "s" * 32)
+    assert match["portal_signed_s"] == signature
+    assert url.endswith("/pic.png")
 
 
 @pytest.mark.parametrize(
@@ -84,43 +83,41 @@ def _signed_arguments(config: str) -> re.Pattern[str]:
         ('say "hi" 50%.bin', "say_hi_50_.bin"),
     ],
 )
-def test_the_signed_location_reads_the_arguments_django_signs(
+def test_the_signed_location_reads_the_names_django_signs(
     settings: Settings, filename: str, fallback: str
 ) -> None:
     settings.PORTAL_SIGNED_URL_SECRET = "s" * 32
     url = nginx.signed_url(OBJECT, as_attachment=True, filename=filename)
     assert url is not None
+    path, _, query = url.partition("?")
 
-    match = _signed_arguments(_rendered()).fullmatch(url.partition("?")[2])
+    match = _location(_rendered(), "^/_signed/").fullmatch(path)
 
     assert match is not None
     assert match["portal_signed_a"] == fallback
     assert match["portal_signed_t"] == OBJECT.content_type
-    # Captured only when the name is its own fallback: then filename="..." goes alone.
-    assert bool(match["portal_signed_same"]) == (filename == fallback)
+    # The encoded name comes only when the name is not its own fallback:
+    # otherwise filename="..." goes alone.
+    assert query == ("" if filename == fallback else quote(filename, safe=""))
+    assert match["portal_signed_s"] == nginx.sign(match["portal_signed_path"], query, "s" * 32)
 
 
 @pytest.mark.parametrize(
-    ("f", "a", "same"),
-    [("ab", "ab", True), ("ab", "abc", False), ("abc", "ab", False), ("a%20b", "a_b", False)],
+    "name",
+    [
+        "",  # no name at all
+        "a%20b",  # outside its alphabet: nginx matches the path decoded, "a b"
+        "a b",
+        'a"b',
+        "a;b",
+        "résumé",
+        "x/y",  # a second name
+    ],
 )
-def test_the_signed_arguments_mark_a_name_that_is_its_own_fallback(
-    f: str, a: str, same: bool
-) -> None:
-    query = f"d=attachment&t=text/plain&f={f}&a={a}&e=1&s={'A' * 22}"
+def test_the_signed_location_refuses_a_name_outside_its_alphabet(name: str) -> None:
+    path = f"/_signed/{'A' * 22}/1/attachment/text/plain/{OBJECT.key}/{name}"
 
-    match = _signed_arguments(_rendered()).fullmatch(query)
-
-    assert match is not None
-    assert match["portal_signed_a"] == a
-    assert bool(match["portal_signed_same"]) is same
-
-
-@pytest.mark.parametrize("a", ["", "a%20b", "a b", 'a"b', "a;b"])
-def test_the_signed_arguments_refuse_a_fallback_outside_its_alphabet(a: str) -> None:
-    query = f"d=attachment&t=text/plain&f={a}&a={a}&e=1&s={'A' * 22}"
-
-    assert _signed_arguments(_rendered()).fullmatch(query) is None
+    assert _location(_rendered(), "^/_signed/").fullmatch(path) is None
 
 
 def test_the_zip_location_takes_the_zip_urls_and_nothing_else() -> None:

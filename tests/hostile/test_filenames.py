@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, override_settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import User
+from files.contract import SIGNED_LOCATION
 from files.delivery.headers import content_disposition
+from files.delivery.nginx import signed_url
+from files.delivery.objects import StoredObject
 from files.models import UploadedFile
 from files.names import MAX_NAME_LENGTH, ascii_fallback, clean_filename
 from files.tests.conftest import MakeFile
@@ -28,6 +32,15 @@ from files.tests.utils import body, stored_paths
 from tests.tooling import MultipartBody
 
 KEY = re.compile(r"u/[0-9]+/[0-9a-f-]{36}")
+SIGNED_PATH = re.compile(SIGNED_LOCATION.replace("(?<", "(?P<"))
+SIGNED_OBJECT = StoredObject(
+    key="u/7/0b9f7a4e-1f7e-4c3e-9d0a-2b4c6d8e0f12",
+    size=1,
+    content_type="application/octet-stream",
+    name="x",
+    etag="ab" * 32,
+    modified=datetime(2026, 1, 1, tzinfo=UTC),
+)
 HEADER = re.compile(
     r"attachment; filename=\"(?P<fallback>[A-Za-z0-9._~-]+)\""
     r"(?:; filename\*=utf-8''(?P<encoded>[A-Za-z0-9._~%-]+))?"
@@ -216,6 +229,22 @@ def test_any_name_gets_an_ascii_fallback_and_round_trips_through_filename_star(r
     assert named_in_header(header) == name
 
 
+@given(names)
+def test_any_name_gets_a_signed_url_whose_captures_make_djangos_header(raw: str) -> None:
+    # nginx writes Content-Disposition from the signed path's captures
+    # (deploy/nginx.conf): for every name they must give Django's own header.
+    name = clean_filename(raw) or "download"
+    with override_settings(PORTAL_SIGNED_URL_SECRET="s" * 32):
+        url = signed_url(SIGNED_OBJECT, as_attachment=True, filename=name)
+    assert url is not None
+    path, _, query = url.partition("?")  # nginx's $uri (no % in it to decode) and $args
+    match = SIGNED_PATH.fullmatch(path)
+    assert match is not None, url
+    star = f"; filename*=utf-8''{query}" if query else ""
+    built = f'{match["portal_signed_d"]}; filename="{match["portal_signed_a"]}"{star}'
+    assert built == content_disposition(as_attachment=True, filename=name)
+
+
 @hypothesis_settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -248,17 +277,15 @@ def test_any_name_is_stored_under_our_key_and_downloads_under_its_own_name(
 
 
 def test_nginx_signs_and_sends_exactly_the_fallback_alphabet() -> None:
-    # deploy/nginx.conf copies a= into filename="..." untouched: it must accept
-    # every character ascii_fallback() writes, and nothing a header could misread.
+    # deploy/nginx.conf copies the signed path's last segment into filename="..."
+    # untouched: it must accept every character ascii_fallback() writes, and
+    # nothing a header could misread (files/tests/test_contract.py tries the
+    # whole location on the URLs Django signs).
     config = (Path(settings.BASE_DIR) / "deploy" / "nginx.conf").read_text()
-    # a= is one or more of the alphabet (the look-ahead), the first of them
-    # captured again when a= equals f= (files/tests/test_contract.py tries it).
-    assert (
-        "&a=(?<portal_signed_a>(?=[A-Za-z0-9_.~-])"
-        "(?<portal_signed_same>(?=\\k<portal_signed_f>&)[A-Za-z0-9_.~-])?[A-Za-z0-9_.~-]*))&e="
-    ) in config
+    assert 'location ~ "{{ signed_location }}"' in config
+    assert SIGNED_LOCATION.endswith("/(?<portal_signed_a>[A-Za-z0-9_.~-]+))$")
     assert 'filename=\\"$portal_signed_a\\"$portal_signed_filename_star' in config
-    assert "\"; filename*=utf-8''$portal_signed_f\"" in config
+    assert "\"; filename*=utf-8''$args\"" in config
     alphabet = re.compile(r"[A-Za-z0-9_.~-]+")
     for name in ("rapport d’été 2026.pdf", "日本語.txt", 'a"b\\c%d;e,f.txt', "CON"):
         assert alphabet.fullmatch(ascii_fallback(name))

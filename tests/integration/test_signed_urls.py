@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import re
 import time
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -38,7 +38,7 @@ def signed(client: PortalClient, file_id: str, view: str = "download") -> str:
     assert response.status_code == 302, response.status_code
     assert response.headers["Cache-Control"] == "private, no-store"
     location = response.headers["Location"]
-    assert location.startswith("/_signed/u/")
+    assert location.startswith("/_signed/")
     return location
 
 
@@ -47,11 +47,12 @@ def get(stack: PortalStack, path: str, **headers: str) -> requests.Response:
     return requests.get(stack.url + path, headers=headers, allow_redirects=False, timeout=60)
 
 
-def resign(path: str, expires: int, secret: str) -> str:
-    """`path` signed again by files.delivery.nginx.sign with another expiry."""
-    parts = urlsplit(path)
-    query = parts.query.split("&e=")[0]
-    return f"{parts.path}?{query}&e={expires}&s={nginx.sign(parts.path, query, expires, secret)}"
+def resign(url: str, expires: int, secret: str) -> str:
+    """`url` signed again by files.delivery.nginx.sign with another expiry."""
+    path, _, query = url.partition("?")
+    rest = path.split("/", 4)[4]  # after /_signed/<signature>/<expiry>/
+    new = f"/{expires}/{rest}"
+    return f"/_signed/{nginx.sign(new, query, secret)}{new}" + (f"?{query}" if query else "")
 
 
 def test_it_sends_the_bytes_through_the_signed_url(
@@ -92,7 +93,7 @@ def test_a_browsers_click_gets_the_file_in_one_hop_from_granian(
     assert upstreams and set(upstreams) == {granian}, upstreams  # earlier tests clicked it too
     assert signed_stack.gunicorn_log(f"/files/{file_id}/download/", timeout=0.5) == []
     # A client that is not navigating still gets the signed URL.
-    assert signed(alice, file_id).startswith("/_signed/u/")
+    assert signed(alice, file_id).startswith("/_signed/")
 
 
 def test_a_png_preview_has_exactly_the_x_accel_headers(
@@ -157,23 +158,30 @@ def test_the_download_url_never_sends_a_png_inline(
     assert response.headers["Content-Disposition"] == 'attachment; filename="pic.png"'
 
 
-def _tampered(path: str, other: str) -> dict[str, str]:
-    query = path.split("?", 1)[1]
-    signature = query.rsplit("&s=", 1)[1]
-    other_signature = other.rsplit("&s=", 1)[1]
+KEY = re.compile(r"u/[0-9]+/[0-9a-f-]{36}")
+
+
+def _tampered(url: str, other: str) -> dict[str, str]:
+    signature, expires = url.split("/")[2:4]
+    other_signature = other.split("/")[2]
     flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
     return {
-        "signature": path.replace(f"&s={signature}", f"&s={flipped}"),
-        "no signature": path.split("&s=")[0],
-        "inline": path.replace("d=attachment", "d=inline"),
-        "type": path.replace("t=application/octet-stream", "t=text/html"),
-        "name": path.replace("f=notes.bin", "f=notes.html"),
-        "later expiry": path.replace("&e=", "&e=9"),
-        "extra argument": path + "&t=text/html",
-        "other file's signature": path.replace(f"&s={signature}", f"&s={other_signature}"),
-        "other file's key": other.split("?")[0] + "?" + query,
-        "not a key": "/_signed/u/1/not-a-uuid?" + query,
+        "signature": url.replace(signature, flipped),
+        "no signature": url.replace(f"/{signature}/", "/"),
+        "inline": url.replace("/attachment/", "/inline/"),
+        "type": url.replace("/application/octet-stream/", "/text/html/"),
+        "name": url.replace("/notes.bin", "/notes.html"),
+        "encoded name added": url + "?notes%20evil.html",
+        "later expiry": url.replace(f"/{expires}/", f"/9{expires}/"),
+        "extra argument": url + "?t=text/html",
+        "other file's signature": url.replace(signature, other_signature),
+        "other file's key": KEY.sub(KEY.search(other)[0], url),  # type: ignore[index]
+        "not a key": KEY.sub("u/1/not-a-uuid", url),
     }
+
+
+# Never reach the signed location (no path of its shape): nginx's bare 404.
+NOT_SIGNED_PATHS = {"no signature", "not a key"}
 
 
 @pytest.mark.parametrize(
@@ -184,6 +192,7 @@ def _tampered(path: str, other: str) -> dict[str, str]:
         "inline",
         "type",
         "name",
+        "encoded name added",
         "later expiry",
         "extra argument",
         "other file's signature",
@@ -202,7 +211,7 @@ def test_a_tampered_link_is_404(
     assert response.status_code == 404
     assert "Content-Disposition" not in response.headers
     assert len(response.content) < 1000
-    if change != "not a key":  # that one never reaches the signed location: nginx's bare 404
+    if change not in NOT_SIGNED_PATHS:
         assert_served_safely(response.headers)
 
 
