@@ -12,6 +12,7 @@ import secrets
 
 import pytest
 from django.core import signals
+from django.core.exceptions import ValidationError
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from werkzeug.test import Client
@@ -21,6 +22,7 @@ from files import access
 from files.dav.mount import mount
 from files.history import trash
 from files.models import DavLock, DavProperty, Folder, ScanStatus, Share, UploadedFile
+from files.uploads import intake
 
 PROPFIND_QUOTA = b"""<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>
 <D:quota-used-bytes/><D:quota-available-bytes/></D:prop></D:propfind>"""
@@ -134,6 +136,35 @@ def test_it_answers_507_over_quota(alice_dav, alice):
     response = alice_dav("PUT", "/dav/x.txt", b"hello")
     assert response.status_code == 507
     assert not UploadedFile.objects.filter(owner=alice).exists()
+
+
+def test_a_put_closes_its_temporary_file_stored_or_refused(
+    alice_dav, alice, make_file, incoming_uploads, monkeypatch, settings, tmp_path
+):
+    """end_write closes what begin_write opened, whether the intake stored the bytes or not."""
+    temp_dir = tmp_path / "incoming"
+    temp_dir.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(temp_dir)
+    make_file(alice, "old.txt", b"old")
+    assert alice_dav("PUT", "/dav/new.txt", b"hello").status_code == 201
+    assert alice_dav("PUT", "/dav/old.txt", b"new bytes").status_code == 204
+    mismatch = {"OC-Checksum": "SHA1:" + "0" * 40}
+    assert alice_dav("PUT", "/dav/x.txt", b"hello", **mismatch).status_code == 400
+    # The quota filled up between the early check and the one under the owner lock.
+    check_quota = intake.check_quota
+
+    def full_under_the_lock(owner, incoming_bytes, *, make_room=True):
+        if make_room:
+            raise ValidationError("Not enough space.", code="over_quota")
+        check_quota(owner, incoming_bytes, make_room=False)
+
+    monkeypatch.setattr(intake, "check_quota", full_under_the_lock)
+    assert alice_dav("PUT", "/dav/y.txt", b"hello").status_code == 507
+    assert len(incoming_uploads) == 4
+    assert [incoming.name for incoming in incoming_uploads if not incoming.closed] == []
+    assert list(temp_dir.iterdir()) == []  # stored ones moved, refused ones removed
+    names = UploadedFile.objects.filter(owner=alice).values_list("name", flat=True)
+    assert sorted(names) == ["new.txt", "old.txt"]
 
 
 def test_it_reports_the_quota(alice_dav, alice, make_file):
