@@ -111,8 +111,9 @@ def sign(path: str, query: str, secret: str) -> str:
     Base64url without padding, as the module decodes it.
 
     Revocation delay: a signed URL keeps working until its expiry (at most
-    PORTAL_SIGNED_URL_TTL seconds) after a logout, a password change or a
-    future unshare; a deleted file is gone at once, since its bytes are.
+    PORTAL_SIGNED_URL_TTL seconds) after a logout, a password change, an
+    unshare or a move to the trash; a file deleted forever is gone at once,
+    since its bytes are (docs/security.md, "Known limits").
     """
     digest = hashlib.md5(f"{path}?{query} {secret}".encode()).digest()  # noqa: S324 - nginx's secure_link_md5 is MD5
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
