@@ -19,7 +19,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections, connection
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -495,3 +495,54 @@ def test_the_remembered_file_stays_as_the_database_has_it(
         getattr(fresh, name) for name in fields
     ]
     assert remembered._state.fields_cache == {}  # no related row attached by a click
+
+
+def test_a_database_error_is_left_to_django(
+    alice: User, upload: UploadedFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A connection the database dropped since the last click (a restart, an idle
+    # timeout): the fast path's statement fails, and Django answers the click as
+    # it would have alone (it checks the connection again first), with its row.
+    cookie = session_of(alice)
+    django = call(WSGIHandler(), environ(url(upload), cookie))
+    monkeypatch.setattr(connections[DEFAULT_DB_ALIAS], "errors_occurred", False)  # restored after
+    failed: list[str] = []
+    run = fastpath.run
+
+    def dropped(cursor: Any, sql: str, params: list[object]) -> Any:
+        if not failed:
+            failed.append(sql)
+            raise connection.Database.OperationalError("server closed the connection unexpectedly")
+        return run(cursor, sql, params)
+
+    monkeypatch.setattr(fastpath, "run", dropped)
+    spy = Spy()
+    fast = FastPath(spy)
+    before = DownloadEvent.objects.count()
+
+    answer = call(fast, environ(url(upload), cookie))
+
+    assert failed and (fast.answered, spy.calls) == (0, 1)
+    assert answer == django
+    assert DownloadEvent.objects.count() == before + 1
+
+
+def test_a_click_spends_no_round_trip_on_a_health_check(
+    alice: User, upload: UploadedFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Django checks a reused connection with a SELECT 1 before its first query of
+    # a request; the fast path relies on falling through instead (above).
+    cookie = session_of(alice)
+    db = connections[DEFAULT_DB_ALIAS]
+    checked: list[bool] = []
+    monkeypatch.setattr(db, "health_check_enabled", True)
+    monkeypatch.setattr(db, "health_check_done", False)
+    monkeypatch.setattr(db, "is_usable", lambda: checked.append(True) or True)
+    fast = FastPath(Spy())
+
+    call(fast, environ(url(upload), cookie))
+
+    assert (fast.answered, checked) == (1, [])
+    # Django's own first query of a request would have checked (what is skipped).
+    DownloadEvent.objects.count()
+    assert checked == [True]
