@@ -537,7 +537,12 @@ def test_a_click_spends_no_round_trip_on_a_health_check(
     checked: list[bool] = []
     monkeypatch.setattr(db, "health_check_enabled", True)
     monkeypatch.setattr(db, "health_check_done", False)
-    monkeypatch.setattr(db, "is_usable", lambda: checked.append(True) or True)
+
+    def is_usable() -> bool:
+        checked.append(True)
+        return True
+
+    monkeypatch.setattr(db, "is_usable", is_usable)
     fast = FastPath(Spy())
 
     call(fast, environ(url(upload), cookie))
