@@ -190,7 +190,7 @@ class FastPath:
             or not enabled()
         ):
             return self.app(environ, start_response)
-        # As Django's handler: the connection's age and health are checked per request.
+        # As Django's handler: the connection's age, and any error it met, are checked per request.
         signals.request_started.send(sender=WSGIHandler, environ=environ)
         try:
             answer = self.download(environ, uuid.UUID(match[1]))

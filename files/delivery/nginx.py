@@ -89,9 +89,9 @@ def signed_url(obj: StoredObject, *, as_attachment: bool, filename: str) -> str 
     ASCII fallback adds its RFC 5987 encoding as the query string, which nginx
     reads as it stands (a path would be decoded first, at a cost).
     """
-    fallback = ascii_fallback(filename)
     if not (SIGNABLE_KEY.fullmatch(obj.key) and _SIGNABLE_TYPE.fullmatch(obj.content_type)):
         return None
+    fallback = ascii_fallback(filename)
     disposition = "attachment" if as_attachment else "inline"
     expires = int(_clock()) + settings.PORTAL_SIGNED_URL_TTL
     path = f"/{expires}/{disposition}/{obj.content_type}/{obj.key}/{fallback}"
