@@ -32,7 +32,8 @@ threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
 # On SIGTERM, let running uploads finish for this long before killing them.
 graceful_timeout = 30
-# nginx reconnects per request; Apache reuses connections, briefly.
+# nginx opens a connection per request; Apache reuses one only within a
+# second of its last request (ttl=1 in deploy/apache.conf), so this stays above 1.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 
 # Gunicorn 27 opens a control socket in ~/.gunicorn by default; Portal does

@@ -50,9 +50,10 @@ def base_env(root: Path, **overrides: str) -> dict[str, str]:
         "PORTAL_STATIC_ROOT": str(root / "static"),
         "PORTAL_UPLOAD_TEMP_DIR": str(root / "upload-tmp"),
         "PORTAL_STORAGE": "local",
-        # Apache keeps connections to gunicorn open; a short keep-alive makes
-        # a connection left in a bad state show up in the error log quickly.
-        "GUNICORN_KEEPALIVE": "1",
+        # Short, so a front server left waiting on gunicorn for bytes that
+        # never come logs it within seconds (test_downloads); above Apache's
+        # one-second ttl, as in production (test_proxy_connections).
+        "GUNICORN_KEEPALIVE": "2",
     }
     return scrubbed_env(**{**defaults, **overrides})
 

@@ -137,7 +137,7 @@ def test_the_front_server_logs_no_errors(
 ) -> None:
     alice.download(uploaded["five-mib.bin"])
     # A connection to gunicorn left waiting for a body that never comes shows
-    # up once gunicorn's keep-alive (1 s in these stacks) closes it.
-    time.sleep(2)
+    # up once gunicorn's keep-alive (2 s in these stacks) closes it.
+    time.sleep(3)
 
     assert stack.front_errors() == []
