@@ -46,6 +46,7 @@ FOREIGN_NAMES = frozenset(
         "CSRF_TRUSTED_ORIGINS",
         "DATABASE_URL",
         "DATABASE_CONN_MAX_AGE",
+        "DATABASE_PREPARE_THRESHOLD",
         "CACHE_URL",
         "REDIS_URL",
         "LOG_LEVEL",

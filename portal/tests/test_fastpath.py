@@ -551,3 +551,70 @@ def test_a_click_spends_no_round_trip_on_a_health_check(
     # Django's own first query of a request would have checked (what is skipped).
     DownloadEvent.objects.count()
     assert checked == [True]
+
+
+def prepared_statements() -> list[str]:
+    """The statements this connection prepared through the protocol (psycopg), not with PREPARE."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def test_with_a_prepare_threshold_the_clicks_statements_are_prepared(
+    alice: User, bob: User, upload: UploadedFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Django's psycopg cursors bind on the client and never prepare: PostgreSQL
+    # plans the access statement again on each click. With
+    # DATABASE_PREPARE_THRESHOLD=N, psycopg prepares it after N runs, and the
+    # answers stay Django's.
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's: CI's second pass runs this")
+    grants.share(upload, bob)  # bob's clicks take the statement's share branch
+    cookies = {user: session_of(user) for user in (alice, bob)}
+    django = {user: call(WSGIHandler(), environ(url(upload), cookies[user])) for user in cookies}
+    fast = FastPath(Spy())
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)  # Django's default
+    for user in cookies:
+        assert call(fast, environ(url(upload), cookies[user])) == django[user]
+    assert prepared_statements() == []
+
+    monkeypatch.setattr(connection.connection, "prepare_threshold", 1)
+    for _ in range(2):
+        for user in cookies:
+            assert call(fast, environ(url(upload), cookies[user])) == django[user]
+
+    assert fast.answered == 6
+    prepared = prepared_statements()
+    assert any('FROM "files_uploadedfile"' in sql and "files_share" in sql for sql in prepared)
+    assert any("django_session" in sql for sql in prepared)
+    assert any(sql.startswith('INSERT INTO "files_downloadevent"') for sql in prepared)
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as served: a failed statement ends alone
+def test_a_prepared_statement_the_server_lost_leaves_the_click_to_django(
+    alice: User, upload: UploadedFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Behind a pooler in transaction mode that does not keep prepared statements,
+    # the next click may reach a server that never saw them.
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's: CI's second pass runs this")
+    cookie = session_of(alice)
+    django = call(WSGIHandler(), environ(url(upload), cookie))
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", 1)
+    monkeypatch.setattr(connections[DEFAULT_DB_ALIAS], "errors_occurred", False)  # restored after
+    spy = Spy()
+    fast = FastPath(spy)
+    for _ in range(2):
+        assert call(fast, environ(url(upload), cookie)) == django
+    assert prepared_statements()
+    # Past psycopg, which still counts on them.
+    connection.connection.pgconn.exec_(b"DEALLOCATE ALL")
+    before = DownloadEvent.objects.count()
+
+    answers = [call(fast, environ(url(upload), cookie)) for _ in range(2)]
+
+    assert answers == [django, django]
+    assert DownloadEvent.objects.count() == before + 2
+    assert (fast.answered, spy.calls) == (2, 2)  # psycopg does not prepare them again

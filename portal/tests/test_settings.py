@@ -121,6 +121,34 @@ def test_database_url_selects_postgresql(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("threshold", "options"), [("", "{}"), ("0", "{}"), ("5", "{'prepare_threshold': 5}")]
+)
+def test_a_prepare_threshold_is_set_only_when_asked_for(tmp_path, threshold, options):
+    result = run_django(
+        "from django.conf import settings\nprint(settings.DATABASES['default'].get('OPTIONS', {}))",
+        {
+            "DATABASE_URL": "postgres://portal@db.internal:5433/portal",
+            "DATABASE_PREPARE_THRESHOLD": threshold,
+        },
+        tmp_path,
+    )
+    assert result.stdout.strip() == options, result.stderr
+
+
+def test_a_prepare_threshold_that_is_not_a_number_is_refused(tmp_path):
+    result = run_django(
+        "",
+        {
+            "DATABASE_URL": "postgres://portal@db.internal:5433/portal",
+            "DATABASE_PREPARE_THRESHOLD": "yes",
+        },
+        tmp_path,
+    )
+    assert result.returncode != 0
+    assert "DATABASE_PREPARE_THRESHOLD='yes'" in result.stderr
+
+
 def _redis_answers() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=1):

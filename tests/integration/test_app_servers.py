@@ -73,6 +73,8 @@ def two_app_servers(
         env = base_env(
             root,
             DATABASE_URL=database_url,
+            # As the README's production example: the clicks' statements prepared.
+            DATABASE_PREPARE_THRESHOLD="5",
             REDIS_URL=REDIS_URL,
             PORTAL_STATIC_ROOT=str(static_root),
             **store.django_env(),
