@@ -265,10 +265,11 @@ def driver_cursor(connection: BaseDatabaseWrapper) -> Any:
 
     Django's psycopg cursors bind parameters on the client, so PostgreSQL
     plans every statement again: ~400 us of the access statement's ~530 on
-    each click. With `prepare_threshold` in DATABASE_URL (Django's option,
+    each click. With DATABASE_PREPARE_THRESHOLD (Django's `prepare_threshold`,
     off by default for connection poolers), psycopg prepares a statement
     after that many runs on a cursor that binds on the server, and the plan
-    is reused (docs/performance.md, "The click on PostgreSQL").
+    is reused (docs/performance.md, "Prepared statements, where the operator
+    allows them").
     """
     driver = connection.connection
     if getattr(driver, "prepare_threshold", None) is None:

@@ -112,14 +112,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg prepares a statement after this many runs (0: never, Django's
-    # default, for connection poolers that do not keep them). Only the download
-    # fast path's statements can be prepared (portal/fastpath.py driver_cursor).
-    # Not in DATABASE_URL: pg_dump and psql refuse a parameter they do not know.
-    prepare_threshold = envint("DATABASE_PREPARE_THRESHOLD", 0)
-    if prepare_threshold:
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = prepare_threshold
+# PostgreSQL: psycopg prepares a statement after this many runs (0: never,
+# Django's default, for connection poolers that do not keep them). Only the
+# download fast path's statements can be prepared (portal/fastpath.py
+# driver_cursor). Not in DATABASE_URL: pg_dump and psql refuse a parameter
+# they do not know.
+DATABASE_PREPARE_THRESHOLD = envint("DATABASE_PREPARE_THRESHOLD", 0)
+if DATABASE_PREPARE_THRESHOLD and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = DATABASE_PREPARE_THRESHOLD
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL lets readers (downloads, listings) proceed while an upload commits;
