@@ -20,7 +20,7 @@ from tests.integration.support import PortalStack
 pytestmark = pytest.mark.integration
 
 ESTABLISHED = "01"  # include/net/tcp_states.h
-IDLE = 1.5  # past Apache's ttl, short of gunicorn's keep-alive
+IDLE = 1.3  # past Apache's ttl (1 s), well short of gunicorn's keep-alive (2 s)
 
 
 def peers_of(port: int) -> set[int]:
