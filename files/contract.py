@@ -49,11 +49,14 @@ S3_PREFIX = "/_s3/"
 # The same object without the client's Range (its If-Range named another version).
 S3_WHOLE_PREFIX = "/_s3_whole/"
 SIGNED_PREFIX = "/_signed/"
-# What a signed URL may carry as the type and as the ASCII name (the RFC 6266
-# fallback, files.names.ascii_fallback); a file outside these (none today)
+# What a signed URL may carry as the type; a file of another (none today)
 # keeps plain X-Accel-Redirect.
 SIGNABLE_TYPE_PATTERN = "[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*"
-SIGNABLE_ASCII_NAME_PATTERN = "[A-Za-z0-9_.~-]+"
+# RFC 3986's unreserved characters, the only ones an ASCII fallback name (RFC
+# 6266, files.names.ascii_fallback) is made of: safe unquoted in a header's
+# quoted string and in a URL, so nginx copies a signed one into its header.
+FALLBACK_NAME_CHARACTERS = "A-Za-z0-9_.~-"
+SIGNABLE_ASCII_NAME_PATTERN = f"[{FALLBACK_NAME_CHARACTERS}]+"
 # nginx's location for signed URLs:
 #   /_signed/<signature>/<expiry>/<disposition>/<type>/<key>/<ASCII name>[?<encoded name>]
 # Everything the response depends on is signed: the path after the signature

@@ -26,12 +26,11 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Lower
 
 from accounts.models import User
+from files.contract import FALLBACK_NAME_CHARACTERS
 from files.models import Folder, UploadedFile
 
 MAX_NAME_LENGTH = 255
-# RFC 3986's unreserved characters: safe unquoted in a header's quoted string
-# and in a URL, so nginx can copy a signed fallback into its header untouched.
-_NOT_FALLBACK_SAFE = re.compile(r"[^A-Za-z0-9._~-]+")
+_NOT_FALLBACK_SAFE = re.compile(f"[^{FALLBACK_NAME_CHARACTERS}]+")
 # Windows opens a device, not a file, for these names with any extension.
 _WINDOWS_DEVICES = frozenset(
     {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
