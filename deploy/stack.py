@@ -101,9 +101,24 @@ def s3_values(env: Mapping[str, str]) -> dict[str, object]:
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nobody listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    return free_ports([host])[0]
+
+
+def free_ports(hosts: list[str]) -> list[int]:
+    """A port for each host, nobody's right now and all different.
+
+    Each is held until all are found: asked for one after another, the OS may
+    hand back a port it gave a moment before (seen in CI: nginx and granian
+    given one port, granian bound it first, and the tests talked to granian).
+    """
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in hosts]
+    try:
+        for sock, host in zip(sockets, hosts, strict=True):
+            sock.bind((host, 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def server_binary(server: Server) -> str | None:
@@ -354,10 +369,13 @@ class Stack:
     def start(self) -> None:
         if self._procs:
             raise StackError("already started")
-        self.port = self.port or free_port(self.host)
-        self.gunicorn_ports = [free_port() for _ in range(self.app_servers)]
         with_granian = self.granian and self.server == "nginx" and self.app is not None
-        self.granian_port = free_port() if with_granian else 0
+        front, *app_ports = free_ports(
+            [self.host] + ["127.0.0.1"] * (self.app_servers + (1 if with_granian else 0))
+        )
+        self.port = self.port or front
+        self.gunicorn_ports = app_ports[: self.app_servers]
+        self.granian_port = app_ports[self.app_servers] if with_granian else 0
         self.render_config()
         # Should the caller never get to stop() (an interrupted test run).
         atexit.register(self.stop)
